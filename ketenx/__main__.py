@@ -1,0 +1,5 @@
+"""``python -m ketenx``."""
+
+from ketenx.cli import main
+
+main()

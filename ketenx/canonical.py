@@ -1,0 +1,74 @@
+"""RFC 8785 canonical JSON and the digests taken over it.
+
+Documents written in YAML are first brought to the JSON data model: dates and times that
+YAML parses as such become ISO 8601 strings, so the digest never depends on layout, key
+order or on YAML versus JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from .errors import ContractError
+
+JsonValue = Any
+
+
+def to_json_model(value: Any, *, where: str = "") -> JsonValue:
+    """Return ``value`` as plain JSON data (dict/list/str/int/float/bool/None).
+
+    ``datetime`` values become RFC 3339 strings, ``date`` values ``YYYY-MM-DD``.
+    Anything else that JSON cannot carry is an error naming its location.
+    """
+    if value is None or isinstance(value, bool | str | int | float):
+        return value
+    if isinstance(value, _dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out: dict[str, JsonValue] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                if isinstance(key, bool | int | float) or key is None:
+                    # YAML turns `1:` or `yes:` into non-string keys; JSON has string keys only.
+                    raise ContractError(
+                        f"{where or '/'}: key of type {type(key).__name__} is not allowed; "
+                        "quote it so that it is a string"
+                    )
+                raise ContractError(f"{where or '/'}: unsupported key type {type(key).__name__}")
+            out[key] = to_json_model(item, where=f"{where}/{pointer_escape(key)}")
+        return out
+    if isinstance(value, list | tuple):
+        return [to_json_model(item, where=f"{where}/{i}") for i, item in enumerate(value)]
+    raise ContractError(f"{where or '/'}: value of type {type(value).__name__} is not JSON data")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 (JCS) serialisation of ``value`` after :func:`to_json_model`."""
+    return bytes(rfc8785.dumps(to_json_model(value)))
+
+
+def sha256_digest(data: bytes) -> str:
+    """``sha256:<hex>`` of ``data``."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def canonical_digest(value: Any) -> str:
+    """``sha256:<hex>`` of the RFC 8785 canonical form of ``value``."""
+    return sha256_digest(canonical_bytes(value))
+
+
+def pointer_escape(token: str) -> str:
+    """Escape one JSON Pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build a JSON Pointer from tokens: ``pointer("a", 0) == "/a/0"``."""
+    return "".join("/" + pointer_escape(str(t)) for t in tokens)

@@ -1,0 +1,298 @@
+"""``check``: validate a delivery against the contract's schema, one file at a time.
+
+The result is a :class:`FileReport` that names record, field and rule for every violation
+and never holds a value from the data. Reading and validating stream: a batch of rows at a
+time, whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import IO, Any
+
+from .canonical import pointer
+from .readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
+from .validation import (
+    MISSING,
+    Judgement,
+    RecordSchema,
+    Violation,
+    message_for,
+    record_columns,
+)
+
+DEFAULT_MAX_ERRORS = 1000
+
+
+@dataclass
+class FileReport:
+    """What ``check`` found in one file. ``errors`` lists at most ``max_errors`` violations;
+    ``error_counts`` counts all of them, by rule."""
+
+    path: str
+    records: int = 0
+    invalid_records: int = 0
+    errors: list[Violation] = field(default_factory=list)
+    error_counts: Counter[str] = field(default_factory=Counter)
+    max_errors: int = DEFAULT_MAX_ERRORS
+    fatal: bool = False  # reading stopped early
+
+    @property
+    def valid(self) -> bool:
+        return not self.error_counts
+
+    @property
+    def total_errors(self) -> int:
+        return sum(self.error_counts.values())
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_errors > len(self.errors)
+
+    def add(self, violation: Violation) -> None:
+        self.error_counts[violation.rule] += 1
+        if len(self.errors) < self.max_errors:
+            self.errors.append(violation)
+
+    def wants_details(self) -> bool:
+        return len(self.errors) < self.max_errors
+
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class Checker:
+    """Checks files against one record schema."""
+
+    schema: RecordSchema
+    max_errors: int = DEFAULT_MAX_ERRORS
+    allow_empty: bool = False
+    progress: ProgressCallback | None = None
+
+    @classmethod
+    def for_schema(cls, schema: Mapping[str, Any], **kwargs: Any) -> Checker:
+        return cls(RecordSchema(schema), **kwargs)
+
+    def check(
+        self,
+        stream: IO[bytes],
+        input_format: InputFormat,
+        *,
+        path: str = "-",
+        delimiter: str | None = None,
+    ) -> FileReport:
+        """Check one file; never raises for bad data (that is what the report is for)."""
+        report = FileReport(path=path, max_errors=self.max_errors)
+        try:
+            if input_format == "csv":
+                for _ in self.iter_csv(stream, report, delimiter=delimiter):
+                    pass
+            else:
+                for _ in self.iter_json(stream, report, input_format):
+                    pass
+        except Malformed as problem:
+            report.fatal = True
+            report.add(Violation(problem.record, "", problem.rule, problem.message))
+        self.finish(report)
+        return report
+
+    def finish(self, report: FileReport) -> None:
+        if report.records == 0 and not report.fatal and not self.allow_empty:
+            report.add(
+                Violation(
+                    0,
+                    "",
+                    "no-records",
+                    "the file has no records (use --allow-empty "
+                    "when an empty delivery is expected)",
+                )
+            )
+
+    # --- CSV ------------------------------------------------------------------------------
+
+    def iter_csv(
+        self, stream: IO[bytes], report: FileReport, *, delimiter: str | None = None
+    ) -> Iterator[CsvBatch]:
+        """Validate a CSV file batch by batch, yielding the coerced, judged batches.
+
+        Raises :class:`Malformed` when the file cannot be read further.
+        """
+        reader = CsvReader(stream, delimiter=delimiter)
+        if reader.header is None:
+            return
+        positions, header_ok = self._check_header(reader.header, report)
+        if not header_ok:
+            report.fatal = True
+            return
+        width = len(reader.header)
+        schema = self.schema
+        record = 0
+        for rows in reader.batches():
+            start = record
+            n = len(rows)
+            record += n
+            special: dict[int, Violation] = {}
+            if any(len(r) != width for r in rows):
+                for i, r in enumerate(rows):
+                    if len(r) != width:
+                        rule = "row-length"
+                        special[i] = Violation(start + i + 1, "", rule, message_for(rule, {}))
+                rows = [[""] * width if i in special else r for i, r in enumerate(rows)]
+            cells = list(zip(*rows, strict=True))
+            columns = {
+                name: schema.coerce_column(name, cells[pos]) for name, pos in positions.items()
+            }
+            bad = self._judge(columns, n)
+            for i in special:
+                bad.pop(i, None)
+            self._report(report, start, n, bad, special, partial(schema.row_record, columns))
+            if self.progress is not None:
+                self.progress(record)
+            yield CsvBatch(start=start, size=n, columns=columns, rejected=set(bad) | set(special))
+
+    def _check_header(
+        self, header: Sequence[str], report: FileReport
+    ) -> tuple[dict[str, int], bool]:
+        """Header problems, reported as record 0; the columns to read; whether rows can be read."""
+        known = set(self.schema.property_names)
+        positions: dict[str, int] = {}
+        seen: set[str] = set()
+        for i, name in enumerate(header):
+            if name in seen:
+                report.add(
+                    Violation(
+                        0,
+                        pointer(name),
+                        "duplicate-column",
+                        "the column occurs more than once in the header",
+                    )
+                )
+            elif name not in known:
+                report.add(
+                    Violation(
+                        0,
+                        pointer(name),
+                        "unknown-column",
+                        "the column is not in the contract's schema",
+                    )
+                )
+            else:
+                positions[name] = i
+            seen.add(name)
+        ok = True
+        for name in self.schema.required_names:
+            if name not in positions:
+                ok = False
+                report.add(
+                    Violation(
+                        0, pointer(name), "required", "required column is missing from the header"
+                    )
+                )
+        return positions, ok
+
+    # --- JSON Lines and JSON arrays -------------------------------------------------------
+
+    def iter_json(
+        self, stream: IO[bytes], report: FileReport, input_format: InputFormat
+    ) -> Iterator[JsonBatch]:
+        """Validate a JSON Lines file or JSON array batch by batch."""
+        batches = jsonl_batches(stream) if input_format == "jsonl" else json_array_batches(stream)
+        names = self.schema.property_names
+        reference = self.schema.reference
+        record = 0
+        for items in batches:
+            start = record
+            n = len(items)
+            record += n
+            special: dict[int, Violation] = {}
+            for i, item in enumerate(items):
+                if isinstance(item, Malformed):
+                    special[i] = Violation(start + i + 1, "", item.rule, item.message)
+            records: list[Any] = [None if i in special else item for i, item in enumerate(items)]
+            columns, flat = record_columns(records, names)
+            if flat and not special:
+                bad = self._judge(columns, n)
+            else:
+                bad = {
+                    i: [(v.field, v.rule) for v in reference.explain(rec, start + i + 1)]
+                    for i, rec in enumerate(records)
+                    if i not in special and not reference.is_valid(rec)
+                }
+            self._report(report, start, n, bad, special, records.__getitem__)
+            if self.progress is not None:
+                self.progress(record)
+            yield JsonBatch(start=start, size=n, records=records, rejected=set(bad) | set(special))
+
+    # --- shared ------------------------------------------------------------------------------
+
+    def _judge(self, columns: Mapping[str, Sequence[Any]], n: int) -> Judgement:
+        plan = self.schema.plan
+        if plan is not None:
+            return plan.check_columns(columns)
+        reference = self.schema.reference
+        out: Judgement = {}
+        for i in range(n):
+            rec = RecordSchema.row_record(columns, i)
+            if not reference.is_valid(rec):
+                out[i] = [(v.field, v.rule) for v in reference.explain(rec, i + 1)]
+        return out
+
+    def _report(
+        self,
+        report: FileReport,
+        start: int,
+        n: int,
+        bad: Judgement,
+        special: Mapping[int, Violation],
+        record_at: Callable[[int], Any],
+    ) -> None:
+        report.records += n
+        if not bad and not special:
+            return
+        report.invalid_records += len(bad) + len(special)
+        reference = self.schema.reference
+        for i in sorted(set(bad) | set(special)):
+            if i in special:
+                report.add(special[i])
+                continue
+            record_no = start + i + 1
+            if report.wants_details():
+                # The reference explains every record whose errors are listed.
+                explained = reference.explain(record_at(i), record_no)
+                if explained:
+                    for v in explained:
+                        report.add(v)
+                    continue
+            for field_ptr, rule in bad[i]:
+                report.add(Violation(record_no, field_ptr, rule, self._message(field_ptr, rule)))
+
+    def _message(self, field_ptr: str, rule: str) -> str:
+        plan = self.schema.plan
+        if plan is not None:
+            for prop in plan.properties.values():
+                if prop.field == field_ptr:
+                    return message_for(rule, prop.schema)
+        return message_for(rule, {})
+
+
+@dataclass
+class CsvBatch:
+    start: int  # records before this batch
+    size: int
+    columns: dict[str, list[Any]]
+    rejected: set[int]  # indexes of the rows that broke a rule
+
+
+@dataclass
+class JsonBatch:
+    start: int
+    size: int
+    records: list[Any]
+    rejected: set[int]
+
+
+__all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]

@@ -1,0 +1,182 @@
+"""ketenx's own format registry.
+
+These formats are checked in every contract schema, by ketenx itself, so that which values
+are valid never depends on the validation engine. Each check takes one value and returns
+``True`` when it is acceptable. As in JSON Schema, a format constrains strings only: any
+non-string value passes (the ``type`` keyword decides about those).
+
+The rules are specified in ``docs/formats.md``. Where python-stdnum has the rule (postcode,
+IBAN) it is the reference; the BSN rule is stricter than stdnum's (exactly nine digits, no
+separators, no zero-padding) and is implemented here with a table-driven 11-proef that is
+differential-tested against stdnum.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from stdnum import iban as _stdnum_iban
+from stdnum.nl import postcode as _stdnum_postcode
+
+FormatCheck = Callable[[Any], bool]
+
+# --- nl-bsn -------------------------------------------------------------------------------
+# 11-proef: sum(d_i * w_i) with weights 9,8,7,6,5,4,3,2,-1 must be divisible by 11.
+_BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+# Partial weighted sums of the first four and the last five digits, so that the check is two
+# dictionary look-ups instead of nine multiplications in Python.
+_BSN_HEAD: dict[str, int] = {
+    f"{n:04d}": sum(int(c) * w for c, w in zip(f"{n:04d}", _BSN_WEIGHTS[:4], strict=True))
+    for n in range(10_000)
+}
+_BSN_TAIL: dict[str, int] = {
+    f"{n:05d}": sum(int(c) * w for c, w in zip(f"{n:05d}", _BSN_WEIGHTS[4:], strict=True))
+    for n in range(100_000)
+}
+
+
+def is_bsn(value: Any) -> bool:
+    """Exactly nine ASCII digits, passing the 11-proef, and not ``000000000``."""
+    if not isinstance(value, str):
+        return True
+    # isascii() + isdigit() is ``[0-9]+`` and faster than a regular expression.
+    if len(value) != 9 or not value.isascii() or not value.isdigit() or value == "000000000":
+        return False
+    return (_BSN_HEAD[value[:4]] + _BSN_TAIL[value[4:]]) % 11 == 0
+
+
+# --- nl-postcode --------------------------------------------------------------------------
+# The common written form is decided here; anything else is decided by python-stdnum, which
+# also accepts lower case, a hyphen, extra spaces and an "NL" prefix.
+_POSTCODE_FAST = re.compile(r"[1-9][0-9]{3} ?(?!SA|SD|SS)[A-Z]{2}")
+
+
+def is_postcode(value: Any) -> bool:
+    """A Dutch postcode as python-stdnum's ``nl.postcode`` accepts it."""
+    if not isinstance(value, str):
+        return True
+    if _POSTCODE_FAST.fullmatch(value) is not None:
+        return True
+    return bool(_stdnum_postcode.is_valid(value))
+
+
+# --- oin ----------------------------------------------------------------------------------
+# 20 positions: an 8-digit prefix 000000NN with NN from the OIN-Stelsel table, a main number of
+# 8 or 9 positions (digits or capitals), and the suffix 0000 or 000. With an 8-position main
+# number followed by 0000 the 17th position is a 0, so both shapes are one pattern.
+OIN_PREFIXES: Mapping[str, str] = {
+    "00000001": "RSIN",
+    "00000002": "Fi-nummer",
+    "00000003": "KvK-nummer",
+    "00000004": "SubOIN",
+    "00000006": "OIN uitgegeven door Logius",
+    "00000007": "BRIN",
+    "00000008": "buitenlandse organisatie",
+    "00000009": "Dezi",
+    "00000010": "TRR",
+    "00000011": "Dezi",
+    "00000099": "test-OIN",
+}
+_OIN_RE = re.compile(r"(?P<prefix>[0-9]{8})[0-9A-Z]{9}000")
+
+
+def oin_problem(value: str) -> str | None:
+    """Why ``value`` is not an OIN, or ``None`` when it is one. Never quotes the value."""
+    if len(value) != 20:
+        return "an OIN has exactly 20 characters"
+    match = _OIN_RE.fullmatch(value)
+    if match is None:
+        return (
+            "an OIN is an 8-digit prefix, a main number of 8 or 9 digits or capitals, "
+            "and the suffix 000 or 0000"
+        )
+    if match["prefix"] not in OIN_PREFIXES:
+        return "the OIN prefix is not one of the prefixes of the OIN-Stelsel"
+    return None
+
+
+def is_oin(value: Any) -> bool:
+    """An organisation identification number (OIN-Stelsel)."""
+    if not isinstance(value, str):
+        return True
+    return oin_problem(value) is None
+
+
+def is_test_oin(value: str) -> bool:
+    """An OIN with the test prefix ``00000099``."""
+    return value.startswith("00000099")
+
+
+# --- iban ---------------------------------------------------------------------------------
+def is_iban(value: Any) -> bool:
+    """An IBAN as python-stdnum accepts it (country format and the mod-97 check)."""
+    if not isinstance(value, str):
+        return True
+    return bool(_stdnum_iban.is_valid(value))
+
+
+# --- date and date-time (RFC 3339) --------------------------------------------------------
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_RE = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]"
+    r"(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-](?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))"
+)
+
+
+def _real_date(text: str) -> bool:
+    try:
+        _dt.date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def is_date(value: Any) -> bool:
+    """RFC 3339 full-date ``YYYY-MM-DD`` naming a real calendar day."""
+    if not isinstance(value, str):
+        return True
+    return _DATE_RE.fullmatch(value) is not None and _real_date(value)
+
+
+def is_datetime(value: Any) -> bool:
+    """RFC 3339 date-time with a time zone (``Z`` or an offset); leap second 60 allowed."""
+    if not isinstance(value, str):
+        return True
+    match = _DATETIME_RE.fullmatch(value)
+    if match is None or not _real_date(match["date"]):
+        return False
+    if int(match["h"]) > 23 or int(match["m"]) > 59 or int(match["s"]) > 60:
+        return False
+    return match["oh"] is None or (int(match["oh"]) <= 23 and int(match["om"]) <= 59)
+
+
+# --- email --------------------------------------------------------------------------------
+_EMAIL_RE = re.compile(r"[^@\s]+@(?P<domain>[^@\s]+)")
+
+
+def is_email(value: Any) -> bool:
+    """One ``@``, a non-empty local part without white space, and a domain of at least two
+    non-empty labels separated by dots (so at least one dot, none leading or trailing)."""
+    if not isinstance(value, str):
+        return True
+    match = _EMAIL_RE.fullmatch(value)
+    if match is None:
+        return False
+    labels = match["domain"].split(".")
+    return len(labels) >= 2 and all(labels)
+
+
+FORMATS: Mapping[str, FormatCheck] = {
+    "nl-bsn": is_bsn,
+    "nl-postcode": is_postcode,
+    "oin": is_oin,
+    "iban": is_iban,
+    "date": is_date,
+    "date-time": is_datetime,
+    "email": is_email,
+}
+"""Every format ketenx checks, by name. Other ``format`` values are annotations only."""

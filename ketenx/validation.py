@@ -1,0 +1,507 @@
+"""Record validation against the contract's input schema.
+
+Which records are valid follows the ``jsonschema`` package (Draft 2020-12) with ketenx's own
+format registry (:mod:`ketenx.formats`): that is the reference. Because the reference costs
+about 60 µs per record, flat schemas (an object of scalar properties with the common
+keywords) are checked column by column on the hot path by :class:`ColumnPlan`; the reference
+explains every record whose errors are listed in a report, and a differential test
+(``tests/property/test_differential.py``) keeps both in agreement on generated schemas and
+records. Schemas outside that subset are validated record by record by the reference.
+
+Messages are written by ketenx from the keyword and the schema, never from the instance, so
+no value from the data can reach a report.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .canonical import pointer
+from .formats import FORMATS
+
+
+class _Missing:
+    """An absent property (an empty CSV cell where the schema has no ``null``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: record (1-based; 0 for the header), field (JSON Pointer), rule, message."""
+
+    record: int
+    field: str
+    rule: str
+    message: str
+
+
+# --- messages ------------------------------------------------------------------------------
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+    "object": "an object",
+    "array": "an array",
+}
+
+
+def message_for(rule: str, schema: Mapping[str, Any] | bool) -> str:
+    """A value-free message for a broken ``rule`` of ``schema`` (the subschema that holds it)."""
+    s: Mapping[str, Any] = schema if isinstance(schema, Mapping) else {}
+    if rule in FORMATS:
+        return f"is not a valid {rule}"
+    match rule:
+        case "required":
+            return "required field is missing"
+        case "type":
+            types = s.get("type")
+            names = [types] if isinstance(types, str) else list(types or [])
+            return "must be " + " or ".join(_TYPE_NAMES.get(t, t) for t in names)
+        case "enum":
+            return f"is not one of the {len(s.get('enum', []))} allowed values"
+        case "const":
+            return "is not the required constant value"
+        case "pattern":
+            return f"does not match the pattern {s.get('pattern')}"
+        case "minLength":
+            return f"is shorter than {s.get('minLength')} characters"
+        case "maxLength":
+            return f"is longer than {s.get('maxLength')} characters"
+        case "minimum":
+            return f"is less than the minimum {s.get('minimum')}"
+        case "maximum":
+            return f"is greater than the maximum {s.get('maximum')}"
+        case "exclusiveMinimum":
+            return f"must be greater than {s.get('exclusiveMinimum')}"
+        case "exclusiveMaximum":
+            return f"must be less than {s.get('exclusiveMaximum')}"
+        case "multipleOf":
+            return f"is not a multiple of {s.get('multipleOf')}"
+        case "additionalProperties":
+            return "field is not allowed by the schema"
+        case "unknown-field":
+            return "field is not in the contract's schema"
+        case "row-length":
+            return "row has a different number of cells than the header"
+        case "false":
+            return "no value is allowed here"
+        case _:
+            return f"fails the schema's `{rule}` rule"
+
+
+# --- the reference ---------------------------------------------------------------------------
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, func in FORMATS.items():
+        checker.checks(name)(func)
+    return checker
+
+
+class Reference:
+    """``jsonschema`` Draft 2020-12 with ketenx's formats; explains a record without its values."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self._validator = Draft202012Validator(schema, format_checker=_format_checker())
+        props = schema.get("properties")
+        self._known: frozenset[str] = (
+            frozenset(props) if isinstance(props, Mapping) else frozenset()
+        )
+        self._flag_unknown = schema.get("additionalProperties", True) is not False
+
+    def is_valid(self, record: Any) -> bool:
+        return bool(self._validator.is_valid(record)) and not self._unknown(record)
+
+    def explain(self, record: Any, record_no: int) -> list[Violation]:
+        """Every violation of ``record`` (record number ``record_no``), in a stable order."""
+        out: list[Violation] = []
+        for err in self._validator.iter_errors(record):
+            out.extend(_violations_from_error(err, record_no))
+        for key in self._unknown(record):
+            rule = "unknown-field"
+            out.append(Violation(record_no, pointer(key), rule, message_for(rule, {})))
+        out.sort(key=lambda v: (v.field, v.rule))
+        return out
+
+    def _unknown(self, record: Any) -> list[str]:
+        if not self._flag_unknown or not isinstance(record, dict):
+            return []
+        return sorted(k for k in record if k not in self._known)
+
+
+def _violations_from_error(err: ValidationError, record_no: int) -> Iterator[Violation]:
+    path = list(err.absolute_path)
+    rule = str(err.validator)
+    instance = err.instance
+    schema: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
+    if rule == "format":
+        rule = str(err.validator_value)
+    if rule == "required" and isinstance(instance, dict):
+        for name in schema.get("required", []):
+            if name not in instance:
+                yield Violation(record_no, pointer(*path, name), rule, message_for(rule, {}))
+        return
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        props = schema.get("properties", {})
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        for name in instance:
+            if name not in props and not any(p.search(name) for p in patterns):
+                yield Violation(record_no, pointer(*path, name), rule, message_for(rule, {}))
+        return
+    if rule == "False":  # a `false` schema
+        rule = "false"
+    yield Violation(record_no, pointer(*path), rule, message_for(rule, schema))
+
+
+# --- the hot path: column plans --------------------------------------------------------------
+
+_ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "$comment",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$schema",
+        "$id",
+    }
+)
+_SIMPLE_PROPERTY_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "enum",
+    "const",
+    "format",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+}
+_SIMPLE_ROOT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
+_SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean", "null"})
+
+_INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUM_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_BOOLS = {"true": True, "false": False}
+
+Check = Callable[[Any], bool]
+Judgement = dict[int, list[tuple[str, str]]]
+"""Row index in a batch → the (field pointer, rule) pairs that the row breaks."""
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+_TYPE_CHECKS: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
+    "number": _is_number,
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+# Formats whose values repeat a lot (dates, postcodes): each distinct value is checked once per
+# batch. Identifiers (BSN, e-mail, IBAN) are mostly unique, so those are checked directly.
+_LOW_CARDINALITY = frozenset({"date", "nl-postcode", "date-time"})
+
+
+def _types_of(schema: Mapping[str, Any]) -> frozenset[str] | None:
+    t = schema.get("type")
+    if t is None:
+        return None
+    return frozenset([t] if isinstance(t, str) else t)
+
+
+@dataclass
+class _PropertyPlan:
+    """How one flat property is coerced (CSV) and checked, one column at a time."""
+
+    name: str
+    field: str  # JSON Pointer
+    schema: Mapping[str, Any]
+    required: bool
+    types: frozenset[str] | None
+    checks: list[tuple[str, Check]]  # (rule, predicate), type first
+    format_name: str | None
+
+    def __post_init__(self) -> None:
+        self.allows_null = self.types is None or "null" in self.types
+        t = self.types
+        keeps_strings = t is None or "string" in t
+        self.coerce: Callable[[str], Any] | None = None
+        if not keeps_strings and t is not None:
+            self.coerce = _make_coercer(t)
+        self.screen = self._make_screen()
+
+    def _make_screen(self) -> Callable[[Sequence[Any]], bool]:
+        """A bulk test that is True only when every value in the column passes every check."""
+        checks = [c for _, c in self.checks]
+        if not checks:
+            return lambda col: True
+        if (
+            self.format_name in _LOW_CARDINALITY
+            and len(checks) == 2
+            and self.types == frozenset({"string"})
+        ):
+            fmt = checks[1]
+            return lambda col: all(isinstance(v, str) for v in col) and all(map(fmt, set(col)))
+        if len(checks) == 1:
+            only = checks[0]
+            return lambda col: all(map(only, col))
+
+        def screen(col: Sequence[Any]) -> bool:
+            return all(all(map(c, col)) for c in checks)
+
+        return screen
+
+    def violations(self, col: Sequence[Any]) -> Iterator[tuple[int, str]]:
+        """(index, rule) of every value that breaks a rule; MISSING values only `required`."""
+        for i, v in enumerate(col):
+            if v is MISSING:
+                if self.required:
+                    yield i, "required"
+                continue
+            for rule, check in self.checks:
+                if not check(v):
+                    yield i, rule
+                    if rule == "type":
+                        break
+
+
+def _make_coercer(types: frozenset[str]) -> Callable[[str], Any]:
+    want_int = "integer" in types
+    want_num = "number" in types
+    want_bool = "boolean" in types
+
+    def coerce(cell: str) -> Any:
+        if (want_int or want_num) and _INT_RE.fullmatch(cell):
+            return int(cell)
+        if want_num and _NUM_RE.fullmatch(cell):
+            value = float(cell)
+            if value != value or value in (float("inf"), float("-inf")):
+                return cell
+            return value
+        if want_bool:
+            lowered = cell.lower()
+            if lowered in _BOOLS:
+                return _BOOLS[lowered]
+        return cell  # left as a string: the type check reports it
+
+    return coerce
+
+
+def _any_of(preds: Sequence[Check]) -> Check:
+    return lambda v: any(p(v) for p in preds)
+
+
+def _in_strings(allowed: frozenset[str]) -> Check:
+    return lambda v: isinstance(v, str) and v in allowed
+
+
+def _length(op: Callable[[int, int], bool], n: int) -> Check:
+    return lambda v: not isinstance(v, str) or op(len(v), n)
+
+
+def _searches(rx: re.Pattern[str]) -> Check:
+    return lambda v: not isinstance(v, str) or rx.search(v) is not None
+
+
+def _bound(op: Callable[[Any, Any], bool], b: float) -> Check:
+    return lambda v: not _is_number(v) or op(v, b)
+
+
+def _multiple(m: int) -> Check:
+    return lambda v: not _is_number(v) or v % m == 0
+
+
+_BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
+    ("minimum", operator.ge),
+    ("maximum", operator.le),
+    ("exclusiveMinimum", operator.gt),
+    ("exclusiveMaximum", operator.lt),
+)
+
+
+def _property_checks(schema: Mapping[str, Any]) -> tuple[list[tuple[str, Check]], str | None]:
+    """The (rule, predicate) pairs of a simple property schema, the type check first."""
+    checks: list[tuple[str, Check]] = []
+    types = _types_of(schema)
+    if types is not None:
+        preds = [_TYPE_CHECKS[t] for t in sorted(types)]
+        checks.append(("type", preds[0] if len(preds) == 1 else _any_of(preds)))
+    if "enum" in schema:
+        checks.append(("enum", _in_strings(frozenset(schema["enum"]))))
+    if "const" in schema:
+        checks.append(("const", _in_strings(frozenset([schema["const"]]))))
+    if "minLength" in schema:
+        checks.append(("minLength", _length(operator.ge, schema["minLength"])))
+    if "maxLength" in schema:
+        checks.append(("maxLength", _length(operator.le, schema["maxLength"])))
+    if "pattern" in schema:
+        checks.append(("pattern", _searches(re.compile(schema["pattern"]))))
+    fmt = schema.get("format")
+    format_name = fmt if isinstance(fmt, str) and fmt in FORMATS else None
+    if format_name is not None:
+        checks.append((format_name, FORMATS[format_name]))
+    for key, op in _BOUNDS:
+        if key in schema:
+            checks.append((key, _bound(op, schema[key])))
+    if "multipleOf" in schema:
+        checks.append(("multipleOf", _multiple(schema["multipleOf"])))
+    return checks, format_name
+
+
+def _is_simple_property(schema: Any) -> bool:
+    if not isinstance(schema, Mapping) or not set(schema) <= _SIMPLE_PROPERTY_KEYWORDS:
+        return False
+    types = _types_of(schema)
+    if types is None or not types <= _SCALAR_TYPES:
+        return False
+    if "enum" in schema and not all(isinstance(e, str) for e in schema["enum"]):
+        return False
+    if "const" in schema and not isinstance(schema["const"], str):
+        return False
+    if "multipleOf" in schema and not isinstance(schema["multipleOf"], int):
+        return False
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if key in schema and not _is_number(schema[key]):
+            return False
+    if "pattern" in schema:
+        try:
+            re.compile(schema["pattern"])
+        except re.error:
+            return False
+    return True
+
+
+class ColumnPlan:
+    """The hot path for a flat schema: coerce and check values one column at a time."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        required = set(schema.get("required", []))
+        self.properties: dict[str, _PropertyPlan] = {}
+        for name, sub in schema["properties"].items():
+            checks, fmt = _property_checks(sub)
+            self.properties[name] = _PropertyPlan(
+                name=name,
+                field=pointer(name),
+                schema=sub,
+                required=name in required,
+                types=_types_of(sub),
+                checks=checks,
+                format_name=fmt,
+            )
+        self.required = [p for p in self.properties.values() if p.required]
+        self.additional_allowed = schema.get("additionalProperties", True) is not False
+
+    @staticmethod
+    def supports(schema: Mapping[str, Any]) -> bool:
+        if not set(schema) <= _SIMPLE_ROOT_KEYWORDS or schema.get("type") != "object":
+            return False
+        props = schema.get("properties")
+        if not isinstance(props, Mapping):
+            return False
+        if not isinstance(schema.get("additionalProperties", True), bool):
+            return False
+        if not all(isinstance(r, str) and r in props for r in schema.get("required", [])):
+            return False
+        return all(_is_simple_property(s) for s in props.values())
+
+    def check_columns(self, columns: Mapping[str, Sequence[Any]]) -> Judgement:
+        """Map of row index → broken (field pointer, rule) pairs."""
+        bad: Judgement = {}
+        for name, plan in self.properties.items():
+            col = columns.get(name)
+            if col is None:  # the column is absent altogether
+                continue
+            if MISSING not in col and plan.screen(col):
+                continue
+            for i, rule in plan.violations(col):
+                bad.setdefault(i, []).append((plan.field, rule))
+        return bad
+
+
+# --- CSV cells to JSON values ------------------------------------------------------------------
+
+
+class RecordSchema:
+    """A compiled input schema: the reference plus, when the schema allows it, the hot path."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.reference = Reference(schema)
+        self.plan: ColumnPlan | None = ColumnPlan(schema) if ColumnPlan.supports(schema) else None
+        props = schema.get("properties", {})
+        self.property_names: list[str] = list(props) if isinstance(props, Mapping) else []
+        required = schema.get("required", [])
+        self.required_names: list[str] = [r for r in required if isinstance(r, str)]
+        self._coercers: dict[str, tuple[Callable[[str], Any] | None, bool]] = {}
+        for name in self.property_names:
+            sub = props[name] if isinstance(props[name], Mapping) else {}
+            types = _types_of(sub)
+            coerce = None if types is None or "string" in types else _make_coercer(types)
+            allows_null = types is not None and "null" in types
+            self._coercers[name] = (coerce, allows_null)
+
+    def coerce_column(self, name: str, cells: Iterable[str]) -> list[Any]:
+        """CSV cells of column ``name`` as JSON values: empty → null or MISSING, typed cells
+        coerced; a cell that cannot be coerced stays a string so the type check reports it."""
+        coerce, allows_null = self._coercers.get(name, (None, False))
+        empty: Any = None if allows_null else MISSING
+        if coerce is None:
+            col = list(cells)
+            if "" in col:
+                col = [empty if c == "" else c for c in col]
+            return col
+        return [empty if c == "" else coerce(c) for c in cells]
+
+    @staticmethod
+    def row_record(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
+        """Record ``i`` of a batch of columns, without its missing properties."""
+        return {name: col[i] for name, col in columns.items() if col[i] is not MISSING}
+
+
+def record_columns(
+    records: Sequence[Any], names: Sequence[str]
+) -> tuple[dict[str, list[Any]], bool]:
+    """Columns of a batch of JSON records, and whether they are all flat objects that the
+    column plan can judge (objects with only known keys)."""
+    columns = {
+        name: [r.get(name, MISSING) if isinstance(r, dict) else MISSING for r in records]
+        for name in names
+    }
+    known = set(names)
+    flat = all(isinstance(r, dict) and r.keys() <= known for r in records)
+    return columns, flat
