@@ -1,0 +1,74 @@
+"""The ``ketenx`` command line: a thin typer layer over the library.
+
+Every expected failure is a :class:`ketenx.errors.KetenxError`, caught once in :func:`main`
+and turned into one message on stderr and its documented exit code. Heavy modules are
+imported inside the commands, so that ``ketenx --version`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from .. import __version__
+from ..errors import KetenxError
+
+app = typer.Typer(
+    name="ketenx",
+    help="Schema-check, pseudonymise, sign and seal datasets for the next agency in the chain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ketenx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", envvar="KETENX_DEBUG", help="Show a traceback for failures."
+    ),
+) -> None:
+    """ketenx: prepare a dataset for the hop to the next agency."""
+    _state["debug"] = debug
+
+
+def _register() -> None:
+    from . import check, contract
+
+    check.register(app)
+    contract.register(app)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``ketenx`` console script; exits with the documented code.
+
+    Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
+    once, and becomes one line on stderr with its exit code. ``--debug`` shows the traceback.
+    """
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        command.main(args=args, prog_name="ketenx", standalone_mode=True)
+    except KetenxError as exc:
+        if _state["debug"] or os.environ.get("KETENX_DEBUG"):
+            raise
+        sys.stderr.write(f"ketenx: error: {exc.diagnostics()}\n")
+        sys.exit(int(exc.exit_code))

@@ -1,0 +1,124 @@
+"""``ketenx check``: validate one or more data files against the contract."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from ..reports import OutputFormat
+from ._common import (
+    CONTRACT_OPTION,
+    end_progress,
+    load_contract,
+    progress_printer,
+    show_progress,
+    stderr,
+    wants_color,
+)
+
+if TYPE_CHECKING:
+    from ..readers import InputFormat
+
+
+class InputFormatChoice(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    JSON = "json"
+
+
+def check(
+    data: list[str] = typer.Argument(
+        ..., help="Data files (CSV, JSON Lines or a JSON array); `-` reads standard input."
+    ),
+    contract: Path = CONTRACT_OPTION,
+    format: OutputFormat = typer.Option(
+        OutputFormat.TEXT, "--format", "-f", envvar="KETENX_FORMAT", help="Report format."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file instead of stdout."
+    ),
+    max_errors: int = typer.Option(
+        1000,
+        "--max-errors",
+        min=0,
+        envvar="KETENX_MAX_ERRORS",
+        help="List at most this many errors per file (all are still counted).",
+    ),
+    input_format: InputFormatChoice | None = typer.Option(
+        None,
+        "--input-format",
+        help="Input format; by default from the file extension (required for stdin).",
+    ),
+    delimiter: str | None = typer.Option(
+        None, "--delimiter", help="CSV delimiter; by default `,` or `;` sniffed from the header."
+    ),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept a file without records."),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Progress on stderr (default: on a terminal)."
+    ),
+) -> None:
+    """Check data files against the contract; exit 0 when every record is valid, 1 when any
+    is not, 3 when a file or the contract cannot be used."""
+    from ..check import Checker
+    from ..errors import UsageError
+    from ..fileio import atomic_output, open_input
+    from ..readers import format_for
+    from ..reports import CheckReport, render
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise UsageError("--delimiter takes exactly one character")
+    formats: list[InputFormat] = []
+    for name in data:
+        fmt: InputFormat | None = input_format.value if input_format else format_for(name)
+        if fmt is None:
+            raise UsageError(
+                f"{name}: cannot tell the input format from the name; use --input-format"
+            )
+        formats.append(fmt)
+    if data.count("-") > 1:
+        raise UsageError("standard input can be read only once")
+
+    the_contract = load_contract(contract)
+    schema = the_contract.schema
+    checker = Checker.for_schema(schema, max_errors=max_errors, allow_empty=allow_empty)
+
+    # Open every file first: a missing one fails the run before anything is checked.
+    streams = [open_input(name) for name in data]
+    reports = []
+    try:
+        for name, fmt, stream in zip(data, formats, streams, strict=True):
+            if show_progress(progress):
+                checker.progress = progress_printer(f"ketenx check {name}")
+            reports.append(checker.check(stream, fmt, path=name, delimiter=delimiter))
+            if checker.progress is not None:
+                end_progress()
+    finally:
+        for stream in streams:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+    report = CheckReport(
+        files=reports,
+        contract_id=the_contract.id,
+        contract_version=the_contract.version,
+        contract_digest=the_contract.digest(),
+    )
+    if output is not None:
+        text = render(report, format.value)
+        with atomic_output(output) as fh:
+            fh.write(text.encode("utf-8"))
+        stderr(
+            f"ketenx check: {'OK' if report.valid else 'REJECTED'}: "
+            f"{report.invalid_records} of {report.records} records invalid; report in {output}"
+        )
+    else:
+        sys.stdout.write(render(report, format.value, color=wants_color(sys.stdout)))
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

@@ -1,0 +1,58 @@
+"""Edge I/O shared by the commands: opening inputs, and writing outputs atomically.
+
+An output file appears only when it is complete: it is written to a temporary file in the
+same folder and renamed over the target on success; on any failure the temporary file is
+removed and the target is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import InputFileError, OperationalError
+
+
+def open_input(path: str) -> IO[bytes]:
+    """Open a data file for binary reading (``-`` is standard input)."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputFileError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot open: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]:
+    """Write ``path`` atomically: yields a binary file; renamed into place on success."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OperationalError(f"{target}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise OperationalError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
