@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from stdnum import iban as _stdnum_iban
@@ -155,7 +155,8 @@ def is_datetime(value: Any) -> bool:
 
 
 # --- email --------------------------------------------------------------------------------
-_EMAIL_RE = re.compile(r"[^@\s]+@(?P<domain>[^@\s]+)")
+# Domain: at least two non-empty labels separated by dots, no white space or second "@".
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 def is_email(value: Any) -> bool:
@@ -163,11 +164,7 @@ def is_email(value: Any) -> bool:
     non-empty labels separated by dots (so at least one dot, none leading or trailing)."""
     if not isinstance(value, str):
         return True
-    match = _EMAIL_RE.fullmatch(value)
-    if match is None:
-        return False
-    labels = match["domain"].split(".")
-    return len(labels) >= 2 and all(labels)
+    return _EMAIL_RE.fullmatch(value) is not None
 
 
 FORMATS: Mapping[str, FormatCheck] = {
@@ -180,3 +177,64 @@ FORMATS: Mapping[str, FormatCheck] = {
     "email": is_email,
 }
 """Every format ketenx checks, by name. Other ``format`` values are annotations only."""
+
+
+# --- bulk screens ---------------------------------------------------------------------------
+# The hot path checks whole columns of strings at once. A screen returns True only when every
+# value passes; when it returns False, the per-value check above finds which values fail.
+# Each screen must agree exactly with its per-value check (tests/unit/test_formats.py).
+
+ColumnScreen = Callable[[Sequence[str]], bool]
+
+# The 11-proef over a whole column at once: digit p of every value is one byte lane; each lane
+# is translated to (weight_p * digit) mod 11 (at most 10), and the nine lanes are added as big
+# integers. Nine terms of at most 10 never carry out of a byte, so byte j of the sum is the
+# weighted digit sum (mod-11 terms) of value j.
+_BSN_LANE_TABLES = [
+    bytes.maketrans(b"0123456789", bytes((w * d) % 11 for d in range(10))) for w in _BSN_WEIGHTS
+]
+_MOD11_NONZERO = bytes(0 if v % 11 == 0 else 1 for v in range(256))
+
+
+def _bsn_screen(values: Sequence[str]) -> bool:
+    n = len(values)
+    if n == 0:
+        return True
+    if set(map(len, values)) != {9} or "000000000" in values:
+        return False
+    joined = "".join(values)
+    if not (joined.isascii() and joined.isdigit()):
+        return False
+    raw = joined.encode("ascii")
+    total = 0
+    for p, table in enumerate(_BSN_LANE_TABLES):
+        total += int.from_bytes(raw[p::9].translate(table), "little")
+    lanes = total.to_bytes(n, "little")
+    return b"\x01" not in lanes.translate(_MOD11_NONZERO)
+
+
+def _regex_screen(rx: re.Pattern[str]) -> ColumnScreen:
+    return lambda values: all(map(rx.fullmatch, values))
+
+
+def _postcode_screen(values: Sequence[str]) -> bool:
+    return all(map(_POSTCODE_FAST.fullmatch, values)) or all(map(is_postcode, values))
+
+
+def _each(check: FormatCheck) -> ColumnScreen:
+    return lambda values: all(map(check, values))
+
+
+SCREENS: Mapping[str, ColumnScreen] = {
+    "nl-bsn": _bsn_screen,
+    "nl-postcode": _postcode_screen,
+    "oin": _each(is_oin),
+    "iban": _each(is_iban),
+    "date": _each(is_date),
+    "date-time": _each(is_datetime),
+    "email": _regex_screen(_EMAIL_RE),
+}
+"""A bulk check per format over a column of strings (see above)."""
+
+LOW_CARDINALITY: frozenset[str] = frozenset({"date", "date-time"})
+"""Formats whose values repeat a lot: the hot path screens each distinct value once."""

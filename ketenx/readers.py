@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Final, Literal, TypeVar
+
+_T = TypeVar("_T")
 
 InputFormat = Literal["csv", "jsonl", "json"]
 INPUT_FORMATS: Final = ("csv", "jsonl", "json")
@@ -89,74 +93,89 @@ class _Text:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+class _NulGuard(io.RawIOBase):
+    """A raw stream that refuses NUL bytes (in UTF-8 a NUL byte is only ever the NUL
+    character, so a text file never has one)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        if b"\x00" in data:
+            raise _NulByte
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+class _NulByte(Exception):
+    pass
+
+
 class CsvReader:
     """Header and batches of rows (lists of strings) from a CSV file.
 
-    The delimiter is ``,`` or ``;``: sniffed from the header line unless given.
+    UTF-8 with or without BOM, LF or CRLF, quoted cells with embedded newlines. The
+    delimiter is ``,`` or ``;``: sniffed from the header line unless given.
     """
 
     def __init__(self, stream: IO[bytes], *, delimiter: str | None = None) -> None:
-        self._text = _Text(stream)
-        self._lines = self._line_iter()
-        first = next(self._lines, None)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(_NulGuard(stream), BLOCK_BYTES),
+            encoding="utf-8-sig",
+            errors="strict",
+            newline="",
+        )
+        self.records = 0
         self.header: list[str] | None = None
-        if first is None:
+        first = self._guard(self._text.readline)
+        if not first:
             return
         self.delimiter = delimiter or _sniff(first)
         self._reader = csv.reader(
-            _prepend(first, self._lines), delimiter=self.delimiter, strict=True
+            itertools.chain([first], self._text), delimiter=self.delimiter, strict=True
         )
-        self.header = self._next_row(0)
+        self.header = self._guard(lambda: next(self._reader, None))
 
-    def _line_iter(self) -> Iterator[str]:
-        pending = ""
-        while True:
-            block = self._text.read()
-            if self._text.eof:
-                if pending or block:
-                    yield pending + block
-                return
-            parts = (pending + block).split("\n")
-            pending = parts.pop()
-            for part in parts:
-                yield part + "\n"
-
-    def _next_row(self, record: int) -> list[str] | None:
+    def _guard(self, read: Callable[[], _T]) -> _T:
+        """Run ``read``, turning the ways a file can be broken into :class:`Malformed`."""
         try:
-            return next(self._reader, None)
+            return read()
         except csv.Error as exc:
-            raise _csv_problem(exc, record) from None
+            raise _csv_problem(exc, self.records + 1) from None
+        except UnicodeDecodeError:
+            raise Malformed(
+                self.records + 1,
+                "encoding",
+                f"the file is not valid UTF-8 after record {self.records} (re-export it as UTF-8)",
+            ) from None
+        except _NulByte:
+            raise Malformed(
+                self.records + 1, "binary", "the file contains a NUL byte: it is not text"
+            ) from None
 
     def batches(self) -> Iterator[list[list[str]]]:
         """Rows after the header, ``BATCH_ROWS`` at a time. Blank lines are skipped."""
         if self.header is None:
             return
         reader = self._reader
-        text = self._text
-        record = 0
-        batch: list[list[str]] = []
-        append = batch.append
+
+        def next_batch() -> list[list[str]]:
+            return list(itertools.islice(reader, BATCH_ROWS))
+
         while True:
-            try:
-                for row in reader:
-                    if row:
-                        append(row)
-                        if len(batch) >= BATCH_ROWS:
-                            record += len(batch)
-                            text.where = record
-                            yield batch
-                            batch = []
-                            append = batch.append
-                break
-            except csv.Error as exc:
-                raise _csv_problem(exc, record + len(batch) + 1) from None
-        if batch:
-            yield batch
-
-
-def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+            batch = self._guard(next_batch)
+            if not batch:
+                return
+            if [] in batch:  # blank lines
+                batch = [row for row in batch if row]
+            self.records += len(batch)
+            if batch:
+                yield batch
 
 
 def _sniff(header_line: str) -> str:

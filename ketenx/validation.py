@@ -14,9 +14,10 @@ no value from the data can reach a report.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,7 +25,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from .canonical import pointer
-from .formats import FORMATS
+from .formats import FORMATS, LOW_CARDINALITY, SCREENS
 
 
 class _Missing:
@@ -205,12 +206,13 @@ _SIMPLE_PROPERTY_KEYWORDS = _ANNOTATIONS | {
 _SIMPLE_ROOT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
 _SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean", "null"})
 
-_INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_NUM_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+_NUM_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BOOLS = {"true": True, "false": False}
 
 Check = Callable[[Any], bool]
 Judgement = dict[int, list[tuple[str, str]]]
+TypeHints = dict[str, frozenset[type] | None]
 """Row index in a batch → the (field pointer, rule) pairs that the row breaks."""
 
 
@@ -232,9 +234,21 @@ _TYPE_CHECKS: dict[str, Check] = {
 }
 
 
-# Formats whose values repeat a lot (dates, postcodes): each distinct value is checked once per
-# batch. Identifiers (BSN, e-mail, IBAN) are mostly unique, so those are checked directly.
-_LOW_CARDINALITY = frozenset({"date", "nl-postcode", "date-time"})
+_PY_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "integer": frozenset({int}),  # integral floats are judged per value
+    "number": frozenset({int, float}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+}
+_GOOD_CACHE_LIMIT = 100_000
+
+
+def _bound_screen(
+    op: Callable[[Any, Any], bool], bound: float, *, lowest: bool
+) -> Callable[[Sequence[Any]], bool]:
+    pick = min if lowest else max
+    return lambda col: bool(op(pick(col), bound))
 
 
 def _types_of(schema: Mapping[str, Any]) -> frozenset[str] | None:
@@ -246,7 +260,7 @@ def _types_of(schema: Mapping[str, Any]) -> frozenset[str] | None:
 
 @dataclass
 class _PropertyPlan:
-    """How one flat property is coerced (CSV) and checked, one column at a time."""
+    """How one flat property is checked, one column at a time."""
 
     name: str
     field: str  # JSON Pointer
@@ -257,32 +271,85 @@ class _PropertyPlan:
     format_name: str | None
 
     def __post_init__(self) -> None:
-        self.allows_null = self.types is None or "null" in self.types
-        t = self.types
-        keeps_strings = t is None or "string" in t
-        self.coerce: Callable[[str], Any] | None = None
-        if not keeps_strings and t is not None:
-            self.coerce = _make_coercer(t)
         self.screen = self._make_screen()
 
-    def _make_screen(self) -> Callable[[Sequence[Any]], bool]:
-        """A bulk test that is True only when every value in the column passes every check."""
-        checks = [c for _, c in self.checks]
-        if not checks:
-            return lambda col: True
-        if (
-            self.format_name in _LOW_CARDINALITY
-            and len(checks) == 2
-            and self.types == frozenset({"string"})
-        ):
-            fmt = checks[1]
-            return lambda col: all(isinstance(v, str) for v in col) and all(map(fmt, set(col)))
-        if len(checks) == 1:
-            only = checks[0]
-            return lambda col: all(map(only, col))
+    def _make_screen(self) -> Callable[[Sequence[Any], frozenset[type]], bool]:
+        """A bulk test, C-level where possible, that is True only when every value in the
+        column passes every check. False means: look value by value."""
+        s = self.schema
+        py_types: frozenset[type] = frozenset().union(*(_PY_TYPES[t] for t in self.types or ()))
+        str_steps: list[Callable[[Sequence[str]], bool]] = []
+        num_steps: list[Callable[[Sequence[Any]], bool]] = []
+        all_steps: list[Callable[[Sequence[Any]], bool]] = []
+        if "enum" in s:
+            allowed = frozenset(s["enum"])
+            all_steps.append(lambda col: set(col) <= allowed)
+        if "const" in s:
+            const = frozenset([s["const"]])
+            all_steps.append(lambda col: set(col) <= const)
+        if "minLength" in s:
+            lo = s["minLength"]
+            str_steps.append(lambda col: min(map(len, col)) >= lo)
+        if "maxLength" in s:
+            hi = s["maxLength"]
+            str_steps.append(lambda col: max(map(len, col)) <= hi)
+        if "pattern" in s:
+            rx = re.compile(s["pattern"])
+            str_steps.append(lambda col: all(map(rx.search, col)))
+        if self.format_name is not None:
+            str_steps.append(self._format_screen(self.format_name))
+        for key, op in _BOUNDS:
+            if key in s:
+                bound = s[key]
+                num_steps.append(
+                    _bound_screen(op, bound, lowest=key.startswith(("min", "exclusiveMin")))
+                )
+        if "multipleOf" in s:
+            m = s["multipleOf"]
+            num_steps.append(
+                lambda col: (
+                    all(type(v) is int for v in col)
+                    and not any(map(operator.mod, col, itertools.repeat(m)))
+                )
+            )
 
-        def screen(col: Sequence[Any]) -> bool:
-            return all(all(map(c, col)) for c in checks)
+        def screen(col: Sequence[Any], present: frozenset[type]) -> bool:
+            if not present <= py_types:
+                return False
+            if not all(step(col) for step in all_steps):
+                return False
+            if str_steps and str in present:
+                strs = col if len(present) == 1 else [v for v in col if type(v) is str]
+                if not all(step(strs) for step in str_steps):
+                    return False
+            if num_steps and (int in present or float in present):
+                nums = (
+                    col
+                    if present <= {int, float}
+                    else [v for v in col if type(v) is int or type(v) is float]
+                )
+                if not all(step(nums) for step in num_steps):
+                    return False
+            return True
+
+        return screen
+
+    @staticmethod
+    def _format_screen(name: str) -> Callable[[Sequence[str]], bool]:
+        bulk = SCREENS[name]
+        if name not in LOW_CARDINALITY:
+            return bulk
+        good: set[str] = set()
+
+        def screen(col: Sequence[str]) -> bool:
+            new = set(col) - good
+            if not new:
+                return True
+            if not bulk(list(new)):
+                return False
+            if len(good) < _GOOD_CACHE_LIMIT:
+                good.update(new)
+            return True
 
         return screen
 
@@ -300,26 +367,52 @@ class _PropertyPlan:
                         break
 
 
-def _make_coercer(types: frozenset[str]) -> Callable[[str], Any]:
-    want_int = "integer" in types
-    want_num = "number" in types
-    want_bool = "boolean" in types
+class _Coercer:
+    """Turns CSV cells into the JSON values the schema's types ask for. A cell that is not a
+    plain JSON number (or ``true``/``false`` for booleans) stays a string, so that the type
+    check reports it."""
 
-    def coerce(cell: str) -> Any:
-        if (want_int or want_num) and _INT_RE.fullmatch(cell):
+    def __init__(self, types: frozenset[str]) -> None:
+        self.want_int = "integer" in types
+        self.want_num = "number" in types
+        self.want_bool = "boolean" in types
+
+    def __call__(self, cell: str) -> Any:
+        if (self.want_int or self.want_num) and _INT_RE.fullmatch(cell):
             return int(cell)
-        if want_num and _NUM_RE.fullmatch(cell):
+        if self.want_num and _NUM_RE.fullmatch(cell):
             value = float(cell)
-            if value != value or value in (float("inf"), float("-inf")):
-                return cell
-            return value
-        if want_bool:
+            return cell if value in (_INF, -_INF) else value
+        if self.want_bool:
             lowered = cell.lower()
             if lowered in _BOOLS:
                 return _BOOLS[lowered]
-        return cell  # left as a string: the type check reports it
+        return cell
 
-    return coerce
+    def bulk(self, cells: Sequence[str]) -> tuple[list[Any] | None, type]:
+        """All cells at once, C-level where possible, and the one type they became; ``None``:
+        coerce one by one instead. Cells hold only the characters of plain numbers, so
+        ``int()`` and ``float()`` accept exactly what ``_INT_RE`` and ``_NUM_RE`` accept."""
+        if not (self.want_int or self.want_num):
+            return None, str
+        joined = "".join(cells)
+        if not joined.isascii() or not set(joined) <= _NUMBER_CHARS:
+            return None, str
+        try:
+            if "." not in joined and "e" not in joined and "E" not in joined:
+                return list(map(int, cells)), int
+            exponent = "e" in joined or "E" in joined
+            if self.want_num and not exponent and joined.count(".") == len(cells):
+                # One point in every cell: all decimals.
+                out = list(map(float, cells))
+                return (None if _INF in out or -_INF in out else out), float
+        except ValueError:
+            pass
+        return None, str
+
+
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_INF = float("inf")
 
 
 def _any_of(preds: Sequence[Check]) -> Check:
@@ -439,14 +532,20 @@ class ColumnPlan:
             return False
         return all(_is_simple_property(s) for s in props.values())
 
-    def check_columns(self, columns: Mapping[str, Sequence[Any]]) -> Judgement:
-        """Map of row index → broken (field pointer, rule) pairs."""
+    def check_columns(
+        self, columns: Mapping[str, Sequence[Any]], types: TypeHints | None = None
+    ) -> Judgement:
+        """Map of row index → broken (field pointer, rule) pairs. ``types`` may tell, per
+        column, which Python types it holds (see :meth:`RecordSchema.coerce_column`)."""
         bad: Judgement = {}
         for name, plan in self.properties.items():
             col = columns.get(name)
             if col is None:  # the column is absent altogether
                 continue
-            if MISSING not in col and plan.screen(col):
+            present = types.get(name) if types is not None else None
+            if present is None:
+                present = frozenset(map(type, col))
+            if _Missing not in present and plan.screen(col, present):
                 continue
             for i, rule in plan.violations(col):
                 bad.setdefault(i, []).append((plan.field, rule))
@@ -467,25 +566,44 @@ class RecordSchema:
         self.property_names: list[str] = list(props) if isinstance(props, Mapping) else []
         required = schema.get("required", [])
         self.required_names: list[str] = [r for r in required if isinstance(r, str)]
-        self._coercers: dict[str, tuple[Callable[[str], Any] | None, bool]] = {}
+        self._coercers: dict[str, tuple[_Coercer | None, bool]] = {}
         for name in self.property_names:
             sub = props[name] if isinstance(props[name], Mapping) else {}
             types = _types_of(sub)
-            coerce = None if types is None or "string" in types else _make_coercer(types)
+            coerce = None if types is None or "string" in types else _Coercer(types)
             allows_null = types is not None and "null" in types
             self._coercers[name] = (coerce, allows_null)
 
-    def coerce_column(self, name: str, cells: Iterable[str]) -> list[Any]:
+    def coerce_column(
+        self, name: str, cells: Sequence[str], types: TypeHints | None = None
+    ) -> Sequence[Any]:
         """CSV cells of column ``name`` as JSON values: empty → null or MISSING, typed cells
-        coerced; a cell that cannot be coerced stays a string so the type check reports it."""
+        coerced; a cell that cannot be coerced stays a string so the type check reports it.
+
+        When ``types`` is given, the Python types present in the result are recorded in it
+        (``MISSING`` as its class), so that the column check need not scan for them.
+        """
         coerce, allows_null = self._coercers.get(name, (None, False))
         empty: Any = None if allows_null else MISSING
+        has_empty = "" in cells
+        kinds: set[type] = {type(empty)} if has_empty else set()
         if coerce is None:
-            col = list(cells)
-            if "" in col:
-                col = [empty if c == "" else c for c in col]
-            return col
-        return [empty if c == "" else coerce(c) for c in cells]
+            if types is not None:
+                types[name] = frozenset(kinds | {str}) if cells else frozenset()
+            return [empty if c == "" else c for c in cells] if has_empty else cells
+        filled = [c for c in cells if c != ""] if has_empty else cells
+        converted, kind = coerce.bulk(filled)
+        if converted is None:
+            out = [empty if c == "" else coerce(c) for c in cells]
+            if types is not None:
+                types[name] = None
+            return out
+        if types is not None:
+            types[name] = frozenset(kinds | {kind}) if filled else frozenset(kinds)
+        if not has_empty:
+            return converted
+        values = iter(converted)
+        return [empty if c == "" else next(values) for c in cells]
 
     @staticmethod
     def row_record(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
