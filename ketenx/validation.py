@@ -140,8 +140,8 @@ class Reference:
         for key in self._unknown(record):
             rule = "unknown-field"
             out.append(Violation(record_no, pointer(key), rule, message_for(rule, {})))
-        out.sort(key=lambda v: (v.field, v.rule))
-        return out
+        # One `required` error per missing property, but each names the whole list: dedupe.
+        return sorted(set(out), key=lambda v: (v.field, v.rule))
 
     def _unknown(self, record: Any) -> list[str]:
         if not self._flag_unknown or not isinstance(record, dict):
@@ -360,11 +360,10 @@ class _PropertyPlan:
                 if self.required:
                     yield i, "required"
                 continue
+            # Every keyword applies; those for another type pass (as in JSON Schema).
             for rule, check in self.checks:
                 if not check(v):
                     yield i, rule
-                    if rule == "type":
-                        break
 
 
 class _Coercer:
@@ -589,7 +588,8 @@ class RecordSchema:
         kinds: set[type] = {type(empty)} if has_empty else set()
         if coerce is None:
             if types is not None:
-                types[name] = frozenset(kinds | {str}) if cells else frozenset()
+                all_empty = has_empty and cells.count("") == len(cells)
+                types[name] = frozenset(kinds if all_empty or not cells else kinds | {str})
             return [empty if c == "" else c for c in cells] if has_empty else cells
         filled = [c for c in cells if c != ""] if has_empty else cells
         converted, kind = coerce.bulk(filled)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -87,19 +88,20 @@ def check(
     checker = Checker.for_schema(schema, max_errors=max_errors, allow_empty=allow_empty)
 
     # Open every file first: a missing one fails the run before anything is checked.
-    streams = [open_input(name) for name in data]
     reports = []
-    try:
+    with contextlib.ExitStack() as stack:
+        streams = []
+        for name in data:
+            stream = open_input(name)
+            if stream is not sys.stdin.buffer:
+                stack.enter_context(stream)
+            streams.append(stream)
         for name, fmt, stream in zip(data, formats, streams, strict=True):
             if show_progress(progress):
                 checker.progress = progress_printer(f"ketenx check {name}")
             reports.append(checker.check(stream, fmt, path=name, delimiter=delimiter))
             if checker.progress is not None:
                 end_progress()
-    finally:
-        for stream in streams:
-            if stream is not sys.stdin.buffer:
-                stream.close()
 
     report = CheckReport(
         files=reports,

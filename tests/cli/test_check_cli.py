@@ -1,0 +1,239 @@
+"""`ketenx check` from the command line: exit codes, formats, bad input, privacy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ketenx.reports import RENDERERS, OutputFormat
+from tests.conftest import GOOD_ROWS, HEADER, csv_text
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "schemas-third-party"
+
+# Distinctive values planted in invalid cells: none may appear in any output.
+PLANTED_BSN = "987654321"  # fails the 11-proef
+PLANTED_NAME = "Zwanettetje"
+PLANTED_EMAIL = "geheim.adres@nergens"
+PLANTED_POSTCODE = "0666 QQ"
+BAD_ROW = (
+    f"{PLANTED_BSN},Jan,Klaassen,2015-02-30,Q,{PLANTED_POSTCODE},abc,Utrecht,{PLANTED_EMAIL},12,"
+)
+BAD_NAME_ROW = f"111222333,,{PLANTED_NAME}x{'y' * 300},2015-01-01,V,1234 AB,1,Utrecht,,,"
+
+
+def test_valid_file_exits_0(run, write, contract_path):
+    data = write("ok.csv", csv_text(*GOOD_ROWS))
+    result = run("check", data, "--contract", contract_path)
+    assert result.code == 0, result.err
+    assert "OK" in result.out and "3 records valid" in result.out
+
+
+def test_invalid_file_exits_1_and_names_record_field_rule(run, write, contract_path):
+    data = write("bad.csv", csv_text(GOOD_ROWS[0], BAD_ROW))
+    result = run("check", data, "-c", contract_path, "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["valid"] is False
+    assert report["records"] == 2 and report["invalid_records"] == 1
+    found = {(e["record"], e["field"], e["rule"]) for e in report["errors"]}
+    assert found == {
+        (2, "/bsn", "nl-bsn"),
+        (2, "/geboortedatum", "date"),
+        (2, "/geslacht", "enum"),
+        (2, "/postcode", "nl-postcode"),
+        (2, "/huisnummer", "type"),
+        (2, "/email_ouder", "email"),
+        (2, "/lengte_cm", "minimum"),
+    }
+    assert report["error_counts"]["nl-bsn"] == 1
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in OutputFormat])
+def test_no_planted_value_appears_in_any_format(run, write, contract_path, fmt):
+    data = write("bad.csv", csv_text(BAD_ROW, BAD_NAME_ROW))
+    jsonl = write(
+        "bad.jsonl",
+        json.dumps({"bsn": PLANTED_BSN, "voornamen": PLANTED_NAME, "email_ouder": PLANTED_EMAIL})
+        + "\n",
+    )
+    for max_errors in ("1000", "1"):
+        result = run(
+            "check", data, jsonl, "-c", contract_path, "-f", fmt, "--max-errors", max_errors
+        )
+        assert result.code == 1
+        text = result.out + result.err
+        for planted in (PLANTED_BSN, PLANTED_NAME, PLANTED_EMAIL, PLANTED_POSTCODE, "abc"):
+            assert planted not in text, (fmt, planted)
+
+
+def test_every_output_format_has_a_renderer():
+    assert set(RENDERERS) == set(OutputFormat)
+
+
+def test_json_report_matches_its_schema(run, write, contract_path):
+    from jsonschema import Draft202012Validator
+
+    from ketenx.resources import load_schema
+
+    data = write("bad.csv", csv_text(GOOD_ROWS[0], BAD_ROW))
+    report = json.loads(run("check", data, "-c", contract_path, "-f", "json").out)
+    Draft202012Validator(load_schema("report.schema.json")).validate(report)
+
+
+def test_sarif_validates_against_oasis_schema(run, write, contract_path):
+    from jsonschema import Draft4Validator
+
+    schema_file = SHARED / "sarif-schema-2.1.0.json"
+    if not schema_file.exists():
+        pytest.skip(f"OASIS SARIF schema not found at {schema_file}")
+    data = write("bad.csv", csv_text(GOOD_ROWS[0], BAD_ROW))
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    sarif = json.loads(run("check", data, ok, "-c", contract_path, "-f", "sarif").out)
+    Draft4Validator(json.loads(schema_file.read_text())).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"nl-bsn", "date", "enum"}
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+
+
+def test_junit_is_readable_by_junitparser(run, write, contract_path, tmp_path):
+    from junitparser import JUnitXml
+
+    bad = write("bad.csv", csv_text(GOOD_ROWS[0], BAD_ROW, BAD_ROW))
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    out = tmp_path / "report.xml"
+    result = run("check", bad, ok, "-c", contract_path, "-f", "junit", "-o", out)
+    assert result.code == 1
+    xml = JUnitXml.fromfile(str(out))
+    suites = {suite.name: suite for suite in xml}
+    assert suites[str(bad)].failures == 2  # one failure per rejected record
+    assert suites[str(ok)].failures == 0 and suites[str(ok)].tests == 1
+
+
+def test_github_annotations(run, write, contract_path):
+    data = write("bad.csv", csv_text(BAD_ROW))
+    lines = run("check", data, "-c", contract_path, "-f", "github").out.splitlines()
+    assert lines and all(line.startswith("::error file=") for line in lines)
+    assert any("title=ketenx nl-bsn::record 1, field /bsn" in line for line in lines)
+
+
+def test_text_is_uncoloured_off_a_terminal(run, write, contract_path):
+    data = write("bad.csv", csv_text(BAD_ROW))
+    assert "\x1b[" not in run("check", data, "-c", contract_path).out
+
+
+def test_several_files_worst_exit_code(run, write, contract_path):
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    bad = write("bad.csv", csv_text(BAD_ROW))
+    result = run("check", ok, bad, "-c", contract_path, "-f", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert [f["valid"] for f in report["files"]] == [True, False]
+
+
+def test_missing_file_is_operational_error(run, write, contract_path, tmp_path):
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    result = run("check", ok, tmp_path / "nope.csv", "-c", contract_path)
+    assert result.code == 3
+    assert "nope.csv: file not found" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_invalid_contract_is_operational_error(run, write, tmp_path):
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    broken = write("c.yaml", "ketenx: 1\nid: x\n")
+    result = run("check", ok, "-c", broken)
+    assert result.code == 3
+    assert "invalid contract" in result.err
+
+
+def test_stdin_needs_input_format(run, contract_path):
+    data = csv_text(*GOOD_ROWS).encode()
+    assert run("check", "-", "-c", contract_path, stdin=data).code == 2
+    result = run("check", "-", "-c", contract_path, "--input-format", "csv", stdin=data)
+    assert result.code == 0, result.err
+
+
+def test_unknown_extension_is_usage_error(run, write, contract_path):
+    data = write("data.txt", csv_text(*GOOD_ROWS))
+    result = run("check", data, "-c", contract_path)
+    assert result.code == 2
+    assert "--input-format" in result.err
+
+
+def test_max_errors_limits_listing_but_keeps_counting(run, write, contract_path):
+    data = write("bad.csv", csv_text(*([BAD_ROW] * 20)))
+    report = json.loads(
+        run("check", data, "-c", contract_path, "-f", "json", "--max-errors", "5").out
+    )
+    assert len(report["errors"]) == 5
+    assert report["truncated"] is True
+    assert report["invalid_records"] == 20
+    assert report["error_counts"]["nl-bsn"] == 20
+    assert sum(report["error_counts"].values()) == 20 * 7
+
+
+def test_report_to_file_is_written_atomically(run, write, contract_path, tmp_path):
+    data = write("ok.csv", csv_text(*GOOD_ROWS))
+    out = tmp_path / "r.json"
+    result = run("check", data, "-c", contract_path, "-f", "json", "-o", out)
+    assert result.code == 0
+    assert json.loads(out.read_text())["valid"] is True
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+# --- bad input: one clear line, the right exit code, never a traceback -------------------------
+
+BAD_INPUTS = {
+    "empty.csv": (b"", "no-records"),
+    "header-only.csv": ((HEADER + "\n").encode(), "no-records"),
+    "binary.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    "latin1.csv": (csv_text(GOOD_ROWS[0]).replace("Zoë", "Zo\xeb").encode("latin-1"), "encoding"),
+    "quotes.csv": (
+        csv_text(GOOD_ROWS[0], '111222333,"Jan,Klaassen,2015-01-01').encode(),
+        "csv-syntax",
+    ),
+    "ragged.csv": (csv_text(GOOD_ROWS[0], "111222333,Jan").encode(), "row-length"),
+    "bigcell.csv": (
+        csv_text(GOOD_ROWS[0], "111222333," + "x" * (10 << 20) + ",a,b").encode(),
+        "cell-size",
+    ),
+    "nul.csv": (csv_text(GOOD_ROWS[0]).replace("Jansen", "Jan\x00sen").encode(), "binary"),
+    "broken.jsonl": (b'{"bsn": "111222333"}\n{"bsn": \n', "json-syntax"),
+    "object.json": (b'{"bsn": "111222333"}', "json-structure"),
+    "scalars.json": (b"[1, 2]", "type"),
+    "truncated.json": (b'[{"bsn": "111222333"},', "json-syntax"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_reported_cleanly(run, write, contract_path, name):
+    content, rule = BAD_INPUTS[name]
+    data = write(name, content)
+    result = run("check", data, "-c", contract_path, "-f", "json")
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    report = json.loads(result.out)
+    assert rule in report["error_counts"], report["error_counts"]
+    text = run("check", data, "-c", contract_path).out
+    assert f"rule {rule}" in text
+
+
+def test_allow_empty(run, write, contract_path):
+    data = write("empty.csv", HEADER + "\n")
+    assert run("check", data, "-c", contract_path, "--allow-empty").code == 0
+
+
+def test_version_and_help(run):
+    result = run("--version")
+    assert result.code == 0 and result.out.startswith("ketenx ")
+    assert run("check", "--help").code == 0
+
+
+def test_debug_shows_traceback_for_expected_failure(run, write, contract_path, tmp_path):
+    from ketenx.errors import InputFileError
+
+    ok = write("ok.csv", csv_text(*GOOD_ROWS))
+    with pytest.raises(InputFileError):
+        run("--debug", "check", ok, tmp_path / "missing.csv", "-c", contract_path)

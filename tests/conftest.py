@@ -1,0 +1,83 @@
+"""Shared fixtures: the sample contract, small data files, and a CLI runner."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CONTRACT = ROOT / "examples" / "contract.yaml"
+
+HEADER = (
+    "bsn,voornamen,achternaam,geboortedatum,geslacht,postcode,huisnummer,gemeente,"
+    "email_ouder,lengte_cm,gewicht_kg"
+)
+GOOD_ROWS = [
+    "111222333,Zoë,Jansen,2015-03-02,V,1234 AB,12,Utrecht,ouder@example.nl,120.5,22.1",
+    "012345672,Bülent,Çelik,2012-11-30,M,9999 ZZ,7,'s-Hertogenbosch,,,",
+    '123456782,"Anna, Maria",van der Meer,2019-01-01,X,1000 AA,1,Súdwest-Fryslân,,98,15',
+]
+
+
+@pytest.fixture
+def contract_path() -> Path:
+    return SAMPLE_CONTRACT
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write a data file into tmp_path: ``write("x.csv", text_or_bytes)``."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    return _write
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``ketenx`` in-process: ``run("check", ..., stdin=b"...")`` → Result."""
+
+    def _run(
+        *args: str | Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        from ketenx.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        monkeypatch.delenv("CI", raising=False)
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return _run
+
+
+def all_output(results: Sequence[Result]) -> str:
+    return "\n".join(r.out + r.err for r in results)

@@ -1,0 +1,175 @@
+"""Streaming readers and the check loop on every input shape."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from ketenx import readers
+from ketenx.check import Checker
+from ketenx.contract import load_contract
+from ketenx.readers import CsvReader, Malformed, json_array_batches, jsonl_batches
+from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.for_schema(load_contract(SAMPLE_CONTRACT).schema)
+
+
+def check_bytes(checker: Checker, data: bytes, fmt: str = "csv", **kw):
+    return checker.check(io.BytesIO(data), fmt, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda t: t,
+        lambda t: "\ufeff" + t,  # BOM
+        lambda t: t.replace("\n", "\r\n"),  # CRLF
+        lambda t: t.replace(",", ";").replace('"Anna; Maria"', '"Anna, Maria"'),  # semicolons
+    ],
+)
+def test_csv_variants_are_valid(checker, variant):
+    report = check_bytes(checker, variant(csv_text(*GOOD_ROWS)).encode())
+    assert report.valid, report.errors
+    assert report.records == 3
+
+
+def test_quoted_cells_with_embedded_newlines(checker):
+    row = '111222333,"Anna\nMaria",Jansen,2015-03-02,V,1234 AB,12,Utrecht,,,'
+    report = check_bytes(checker, csv_text(row, GOOD_ROWS[0]).encode())
+    assert report.valid and report.records == 2
+
+
+def test_explicit_delimiter(checker):
+    text = csv_text(*GOOD_ROWS[:2]).replace(",", "|")
+    assert check_bytes(checker, text.encode(), delimiter="|").valid
+
+
+def test_leading_zeros_survive():
+    reader = CsvReader(io.BytesIO(csv_text(GOOD_ROWS[1]).encode()))
+    (batch,) = list(reader.batches())
+    assert batch[0][0] == "012345672"
+
+
+def test_blank_lines_are_skipped(checker):
+    text = HEADER + "\n" + GOOD_ROWS[0] + "\n\n" + GOOD_ROWS[1] + "\n"
+    report = check_bytes(checker, text.encode())
+    assert report.valid and report.records == 2
+
+
+def test_header_problems_are_record_zero(checker):
+    header = HEADER.replace("gemeente", "woonplaats") + ",bsn"
+    report = check_bytes(checker, (header + "\n" + GOOD_ROWS[0] + ",x\n").encode())
+    found = {(v.record, v.field, v.rule) for v in report.errors}
+    assert found == {
+        (0, "/woonplaats", "unknown-column"),
+        (0, "/bsn", "duplicate-column"),
+        (0, "/gemeente", "required"),
+    }
+    assert report.records == 0  # rows are not validated when a required column is missing
+
+
+def test_unknown_column_still_validates_rows(checker):
+    text = csv_text(GOOD_ROWS[0] + ",x", header=HEADER + ",extra")
+    report = check_bytes(checker, text.encode())
+    assert {(v.record, v.rule) for v in report.errors} == {(0, "unknown-column")}
+    assert report.records == 1
+
+
+def test_empty_cells_null_or_absent(checker):
+    # email_ouder allows null; huisnummer is required and not nullable.
+    row = "111222333,Zoë,Jansen,2015-03-02,V,1234 AB,,Utrecht,,,"
+    report = check_bytes(checker, csv_text(row).encode())
+    assert [(v.field, v.rule) for v in report.errors] == [("/huisnummer", "required")]
+
+
+def test_many_records_across_batches(checker, monkeypatch):
+    monkeypatch.setattr(readers, "BATCH_ROWS", 7)
+    bad = GOOD_ROWS[0].replace("111222333", "111222334")
+    rows = [GOOD_ROWS[0]] * 30 + [bad] + [GOOD_ROWS[2]] * 30
+    report = check_bytes(checker, csv_text(*rows).encode())
+    assert report.records == 61
+    assert [(v.record, v.rule) for v in report.errors] == [(31, "nl-bsn")]
+
+
+def records_json() -> list[dict]:
+    return [
+        {
+            "bsn": "111222333",
+            "voornamen": "Zoë",
+            "achternaam": "J",
+            "geboortedatum": "2015-03-02",
+            "geslacht": "V",
+            "postcode": "1234 AB",
+            "huisnummer": 12,
+            "gemeente": "Utrecht",
+            "email_ouder": None,
+            "lengte_cm": 120.5,
+            "gewicht_kg": None,
+        },
+        {
+            "bsn": "012345672",
+            "voornamen": "Ann",
+            "achternaam": "K",
+            "geboortedatum": "2012-11-30",
+            "geslacht": "M",
+            "postcode": "9999 ZZ",
+            "huisnummer": 7,
+            "gemeente": "Ede",
+        },
+    ]
+
+
+def test_jsonl_and_json_array(checker):
+    recs = records_json()
+    jsonl = "\n".join(json.dumps(r, ensure_ascii=False) for r in recs).encode()
+    assert check_bytes(checker, jsonl, "jsonl").valid
+    assert check_bytes(checker, json.dumps(recs).encode(), "json").valid
+
+
+def test_json_array_streams_across_small_blocks(monkeypatch):
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 5)
+    recs = records_json() * 10 + [{"n": 12345678901234567890, "x": [1, {"y": "ü"}]}, 3.25, "s"]
+    data = json.dumps(recs, ensure_ascii=False, indent=1).encode()
+    got = [r for batch in json_array_batches(io.BytesIO(data)) for r in batch]
+    assert got == recs
+
+
+def test_json_array_empty_and_trailing_content():
+    assert list(json_array_batches(io.BytesIO(b" [ ] "))) == []
+    with pytest.raises(Malformed) as info:
+        list(json_array_batches(io.BytesIO(b"[{}] x")))
+    assert info.value.rule == "json-syntax"
+
+
+def test_json_record_size_limit(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_RECORD_BYTES", 100)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 16)
+    data = json.dumps([{"a": "x" * 500}]).encode()
+    with pytest.raises(Malformed) as info:
+        list(json_array_batches(io.BytesIO(data)))
+    assert info.value.rule == "record-size"
+    assert "x" * 20 not in str(info.value)
+
+
+def test_jsonl_broken_line_is_reported_and_reading_goes_on(checker):
+    recs = records_json()
+    lines = [json.dumps(recs[0]), '{"bsn": "111222333", ', json.dumps(recs[1])]
+    report = check_bytes(checker, "\n".join(lines).encode(), "jsonl")
+    assert report.records == 3
+    assert [(v.record, v.rule) for v in report.errors] == [(2, "json-syntax")]
+
+
+def test_jsonl_unknown_field(checker):
+    rec = dict(records_json()[1], schoenmaat=44)
+    report = check_bytes(checker, json.dumps(rec).encode(), "jsonl")
+    assert [(v.field, v.rule) for v in report.errors] == [("/schoenmaat", "additionalProperties")]
+
+
+def test_jsonl_reader_rejects_nan():
+    (batch,) = list(jsonl_batches(io.BytesIO(b'{"a": NaN}\n')))
+    assert isinstance(batch[0], Malformed)
