@@ -26,6 +26,7 @@ from .validation import (
     message_for,
     record_columns,
 )
+from .writers import unneutralise_column
 
 DEFAULT_MAX_ERRORS = 1000
 
@@ -92,6 +93,7 @@ class Checker:
     max_errors: int = DEFAULT_MAX_ERRORS
     allow_empty: bool = False
     progress: ProgressCallback | None = None
+    unneutralise: bool = False  # a delivery: undo CSV formula neutralisation before checking
 
     @classmethod
     def for_schema(cls, schema: Mapping[str, Any], **kwargs: Any) -> Checker:
@@ -151,6 +153,7 @@ class Checker:
             return
         width = len(reader.header)
         schema = self.schema
+        string_positions = {pos for name, pos in positions.items() if schema.keeps_strings(name)}
         record = 0
         for rows in reader.batches():
             start = record
@@ -163,8 +166,13 @@ class Checker:
                         rule = "row-length"
                         special[i] = Violation(start + i + 1, "", rule, message_for(rule, {}))
                 rows = [[""] * width if i in special else r for i, r in enumerate(rows)]
-            cells = list(zip(*rows, strict=True))
+            cells: list[Sequence[str]] = list(zip(*rows, strict=True))
             types: TypeHints = {}
+            if self.unneutralise:
+                cells = [
+                    unneutralise_column(c) if i in string_positions else c
+                    for i, c in enumerate(cells)
+                ]
             columns = {
                 name: schema.coerce_column(name, cells[pos], types)
                 for name, pos in positions.items()

@@ -573,6 +573,11 @@ class RecordSchema:
             allows_null = types is not None and "null" in types
             self._coercers[name] = (coerce, allows_null)
 
+    def keeps_strings(self, name: str) -> bool:
+        """Whether CSV cells of ``name`` stay strings (the property's type allows strings)."""
+        coerce, _ = self._coercers.get(name, (None, False))
+        return coerce is None
+
     def coerce_column(
         self, name: str, cells: Sequence[str], types: TypeHints | None = None
     ) -> Sequence[Any]:

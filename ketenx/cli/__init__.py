@@ -48,10 +48,12 @@ def _root(
 
 
 def _register() -> None:
-    from . import check, contract
+    from . import check, contract, keys, pseudonymise
 
     check.register(app)
     contract.register(app)
+    pseudonymise.register(app)
+    keys.register(app)
 
 
 _register()

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from ..readers import InputFormat
 
 
+class Side(StrEnum):
+    INPUT = "input"
+    OUTPUT = "output"
+
+
 class InputFormatChoice(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -58,6 +63,12 @@ def check(
         None, "--delimiter", help="CSV delimiter; by default `,` or `;` sniffed from the header."
     ),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept a file without records."),
+    side: Side = typer.Option(
+        Side.INPUT,
+        "--side",
+        help="input: the sender's data against the contract's schema; "
+        "output: a delivery against the contract's output schema (as the recipient checks it).",
+    ),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress on stderr (default: on a terminal)."
     ),
@@ -84,8 +95,14 @@ def check(
         raise UsageError("standard input can be read only once")
 
     the_contract = load_contract(contract)
-    schema = the_contract.schema
+    if side is Side.OUTPUT:
+        from ..pipeline import output_schema
+
+        schema = output_schema(the_contract)
+    else:
+        schema = dict(the_contract.schema)
     checker = Checker.for_schema(schema, max_errors=max_errors, allow_empty=allow_empty)
+    checker.unneutralise = side is Side.OUTPUT
 
     # Open every file first: a missing one fails the run before anything is checked.
     reports = []
@@ -108,6 +125,7 @@ def check(
         contract_id=the_contract.id,
         contract_version=the_contract.version,
         contract_digest=the_contract.digest(),
+        side=side.value,
     )
     if output is not None:
         text = render(report, format.value)

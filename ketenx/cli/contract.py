@@ -38,5 +38,16 @@ def digest(contract: Path = CONTRACT_ARG) -> None:
     typer.echo(load_contract(contract).digest())
 
 
+@contract_app.command("output-schema")
+def output_schema_cmd(contract: Path = CONTRACT_ARG) -> None:
+    """Print the JSON Schema of one delivered record (after the contract's treatments)."""
+    import json
+
+    from ..contract import load_contract
+    from ..pipeline import output_schema
+
+    typer.echo(json.dumps(output_schema(load_contract(contract)), indent=2, ensure_ascii=False))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(contract_app, name="contract")

@@ -1,0 +1,76 @@
+"""Helpers for the benchmarks: sample data, timing of whole processes, peak memory.
+
+Each benchmark prints ratios against baselines measured in the same run on the same file:
+absolute seconds drift between runs on a shared machine, ratios much less.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench-out"
+
+
+def generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "ketenx_generate", ROOT / "examples" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ketenx_generate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def sample_csv(
+    rows: int, *, seed: int = 7, invalid_rate: float = 0.0, name: str | None = None
+) -> Path:
+    """Generate (once) a CSV file of ``rows`` synthetic persons in bench-out/."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / (name or f"persons-{rows}-{seed}-{invalid_rate}.csv")
+    if not path.exists():
+        gen = generator()
+        tmp = path.with_suffix(".part")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            gen.write_csv(gen.iter_records(rows, seed=seed, invalid_rate=invalid_rate), fh)
+        tmp.rename(path)
+    return path
+
+
+def run(cmd: list[str], *, repeat: int = 3) -> float:
+    """Median wall time (s) of ``cmd`` over ``repeat`` runs (exit 0 or 1 expected)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        times.append(time.perf_counter() - start)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"{cmd[:4]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def peak_rss_mib(cmd: list[str]) -> float:
+    """Peak RSS (MiB) of one run of ``cmd``, measured from a fresh parent process."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, check=False
+    )
+    return float(proc.stdout.strip() or "nan")
+
+
+_PEAK = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+PY = sys.executable
+KETENX = [PY, "-m", "ketenx"]
+ENV = dict(os.environ)

@@ -1,0 +1,139 @@
+"""Throughput, memory and start-up of `ketenx check` (issue: foundation, §6).
+
+Prints, from one run on the same generated file:
+  * records/s of `ketenx check` and its time over a plain csv.reader pass (target ≤ 3×,
+    stretch ≤ 1.5×);
+  * `frictionless validate` with an equivalent Table Schema, when installed (target: ketenx
+    ≥ 10× faster);
+  * a file where every record is invalid, over a valid one (target ≤ 1.5×);
+  * peak memory at 1M and 5M rows (target < 100 MB, and flat);
+  * `ketenx --version` over `python -c 'import typer'` (target ≤ 2×).
+
+    python benchmarks/check.py [--rows 1000000] [--big-rows 5000000] [--no-frictionless]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from _common import KETENX, OUT, PY, ROOT, peak_rss_mib, run, sample_csv
+
+CONTRACT = ROOT / "examples" / "contract.yaml"
+
+CSV_READER = (
+    "import csv,sys\nfor _ in csv.reader(open(sys.argv[1], newline='', encoding='utf-8')): pass\n"
+)
+
+
+def all_invalid(src: Path) -> Path:
+    """The same file with every BSN broken (last digit changed: the 11-proef fails)."""
+    dst = src.with_name(src.stem + "-all-invalid.csv")
+    if not dst.exists():
+        with (
+            open(src, encoding="utf-8", newline="") as fin,
+            open(dst, "w", encoding="utf-8", newline="") as fout,
+        ):
+            fout.write(fin.readline())
+            for line in fin:
+                d = int(line[8])
+                fout.write(line[:8] + str((d + 1) % 10) + line[9:])
+    return dst
+
+
+def table_schema() -> Path:
+    """An equivalent frictionless Table Schema (patterns for the formats)."""
+    path = OUT / "table-schema.json"
+    fields = [
+        {"name": "bsn", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{9}"}},
+        {
+            "name": "voornamen",
+            "type": "string",
+            "constraints": {"required": True, "minLength": 1, "maxLength": 200},
+        },
+        {
+            "name": "achternaam",
+            "type": "string",
+            "constraints": {"required": True, "minLength": 1, "maxLength": 200},
+        },
+        {"name": "geboortedatum", "type": "date", "constraints": {"required": True}},
+        {
+            "name": "geslacht",
+            "type": "string",
+            "constraints": {"required": True, "enum": ["M", "V", "X"]},
+        },
+        {
+            "name": "postcode",
+            "type": "string",
+            "constraints": {"required": True, "pattern": "[1-9][0-9]{3} ?[A-Z]{2}"},
+        },
+        {
+            "name": "huisnummer",
+            "type": "integer",
+            "constraints": {"required": True, "minimum": 1, "maximum": 99999},
+        },
+        {"name": "gemeente", "type": "string", "constraints": {"required": True, "minLength": 1}},
+        {"name": "email_ouder", "type": "string", "format": "email"},
+        {"name": "lengte_cm", "type": "number", "constraints": {"minimum": 30, "maximum": 250}},
+        {"name": "gewicht_kg", "type": "number", "constraints": {"minimum": 1, "maximum": 250}},
+    ]
+    path.write_text(json.dumps({"fields": fields}))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--big-rows", type=int, default=5_000_000)
+    parser.add_argument("--no-frictionless", action="store_true")
+    args = parser.parse_args()
+
+    data = sample_csv(args.rows)
+    bad = all_invalid(data)
+    check = [*KETENX, "check", "--contract", str(CONTRACT), "--no-progress", "--format", "json"]
+    t_csv = run([PY, "-c", CSV_READER, str(data)])
+    t_check = run([*check, str(data)])
+    t_bad = run([*check, str(bad)])
+    mem = peak_rss_mib([*check, str(data)])
+    print(f"rows: {args.rows:,}  file: {data.stat().st_size / 2**20:.0f} MiB")
+    print(f"plain csv.reader pass        {t_csv:7.2f} s   1.00x")
+    print(
+        f"ketenx check (valid)         {t_check:7.2f} s   {t_check / t_csv:.2f}x   "
+        f"{args.rows / t_check:,.0f} records/s   target <= 3x (stretch 1.5x)"
+    )
+    print(
+        f"ketenx check (all invalid)   {t_bad:7.2f} s   {t_bad / t_check:.2f}x of valid   "
+        "target <= 1.5x"
+    )
+    print(f"peak memory, {args.rows:,} rows   {mem:7.1f} MiB   target < 100 MiB")
+
+    frictionless = shutil.which("frictionless") or str(Path(PY).parent / "frictionless")
+    if not args.no_frictionless and Path(frictionless).exists():
+        schema = table_schema()
+        t_fl = run([frictionless, "validate", "--schema", str(schema), str(data)], repeat=1)
+        print(
+            f"frictionless validate        {t_fl:7.2f} s   {t_fl / t_csv:.2f}x   "
+            f"ketenx is {t_fl / t_check:.1f}x faster   target >= 10x"
+        )
+    else:
+        print("frictionless validate        not installed (pip install -e '.[bench]')")
+
+    if args.big_rows:
+        big = sample_csv(args.big_rows)
+        mem_big = peak_rss_mib([*check, str(big)])
+        print(f"peak memory, {args.big_rows:,} rows   {mem_big:7.1f} MiB   target < 100 MiB, flat")
+
+    t_typer = run([PY, "-c", "import typer"], repeat=7)
+    t_version = run([*KETENX, "--version"], repeat=7)
+    print(
+        f"ketenx --version             {t_version:7.3f} s   {t_version / t_typer:.2f}x of "
+        f"`import typer`   target <= 2x"
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()

@@ -1,0 +1,107 @@
+"""``ketenx pseudonymise`` and ``ketenx reidentify``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from ._common import CONTRACT_OPTION, load_contract, stderr
+from .check import InputFormatChoice
+
+SECRET_OPTION = typer.Option(
+    None,
+    "--secret",
+    "-s",
+    help="Pseudonymisation secret file (made by `ketenx keys new-secret`); or KETENX_SECRET_FILE. "
+    "Never a value on the command line.",
+    show_default=False,
+)
+
+
+class ToFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+def pseudonymise(
+    data: str = typer.Argument(
+        ..., help="Input file (CSV, JSON Lines or JSON array); `-` for stdin."
+    ),
+    contract: Path = CONTRACT_OPTION,
+    secret: str | None = SECRET_OPTION,
+    output: Path = typer.Option(..., "--output", "-o", help="The delivery file to write."),
+    to: ToFormat | None = typer.Option(
+        None, "--to", help="Output format (default: CSV for CSV input, else JSON Lines)."
+    ),
+    input_format: InputFormatChoice | None = typer.Option(
+        None, "--input-format", help="Input format; by default from the file extension."
+    ),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="CSV delimiter of the input."),
+    unsafe_skip_check: bool = typer.Option(
+        False,
+        "--unsafe-skip-check",
+        help="Do not stop at invalid input records: drop them instead. Warned about and "
+        "recorded in the metadata.",
+    ),
+) -> None:
+    """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
+    OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
+    from ..delivery import write_pseudonymised
+
+    if unsafe_skip_check:
+        stderr(
+            "ketenx: warning: --unsafe-skip-check: invalid input records are dropped instead of "
+            "stopping the run; this is recorded in the delivery metadata"
+        )
+    summary = write_pseudonymised(
+        data=data,
+        contract=load_contract(contract),
+        secret_arg=secret,
+        environ=os.environ,
+        output=output,
+        to=to.value if to else None,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        skip_check=unsafe_skip_check,
+    )
+    stderr(summary)
+
+
+def reidentify(
+    data: Path = typer.Argument(..., help="A delivery made by `ketenx pseudonymise`."),
+    contract: Path = CONTRACT_OPTION,
+    secret: str | None = SECRET_OPTION,
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Where to write the re-identified file."
+    ),
+    field: list[str] = typer.Option(
+        [], "--field", help="Reverse only this encrypted field (repeatable; input or output name)."
+    ),
+    meta: Path | None = typer.Option(
+        None, "--meta", help="The delivery's metadata sidecar (default: DATA.meta.json)."
+    ),
+) -> None:
+    """Reverse the `encrypt` fields of a delivery with the secret that made it; every other
+    field is left as it is. One-way fields cannot be reversed (exit 1)."""
+    from ..delivery import write_reidentified
+
+    summary = write_reidentified(
+        data=data,
+        contract=load_contract(contract),
+        secret_arg=secret,
+        environ=os.environ,
+        output=output,
+        fields=field,
+        meta_path=meta,
+    )
+    stderr(summary)
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pseudonymise")(pseudonymise)
+    app.command("reidentify")(reidentify)

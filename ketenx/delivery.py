@@ -1,0 +1,327 @@
+"""Deliveries on disk: pseudonymise a file into a delivery plus its metadata sidecar, and
+re-identify the encrypted fields of a delivery.
+
+This is the edge layer behind ``ketenx pseudonymise`` and ``ketenx reidentify``: it opens
+files, loads the secret (with its safety checks), draws the per-delivery nonce, reads the
+clock for the metadata, and writes every output atomically. The work itself is done by
+:mod:`ketenx.pipeline`.
+
+The metadata sidecar (``OUT.meta.json``, ``schemas/delivery-meta.schema.json``) records what
+was done — contract id and digest, key id, domain, policy, nonce, counts and digests — and
+never a secret or a value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import secrets as _random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .contract import Contract
+from .errors import InputFileError, RejectedError, UsageError
+from .fileio import atomic_output, open_input
+from .pipeline import (
+    KEYED,
+    Keyring,
+    PassResult,
+    needs_secret,
+    output_schema,
+    pseudonymise_stream,
+    raise_if_rejected,
+)
+from .readers import InputFormat, format_for
+from .writers import OutputFormat
+
+META_SUFFIX = ".meta.json"
+META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v1"
+SCHEME = "kx1"
+
+
+def meta_path_for(output: Path) -> Path:
+    return output.with_name(output.name + META_SUFFIX)
+
+
+def _keyring_for(
+    contract: Contract,
+    secret_arg: str | None,
+    environ: Mapping[str, str],
+    data_paths: Sequence[Path],
+    nonce_hex: str | None,
+) -> tuple[Keyring | None, dict[str, Any]]:
+    """The keyring of the contract's domain and the metadata that describes it."""
+    from .pseudonym import Keyring as DomainKeyring
+    from .pseudonym import domain_id, effective_domain
+    from .secrets import load_secret, secret_from_env_or_path
+
+    policy = str(contract.pseudonymisation.get("policy", "deterministic"))
+    domain = domain_id(contract)
+    info: dict[str, Any] = {
+        "scheme": SCHEME,
+        "policy": policy,
+        "domain": domain,
+        "shared_domain": "domain" in contract.pseudonymisation,
+        "nonce": nonce_hex,
+        "key_id": None,
+    }
+    if not needs_secret(contract):
+        return None, info
+    secret = load_secret(secret_from_env_or_path(secret_arg, environ), data_paths=data_paths)
+    info["key_id"] = secret.key_id
+    keyring = DomainKeyring.derive(secret, effective_domain(domain, policy, nonce_hex))
+    return keyring, info
+
+
+def _input_format(data: str, given: str | None) -> InputFormat:
+    fmt = given or format_for(data)
+    if fmt is None:
+        raise UsageError(f"{data}: cannot tell the input format from the name; use --input-format")
+    return fmt  # type: ignore[return-value]
+
+
+def write_pseudonymised(
+    *,
+    data: str,
+    contract: Contract,
+    secret_arg: str | None,
+    environ: Mapping[str, str],
+    output: Path,
+    to: str | None = None,
+    input_format: str | None = None,
+    delimiter: str | None = None,
+    skip_check: bool = False,
+    now: _dt.datetime | None = None,
+) -> str:
+    """Pseudonymise ``data`` into ``output`` and ``output.meta.json``; return a summary line.
+
+    Raises :class:`RejectedError` (nothing written) when the input is rejected.
+    """
+    in_fmt = _input_format(data, input_format)
+    out_fmt: OutputFormat = (
+        "csv" if (to or ("csv" if in_fmt == "csv" else "jsonl")) == "csv" else "jsonl"
+    )
+    if data != "-" and Path(data).resolve() == output.resolve():
+        raise UsageError("the output file must not be the input file")
+    policy = str(contract.pseudonymisation.get("policy", "deterministic"))
+    nonce_hex = _random.token_bytes(16).hex() if policy == "per-delivery" else None
+    data_paths = [output] if data == "-" else [Path(data), output]
+    keyring, domain_info = _keyring_for(contract, secret_arg, environ, data_paths, nonce_hex)
+    meta_path = meta_path_for(output)
+
+    with contextlib.ExitStack() as stack:
+        source = open_input(data)
+        if data != "-":
+            stack.enter_context(source)
+        with atomic_output(output) as sink:
+            result = pseudonymise_stream(
+                source,
+                in_fmt,
+                sink,
+                out_fmt,
+                contract,
+                keyring,
+                path=data,
+                delimiter=delimiter,
+                skip_check=skip_check,
+            )
+            raise_if_rejected(result)  # leaves `with`: the temporary file is removed
+        meta = delivery_meta(
+            contract,
+            result,
+            domain_info,
+            input_name=data,
+            input_format=in_fmt,
+            output_name=output.name,
+            output_format=out_fmt,
+            created=now or _dt.datetime.now(_dt.UTC),
+        )
+        try:
+            with atomic_output(meta_path) as fh:
+                fh.write(json.dumps(meta, indent=2, ensure_ascii=False).encode() + b"\n")
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
+    dropped = result.records_in - result.records_out
+    extra = f", {dropped} invalid records dropped (--unsafe-skip-check)" if dropped else ""
+    return (
+        f"ketenx pseudonymise: {result.records_out} records written to {output} "
+        f"(metadata in {meta_path.name}){extra}"
+    )
+
+
+def delivery_meta(
+    contract: Contract,
+    result: PassResult,
+    domain_info: Mapping[str, Any],
+    *,
+    input_name: str,
+    input_format: str,
+    output_name: str,
+    output_format: str,
+    created: _dt.datetime,
+) -> dict[str, Any]:
+    """The metadata sidecar of a delivery (``schemas/delivery-meta.schema.json``)."""
+    fields = contract.fields
+    return {
+        "$schema": META_SCHEMA_ID,
+        "ketenx_version": __version__,
+        "created": created.astimezone(_dt.UTC).isoformat().replace("+00:00", "Z"),
+        "contract": {
+            "id": contract.id,
+            "version": contract.version,
+            "digest": contract.digest(),
+        },
+        "sender_oin": contract.sender.oin,
+        "recipient_oin": contract.recipient.oin,
+        "purpose": contract.purpose,
+        "legal_basis": contract.legal_basis,
+        "processing_activity": contract.processing_activity,
+        "pseudonymisation": dict(domain_info),
+        "fields": {
+            name: {
+                "treatment": spec.treatment,
+                "output": None if spec.treatment == "drop" else spec.output_name,
+            }
+            for name, spec in fields.items()
+        },
+        "input": {
+            "name": Path(input_name).name if input_name != "-" else "-",
+            "format": input_format,
+            "digest": result.input_digest,
+            "bytes": result.input_bytes,
+            "records": result.records_in,
+        },
+        "output": {
+            "name": output_name,
+            "format": output_format,
+            "digest": result.output_digest,
+            "bytes": result.output_bytes,
+            "records": result.records_out,
+        },
+        "checks": {
+            "input": "skipped (--unsafe-skip-check)" if not result.checked else "passed",
+            "output": "passed",
+            "records_dropped": result.records_in - result.records_out,
+        },
+    }
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{path}: cannot read delivery metadata: {exc}") from None
+    if not isinstance(meta, dict) or "pseudonymisation" not in meta:
+        raise InputFileError(f"{path}: not a ketenx delivery metadata file")
+    return meta
+
+
+def write_reidentified(
+    *,
+    data: Path,
+    contract: Contract,
+    secret_arg: str | None,
+    environ: Mapping[str, str],
+    output: Path,
+    fields: Sequence[str] = (),
+    meta_path: Path | None = None,
+) -> str:
+    """Reverse the encrypted fields of a delivery; return a summary line."""
+    from .check import Checker
+    from .pseudonym import Keyring as DomainKeyring
+    from .pseudonym import effective_domain
+    from .secrets import load_secret, secret_from_env_or_path
+    from .validation import RecordSchema, record_columns
+    from .writers import RecordWriter
+
+    meta = read_meta(meta_path or meta_path_for(data))
+    if meta.get("contract", {}).get("digest") != contract.digest():
+        raise RejectedError(
+            "the delivery was made under another contract (digest differs from this contract's)"
+        )
+    by_output = {
+        spec.output_name: spec for spec in contract.fields.values() if spec.treatment != "drop"
+    }
+    wanted: list[str] = []
+    for name in fields:
+        spec = contract.fields.get(name) or by_output.get(name)
+        if spec is None or spec.treatment == "drop":
+            raise UsageError(f"field `{name}` is not in the delivery")
+        if spec.treatment != "encrypt":
+            raise RejectedError(
+                f"field `{name}` is {spec.treatment}d: only encrypted fields can be re-identified"
+            )
+        wanted.append(spec.name)
+    encrypted = [s for s in contract.fields.values() if s.treatment == "encrypt"]
+    targets = [s for s in encrypted if not wanted or s.name in wanted]
+    if not encrypted:
+        raise RejectedError("the contract has no encrypted fields: nothing can be re-identified")
+
+    info = meta["pseudonymisation"]
+    secret = load_secret(secret_from_env_or_path(secret_arg, environ), data_paths=[data, output])
+    if info.get("key_id") != secret.key_id:
+        raise RejectedError(
+            f"this secret (key id {secret.key_id}) did not make the delivery "
+            f"(key id {info.get('key_id')})"
+        )
+    keyring = DomainKeyring.derive(
+        secret, effective_domain(str(info["domain"]), str(info["policy"]), info.get("nonce"))
+    )
+    fmt = format_for(data.name) or str(meta.get("output", {}).get("format", ""))
+    if fmt not in ("csv", "jsonl"):
+        raise UsageError(f"{data}: a delivery is CSV or JSON Lines")
+    schema = RecordSchema(output_schema(contract))
+    checker = Checker(schema, max_errors=20)
+    checker.unneutralise = True
+    names = list(schema.property_names)
+    string_cols = frozenset(n for n in names if "string" in _prop_types(schema, n))
+    from .check import FileReport
+
+    report = FileReport(path=str(data), max_errors=20)
+    with open_input(str(data)) as source, atomic_output(output) as sink:
+        writer = RecordWriter(sink, fmt, names, string_cols)  # type: ignore[arg-type]
+        batches: Any = (
+            checker.iter_csv(source, report)
+            if fmt == "csv"
+            else checker.iter_json(source, report, "jsonl")
+        )
+        for batch in batches:
+            if batch.rejected or not report.valid:
+                break
+            columns = (
+                dict(batch.columns) if fmt == "csv" else record_columns(batch.records, names)[0]
+            )
+            for spec in targets:
+                col = columns.get(spec.output_name)
+                if col is not None:
+                    columns[spec.output_name] = [
+                        v if not isinstance(v, str) else keyring.decrypt(v, spec.name) for v in col
+                    ]
+            writer.write(columns, batch.size)
+        checker.finish(report)
+        if not report.valid:
+            v = report.errors[0]
+            raise RejectedError(
+                f"the delivery does not match the output schema: record {v.record}, "
+                f"field {v.field}: rule {v.rule}; nothing was written",
+                hint=f"run `ketenx check {data} --side output` for the full report",
+            )
+        writer.close()
+    return (
+        f"ketenx reidentify: {report.records} records, "
+        f"{len(targets)} fields re-identified, written to {output}"
+    )
+
+
+def _prop_types(schema: Any, name: str) -> set[str]:
+    t = schema.schema["properties"][name].get("type")
+    return {t} if isinstance(t, str) else set(t or ["string"])
+
+
+__all__ = ["KEYED", "delivery_meta", "meta_path_for", "write_pseudonymised", "write_reidentified"]

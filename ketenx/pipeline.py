@@ -1,0 +1,272 @@
+"""check → treat → check the output → write, in one streaming pass.
+
+:class:`Transformer` applies the contract's treatments to a batch of columns.
+:func:`pseudonymise_stream` runs the whole pass over one input stream: every record is
+checked against the contract's input schema (fail closed: after the first rejected record
+nothing more is treated or written, and the caller discards the output), treated, checked
+again against the output schema, and written while its bytes are hashed.
+
+Pure apart from the streams it is handed: no clock, environment or randomness (the
+per-delivery nonce comes from the caller).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from .check import Checker, FileReport
+from .contract import Contract, FieldSpec
+from .errors import KeyMaterialError, RejectedError
+from .readers import InputFormat, Malformed
+from .treatments import KEYLESS, ColumnFn, TreatmentError, output_property
+from .validation import MISSING, RecordSchema, Violation, record_columns
+from .writers import HashingReader, HashingWriter, OutputFormat, RecordWriter
+
+KEYED = frozenset({"pseudonymise", "encrypt"})
+
+
+class Keyring(Protocol):
+    """The keyed operations of one pseudonymisation domain (:mod:`ketenx.pseudonym`)."""
+
+    def pseudonymise_many(self, values: list[str]) -> list[str]: ...
+
+    def encrypt(self, value: str, field: str) -> str: ...
+
+    def decrypt(self, token: str, field: str) -> str: ...
+
+
+def needs_secret(contract: Contract) -> bool:
+    """Whether any field is pseudonymised or encrypted."""
+    return any(spec.treatment in KEYED for spec in contract.fields.values())
+
+
+def output_schema(contract: Contract) -> dict[str, Any]:
+    """The JSON Schema of one delivered record: dropped fields gone, renames applied,
+    pseudonyms and ciphertexts with their pattern, generalised fields with their new type,
+    ``additionalProperties: false``."""
+    props_in = contract.schema.get("properties", {})
+    required_in = set(contract.schema.get("required", []))
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, spec in contract.fields.items():
+        prop = output_property(spec, props_in.get(name, {}))
+        if prop is None:
+            continue
+        properties[spec.output_name] = prop
+        if name in required_in:
+            required.append(spec.output_name)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Delivered record of {contract.id} v{contract.version}",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    source: str  # input property
+    name: str  # output column
+    apply: ColumnFn | None  # None: kept as it is
+
+
+class Transformer:
+    """The contract's treatments, compiled once, applied a batch of columns at a time."""
+
+    def __init__(self, contract: Contract, keyring: Keyring | None) -> None:
+        from .pseudonym import default_normalisation, normalise
+
+        self.contract = contract
+        props = contract.schema.get("properties", {})
+        self.columns: list[OutputColumn] = []
+        for name, spec in contract.fields.items():
+            if spec.treatment == "drop":
+                continue
+            fn: ColumnFn | None
+            if spec.treatment == "keep":
+                fn = None
+            elif spec.treatment in KEYED:
+                if keyring is None:
+                    raise KeyMaterialError(
+                        f"field `{name}` is {spec.treatment}d: a pseudonymisation secret is "
+                        "needed (--secret PATH or KETENX_SECRET_FILE)"
+                    )
+                how = str(
+                    spec.params.get("normalise") or default_normalisation(props.get(name, {}))
+                )
+                fn = _keyed(spec, keyring, how, normalise)
+            else:
+                fn = KEYLESS[spec.treatment](spec)
+            self.columns.append(OutputColumn(name, spec.output_name, fn))
+        self.names = [c.name for c in self.columns]
+
+    def apply(self, columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, Sequence[Any]]:
+        out: dict[str, Sequence[Any]] = {}
+        for c in self.columns:
+            col = columns.get(c.source)
+            if col is None:
+                col = [MISSING] * n
+            out[c.name] = col if c.apply is None else c.apply(col)
+        return out
+
+
+def _keyed(
+    spec: FieldSpec, keyring: Keyring, how: str, normalise: Callable[[Any, str], str]
+) -> ColumnFn:
+    name = spec.name
+    if spec.treatment == "pseudonymise":
+
+        def pseudonymise(col: Sequence[Any]) -> list[Any]:
+            present = [i for i, v in enumerate(col) if v is not MISSING and v is not None]
+            if len(present) == len(col):
+                return keyring.pseudonymise_many([normalise(v, how) for v in col])
+            out = list(col)
+            tokens = keyring.pseudonymise_many([normalise(col[i], how) for i in present])
+            for i, token in zip(present, tokens, strict=True):
+                out[i] = token
+            return out
+
+        return pseudonymise
+
+    def encrypt(col: Sequence[Any]) -> list[Any]:
+        return [
+            v if v is MISSING or v is None else keyring.encrypt(normalise(v, how), name)
+            for v in col
+        ]
+
+    return encrypt
+
+
+@dataclass
+class PassResult:
+    """What one streaming pass did: counts and digests, never a value."""
+
+    report: FileReport  # the input check
+    output_report: FileReport  # the output-side check
+    records_in: int = 0
+    records_out: int = 0
+    input_digest: str = ""
+    input_bytes: int = 0
+    output_digest: str = ""
+    output_bytes: int = 0
+    rejected: bool = False
+    checked: bool = True
+    output_errors: list[Violation] = field(default_factory=list)
+
+
+def pseudonymise_stream(
+    source: IO[bytes],
+    input_format: InputFormat,
+    sink: IO[bytes],
+    output_format: OutputFormat,
+    contract: Contract,
+    keyring: Keyring | None,
+    *,
+    path: str = "-",
+    delimiter: str | None = None,
+    skip_check: bool = False,
+    max_errors: int = 20,
+) -> PassResult:
+    """Check, treat, check the output and write, in one pass. Returns the counts and
+    digests; ``result.rejected`` tells whether the caller must discard the output."""
+    transformer = Transformer(contract, keyring)
+    out_schema = RecordSchema(output_schema(contract))
+    out_plan = out_schema.plan
+    string_columns = frozenset(
+        name for name, prop in out_schema.schema["properties"].items() if "string" in _types(prop)
+    )
+    checker = Checker(RecordSchema(contract.schema), max_errors=max_errors)
+    hashed_in = HashingReader(source)
+    hashed_out = HashingWriter(sink)
+    reader_in = io.BufferedReader(hashed_in, 1 << 20)
+    writer = RecordWriter(
+        io.BufferedWriter(hashed_out, 1 << 20), output_format, transformer.names, string_columns
+    )
+    report = FileReport(path=path, max_errors=max_errors)
+    out_report = FileReport(path="<output>", max_errors=max_errors)
+    result = PassResult(report=report, output_report=out_report, checked=not skip_check)
+
+    def emit(start: int, columns: Mapping[str, Sequence[Any]], n: int, rejected: set[int]) -> None:
+        if rejected and not skip_check:
+            result.rejected = True
+        if result.rejected:
+            return  # fail closed: nothing more is treated or written
+        if rejected:  # --unsafe-skip-check: invalid records are dropped, never passed on
+            keep = [i for i in range(n) if i not in rejected]
+            columns = {k: [col[i] for i in keep] for k, col in columns.items()}
+            n = len(keep)
+        try:
+            treated = transformer.apply(columns, n)
+        except TreatmentError as exc:
+            report.add(Violation(start + exc.index + 1, "/" + exc.field, exc.rule, exc.detail))
+            report.invalid_records += 1
+            result.rejected = True
+            return
+        if out_plan is not None:
+            bad = out_plan.check_columns(treated)
+            if bad:
+                for i, pairs in sorted(bad.items()):
+                    for field_ptr, rule in pairs:
+                        out_report.add(Violation(start + i + 1, field_ptr, rule, "output check"))
+                out_report.invalid_records += len(bad)
+                result.rejected = True
+                return
+        writer.write(treated, n)
+        result.records_out += n
+
+    try:
+        if input_format == "csv":
+            for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
+                emit(batch.start, batch.columns, batch.size, batch.rejected)
+        else:
+            for jbatch in checker.iter_json(reader_in, report, input_format):
+                columns, _ = record_columns(jbatch.records, list(checker.schema.property_names))
+                emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
+    except Malformed as problem:
+        report.fatal = True
+        report.add(Violation(problem.record, "", problem.rule, problem.message))
+        result.rejected = True
+    checker.finish(report)
+    if not report.valid and not skip_check:
+        result.rejected = True
+    while reader_in.read(1 << 20):  # hash whatever the reader left unread
+        pass
+    writer.close()
+    result.records_in = report.records
+    result.input_digest = hashed_in.digest()
+    result.input_bytes = hashed_in.size
+    result.output_digest = hashed_out.digest()
+    result.output_bytes = hashed_out.size
+    return result
+
+
+def _types(prop: Mapping[str, Any]) -> set[str]:
+    t = prop.get("type")
+    if t is None:
+        return {"string"}
+    return {t} if isinstance(t, str) else set(t)
+
+
+def raise_if_rejected(result: PassResult) -> None:
+    """Turn a rejected pass into :class:`RejectedError` naming the first problem (no value)."""
+    if not result.rejected:
+        return
+    for rep, what in ((result.report, "input"), (result.output_report, "output")):
+        if rep.errors:
+            v = rep.errors[0]
+            place = "header" if v.record == 0 else f"record {v.record}"
+            where = f"{place}, field {v.field}" if v.field else place
+            more = rep.total_errors - 1
+            raise RejectedError(
+                f"{what} rejected: {where}: rule {v.rule}: {v.message}"
+                + (f" (and {more} more errors)" if more > 0 else ""),
+                hint="run `ketenx check` for the full report; nothing was written"
+                if what == "input"
+                else "the treated records do not match the output schema; nothing was written",
+            )
+    raise RejectedError("input rejected; nothing was written")

@@ -1,0 +1,255 @@
+"""Per-field treatments that need no key: keep, drop, redact, mask and generalise.
+
+Each treatment is compiled once from the contract into a column function: it takes a column
+(a sequence of JSON values, with ``MISSING`` for an absent property and ``None`` for null)
+and returns the treated column. Absent stays absent and null stays null. Pure: no I/O, clock
+or randomness; a reference date for age bands comes from the contract.
+
+The keyed treatments (``pseudonymise``, ``encrypt``) live in :mod:`ketenx.pseudonym`; the
+output schema that follows from all treatments is built by :func:`output_property`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import itertools
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .contract import FieldSpec
+from .errors import ContractError, RejectedError
+from .validation import MISSING
+
+Column = Sequence[Any]
+ColumnFn = Callable[[Column], list[Any]]
+
+DEFAULT_REPLACEMENT = "[redacted]"
+DEFAULT_MASK_CHAR = "*"
+DEFAULT_BAND_WIDTH = 5
+
+
+class TreatmentError(RejectedError):
+    """A value cannot be treated as the contract says (for example a date that is not one).
+
+    Carries the row index in its batch, never the value.
+    """
+
+    def __init__(self, index: int, field: str, rule: str, message: str) -> None:
+        super().__init__(f"field /{field}: rule {rule}: {message}")
+        self.index = index
+        self.field = field
+        self.rule = rule
+        self.detail = message
+
+
+def _present(v: Any) -> bool:
+    return v is not MISSING and v is not None
+
+
+def as_text(value: Any) -> str:
+    """A JSON value as text: strings as they are, anything else as its JSON form."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- redact and mask ------------------------------------------------------------------------
+
+
+def redact(spec: FieldSpec) -> ColumnFn:
+    replacement = str(spec.params.get("replacement", DEFAULT_REPLACEMENT))
+    return lambda col: [replacement if _present(v) else v for v in col]
+
+
+def mask(spec: FieldSpec) -> ColumnFn:
+    first = int(spec.params.get("keep_first", 0))
+    last = int(spec.params.get("keep_last", 0))
+    char = str(spec.params.get("mask_char", DEFAULT_MASK_CHAR))
+
+    def one(value: Any) -> Any:
+        if not _present(value):
+            return value
+        text = as_text(value)
+        n = len(text)
+        if n <= first + last:  # too short to show anything safely
+            return char * n
+        tail = text[n - last :] if last else ""
+        return text[:first] + char * (n - first - last) + tail
+
+    return lambda col: [one(v) for v in col]
+
+
+# --- generalise -------------------------------------------------------------------------------
+
+
+def _date_of(value: Any, index: int, field: str) -> _dt.date:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return _dt.date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise TreatmentError(index, field, "generalise", "is not a date and cannot be generalised")
+
+
+def _number_label(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def generalise(spec: FieldSpec) -> ColumnFn:
+    to = spec.params.get("to")
+    field = spec.name
+    if to == "year":
+        return _mapper(lambda v, i: _date_of(v, i, field).year)
+    if to == "year-month":
+        return _mapper(lambda v, i: _date_of(v, i, field).strftime("%Y-%m"))
+    if to == "pc4":
+
+        def pc4(v: Any, i: int) -> str:
+            text = as_text(v).replace(" ", "").upper()
+            if len(text) < 4 or not text[:4].isascii() or not text[:4].isdigit():
+                raise TreatmentError(i, field, "generalise", "is not a postcode")
+            return text[:4]
+
+        return _mapper(pc4)
+    if to == "age-band":
+        return _age_band(spec)
+    if to == "bucket":
+        return _bucket(spec)
+    raise ContractError(f"field `{field}`: unknown generalisation `{to}`")
+
+
+def _mapper(fn: Callable[[Any, int], Any]) -> ColumnFn:
+    return lambda col: [fn(v, i) if _present(v) else v for i, v in enumerate(col)]
+
+
+def _age_band(spec: FieldSpec) -> ColumnFn:
+    field = spec.name
+    try:
+        reference = _dt.date.fromisoformat(str(spec.params["reference_date"]))
+    except (KeyError, ValueError):
+        raise ContractError(f"field `{field}`: age-band needs reference_date: YYYY-MM-DD") from None
+    width = int(spec.params.get("band_width", DEFAULT_BAND_WIDTH))
+    top = spec.params.get("top")
+    bottom = spec.params.get("bottom")
+
+    def band(value: Any, index: int) -> str:
+        born = _date_of(value, index, field)
+        age = (
+            reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
+        )
+        if age < 0:
+            raise TreatmentError(index, field, "generalise", "lies after the reference date")
+        if top is not None and age >= top:
+            return f"{_number_label(top)}+"
+        if bottom is not None and age < bottom:
+            return f"<{_number_label(bottom)}"
+        low = (age // width) * width
+        return f"{low}-{low + width - 1}"
+
+    return _mapper(band)
+
+
+def _bucket_edges(spec: FieldSpec) -> list[float]:
+    """Bin edges: the contract's ``bins`` plus ``bottom``/``top`` coding, outside ones cut."""
+    edges = {float(b) for b in spec.params.get("bins", [])}
+    bottom, top = spec.params.get("bottom"), spec.params.get("top")
+    if bottom is not None:
+        edges = {e for e in edges if e >= bottom} | {float(bottom)}
+    if top is not None:
+        edges = {e for e in edges if e <= top} | {float(top)}
+    if not edges:
+        raise ContractError(f"field `{spec.name}`: bucket needs at least one bin edge")
+    return sorted(edges)
+
+
+def bucket_labels(spec: FieldSpec) -> list[str]:
+    """Every label a bucket generalisation can produce, lowest first: ``<e0``,
+    ``[e0,e1)``, …, ``>=en``."""
+    edges = _bucket_edges(spec)
+    labels = [f"<{_number_label(edges[0])}"]
+    labels += [f"[{_number_label(lo)},{_number_label(hi)})" for lo, hi in itertools.pairwise(edges)]
+    labels.append(f">={_number_label(edges[-1])}")
+    return labels
+
+
+def _bucket(spec: FieldSpec) -> ColumnFn:
+    field = spec.name
+    edges = _bucket_edges(spec)
+    labels = bucket_labels(spec)
+
+    def bucket(value: Any, index: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise TreatmentError(index, field, "generalise", "is not a number")
+        # A value equal to an edge belongs to the bin that starts there.
+        return labels[bisect.bisect_right(edges, value)]
+
+    return _mapper(bucket)
+
+
+KEYLESS: Mapping[str, Callable[[FieldSpec], ColumnFn]] = {
+    "redact": redact,
+    "mask": mask,
+    "generalise": generalise,
+}
+
+
+# --- the output schema of a treated field ---------------------------------------------------------
+
+
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    t = schema.get("type")
+    return t == "null" or (isinstance(t, list) and "null" in t)
+
+
+def _typed(base: dict[str, Any], nullable: bool) -> dict[str, Any]:
+    if nullable:
+        base = dict(base)
+        base["type"] = [base["type"], "null"]
+    return base
+
+
+PSEUDONYM_PATTERN = "^kx1_[A-Za-z0-9_-]{27}$"
+ENCRYPTED_PATTERN = "^kx1e_[A-Za-z0-9_-]+$"
+
+
+def output_property(spec: FieldSpec, input_schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema of the delivered column for one field (None for ``drop``)."""
+    nullable = _nullable(input_schema)
+    t = spec.treatment
+    if t == "drop":
+        return None
+    if t == "keep":
+        return dict(input_schema)
+    if t == "pseudonymise":
+        return _typed({"type": "string", "pattern": PSEUDONYM_PATTERN}, nullable)
+    if t == "encrypt":
+        return _typed({"type": "string", "pattern": ENCRYPTED_PATTERN}, nullable)
+    if t == "redact":
+        replacement = str(spec.params.get("replacement", DEFAULT_REPLACEMENT))
+        if nullable:
+            return {"type": ["string", "null"], "enum": [replacement, None]}
+        return {"type": "string", "enum": [replacement]}
+    if t == "mask":
+        return _typed({"type": "string"}, nullable)
+    if t == "generalise":
+        to = spec.params.get("to")
+        if to == "year":
+            return _typed({"type": "integer", "minimum": 1, "maximum": 9999}, nullable)
+        if to == "year-month":
+            return _typed({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}, nullable)
+        if to == "pc4":
+            return _typed({"type": "string", "pattern": "^[1-9][0-9]{3}$"}, nullable)
+        if to == "age-band":
+            return _typed(
+                {"type": "string", "pattern": "^([0-9]+-[0-9]+|[0-9]+\\+|<[0-9]+)$"}, nullable
+            )
+        if to == "bucket":
+            labels: list[Any] = bucket_labels(spec)
+            schema: dict[str, Any] = {"type": "string", "enum": labels}
+            if nullable:
+                schema = {"type": ["string", "null"], "enum": [*labels, None]}
+            return schema
+    raise ContractError(f"field `{spec.name}`: unknown treatment `{t}`")

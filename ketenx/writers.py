@@ -1,0 +1,157 @@
+"""Writing treated records as CSV or JSON Lines, a batch of columns at a time, and the
+digests taken while bytes flow in and out.
+
+CSV output neutralises formula injection (see :func:`neutralise`): a string cell that a
+spreadsheet could run as a formula gets a leading apostrophe. Readers of a delivery
+(``check --side output``, ``reidentify``) undo it with :func:`unneutralise` before they look at
+a value. Numeric columns are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Literal
+
+from .validation import MISSING
+
+OutputFormat = Literal["csv", "jsonl"]
+
+# A cell starting with one of these is prefixed with an apostrophe; so is a cell that already
+# starts with an apostrophe, so that the rule can be undone exactly.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+_NEEDS_PREFIX = re.compile(r"[=+\-@\t\r']")
+
+
+def neutralise(column: Sequence[Any]) -> Sequence[Any]:
+    """Prefix ``'`` to every string that starts with ``= + - @ TAB CR '``."""
+    strings = column if set(map(type, column)) <= {str} else [v for v in column if type(v) is str]
+    if not any(map(_NEEDS_PREFIX.match, strings)):
+        return column
+    return ["'" + v if type(v) is str and v[:1] in FORMULA_START else v for v in column]
+
+
+def unneutralise(cell: str) -> str:
+    """Undo :func:`neutralise` for one CSV cell."""
+    return cell[1:] if cell[:1] == "'" else cell
+
+
+def unneutralise_column(cells: Sequence[str]) -> Sequence[str]:
+    if not any(c[:1] == "'" for c in cells):
+        return cells
+    return [c[1:] if c[:1] == "'" else c for c in cells]
+
+
+class HashingWriter(io.RawIOBase):
+    """A binary sink that hashes (SHA-256) and counts everything written to it."""
+
+    def __init__(self, sink: IO[bytes]) -> None:
+        self._sink = sink
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.sha256.update(view)
+        self._sink.write(view)
+        self.size += len(view)
+        return len(view)
+
+    def digest(self) -> str:
+        return "sha256:" + self.sha256.hexdigest()
+
+
+class HashingReader(io.RawIOBase):
+    """A binary source that hashes (SHA-256) and counts everything read from it."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._source.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.sha256.update(data)
+        self.size += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
+
+    def digest(self) -> str:
+        return "sha256:" + self.sha256.hexdigest()
+
+
+class RecordWriter:
+    """Writes batches of output columns (name → values) to a binary stream."""
+
+    def __init__(
+        self,
+        sink: IO[bytes],
+        fmt: OutputFormat,
+        names: Sequence[str],
+        string_columns: frozenset[str],
+    ) -> None:
+        self.fmt = fmt
+        self.names = list(names)
+        self.string_columns = string_columns
+        self.records = 0
+        self._text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=False)
+        if fmt == "csv":
+            import csv
+
+            self._csv = csv.writer(self._text, lineterminator="\n")
+            self._csv.writerow(self.names)
+
+    def write(self, columns: Mapping[str, Sequence[Any]], n: int) -> None:
+        if n == 0:
+            return
+        self.records += n
+        cols = [columns[name] for name in self.names]
+        if self.fmt == "csv":
+            cells = [
+                self._csv_cells(col, name in self.string_columns)
+                for name, col in zip(self.names, cols, strict=True)
+            ]
+            self._csv.writerows(zip(*cells, strict=True))
+            return
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        names = self.names
+        write = self._text.write
+        has_missing = any(MISSING in col for col in cols)
+        for row in zip(*cols, strict=True):
+            record = dict(zip(names, row, strict=True))
+            if has_missing:
+                record = {k: v for k, v in record.items() if v is not MISSING}
+            write(dumps(record))
+            write("\n")
+
+    @staticmethod
+    def _csv_cells(col: Sequence[Any], is_string: bool) -> Sequence[Any]:
+        kinds = set(map(type, col))
+        if kinds <= {str}:
+            return neutralise(col) if is_string else col
+        if kinds <= {int, float}:
+            return col
+        out = ["" if v is MISSING or v is None else v for v in col]
+        if bool in kinds:
+            out = [("true" if v else "false") if type(v) is bool else v for v in out]
+        return neutralise(out) if is_string else out
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
