@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import KeyMaterialError, UsageError
+from .errors import KeyMaterialError
 
 MAGIC = "KETENX-SECRET-1"
 SECRET_BYTES = 32
@@ -107,7 +107,7 @@ def secret_from_env_or_path(path: str | None, environ: Mapping[str, str]) -> Pat
             hint="make one with `ketenx keys new-secret PATH`",
         )
     if given.startswith(MAGIC) or (_LOOKS_LIKE_VALUE.fullmatch(given) and not Path(given).exists()):
-        raise UsageError(
+        raise KeyMaterialError(
             "secrets are given as a file path only, never as a value on the command line "
             "or in an environment variable"
         )

@@ -1,0 +1,311 @@
+"""`ketenx pseudonymise`, `reidentify`, `keys new-secret` and `check --side output`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
+
+NAMES = ("Zoë", "Jansen", "Bülent", "Çelik", "Anna, Maria", "van der Meer")
+BSNS = ("111222333", "012345672", "123456782")
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    data, secrets = tmp_path / "data", tmp_path / "secrets"
+    data.mkdir()
+    secrets.mkdir(mode=0o700)
+    return data, secrets
+
+
+@pytest.fixture
+def secret(run, dirs) -> Path:
+    path = dirs[1] / "s.secret"
+    result = run("keys", "new-secret", path)
+    assert result.code == 0, result.err
+    assert result.out.strip().startswith("kx1k_")
+    return path
+
+
+def make_input(dirs, rows=GOOD_ROWS, name="in.csv") -> Path:
+    path = dirs[0] / name
+    path.write_text(csv_text(*rows), encoding="utf-8")
+    return path
+
+
+def test_pseudonymise_writes_delivery_and_metadata(run, dirs, secret):
+    src = make_input(dirs)
+    out = dirs[0] / "out.csv"
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+    assert result.code == 0, result.err
+    text = out.read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    assert (
+        header
+        == "persoon_id,geboortedatum,geslacht,postcode,gemeente,email_ouder,lengte_cm,gewicht_kg"
+    )
+    assert len(rows) == 3
+    for value in (*NAMES, *BSNS, "ouder@example.nl", "1234 AB", "2015-03-02"):
+        assert value not in text
+    meta = json.loads((dirs[0] / "out.csv.meta.json").read_text())
+    assert meta["output"]["records"] == 3 and meta["input"]["records"] == 3
+    assert meta["pseudonymisation"]["key_id"] == secret.read_text().split()[-2]
+    assert secret.read_text().split()[-1] not in json.dumps(meta)
+    from jsonschema import Draft202012Validator
+
+    from ketenx.resources import load_schema
+
+    Draft202012Validator(load_schema("delivery-meta.schema.json")).validate(meta)
+    check = run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output")
+    assert check.code == 0, check.out
+    # the input does not pass as a delivery
+    assert run("check", src, "-c", SAMPLE_CONTRACT, "--side", "output").code == 1
+
+
+def test_jsonl_output(run, dirs, secret):
+    src = make_input(dirs)
+    out = dirs[0] / "out.jsonl"
+    assert (
+        run(
+            "pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, "--to", "jsonl"
+        ).code
+        == 0
+    )
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records[0]["persoon_id"].startswith("kx1_") and records[0]["postcode"] == "1234"
+    assert "email_ouder" in records[0] and records[1]["email_ouder"] is None
+    assert run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
+
+
+def test_rejected_input_writes_nothing(run, dirs, secret):
+    src = make_input(dirs, [GOOD_ROWS[0], GOOD_ROWS[1].replace("012345672", "012345673")])
+    out = dirs[0] / "out.csv"
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+    assert result.code == 1
+    assert "record 2, field /bsn: rule nl-bsn" in result.err
+    assert "012345673" not in result.err
+    assert sorted(p.name for p in dirs[0].iterdir()) == ["in.csv"]
+
+
+def test_unsafe_skip_check_drops_and_records(run, dirs, secret):
+    src = make_input(dirs, [GOOD_ROWS[0], GOOD_ROWS[1].replace("012345672", "012345673")])
+    out = dirs[0] / "out.csv"
+    result = run(
+        "pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, "--unsafe-skip-check"
+    )
+    assert result.code == 0
+    assert "warning" in result.err
+    meta = json.loads((dirs[0] / "out.csv.meta.json").read_text())
+    assert meta["checks"]["input"].startswith("skipped") and meta["checks"]["records_dropped"] == 1
+    assert len(out.read_text().splitlines()) == 2
+
+
+def pseudonyms(path: Path) -> list[str]:
+    return [line.split(",")[0] for line in path.read_text().splitlines()[1:]]
+
+
+def test_deterministic_domain_and_recipient_separation(run, dirs, secret, tmp_path):
+    src = make_input(dirs)
+    a, b = dirs[0] / "a.csv", dirs[0] / "b.csv"
+    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", a).code == 0
+    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", b).code == 0
+    assert pseudonyms(a) == pseudonyms(b)  # deterministic: same pseudonyms every delivery
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
+    doc["recipient"]["oin"] = "00000001001111111000"
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    c = dirs[0] / "c.csv"
+    assert run("pseudonymise", src, "-c", other, "-s", secret, "-o", c).code == 0
+    assert not set(pseudonyms(a)) & set(pseudonyms(c))
+
+
+def test_per_delivery_policy(run, dirs, secret, tmp_path):
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
+    doc["pseudonymisation"] = {"policy": "per-delivery"}
+    contract = tmp_path / "pd.yaml"
+    contract.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    src = make_input(dirs, [GOOD_ROWS[0], GOOD_ROWS[0], GOOD_ROWS[1]])
+    a, b = dirs[0] / "a.csv", dirs[0] / "b.csv"
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", a).code == 0
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", b).code == 0
+    pa, pb = pseudonyms(a), pseudonyms(b)
+    assert pa[0] == pa[1] != pa[2]  # consistent within a delivery
+    assert not set(pa) & set(pb)  # unlinkable across deliveries
+    meta = json.loads((dirs[0] / "a.csv.meta.json").read_text())
+    assert len(meta["pseudonymisation"]["nonce"]) == 32
+    # the nonce in the metadata lets the sender re-identify each delivery
+    re = dirs[0] / "re.csv"
+    assert run("reidentify", a, "-c", contract, "-s", secret, "-o", re).code == 0
+    assert "ouder@example.nl" in re.read_text()
+
+
+def test_reidentify_round_trip_and_refusals(run, dirs, secret, tmp_path):
+    src = make_input(dirs)
+    out = dirs[0] / "out.csv"
+    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out).code == 0
+    re = dirs[0] / "re.csv"
+    result = run(
+        "reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", re, "--field", "email_ouder"
+    )
+    assert result.code == 0, result.err
+    rows = re.read_text().splitlines()
+    assert rows[1].split(",")[5] == "ouder@example.nl"
+    assert rows[1].split(",")[0].startswith("kx1_")  # one-way fields stay as they are
+    refused = run(
+        "reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", re, "--field", "persoon_id"
+    )
+    assert refused.code == 1 and "only encrypted fields" in refused.err
+    other_secret = tmp_path / "secrets" / "other.secret"
+    run("keys", "new-secret", other_secret)
+    wrong = run(
+        "reidentify", out, "-c", SAMPLE_CONTRACT, "-s", other_secret, "-o", dirs[0] / "x.csv"
+    )
+    assert wrong.code == 1 and "did not make the delivery" in wrong.err
+    assert not (dirs[0] / "x.csv").exists()
+
+
+def test_formula_cells_are_neutralised_and_restored(run, dirs, secret, tmp_path):
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
+    doc["fields"]["achternaam"] = {"treatment": "keep"}
+    contract = tmp_path / "keepname.yaml"
+    contract.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    src = make_input(
+        dirs,
+        [GOOD_ROWS[0].replace("Jansen", "=HYPERLINK(1)"), GOOD_ROWS[1].replace("Çelik", "'quoted")],
+    )
+    out = dirs[0] / "out.csv"
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
+    text = out.read_text()
+    assert "'=HYPERLINK(1)" in text and "''quoted" in text
+    report = json.loads(run("check", out, "-c", contract, "--side", "output", "-f", "json").out)
+    assert report["valid"]
+    re = dirs[0] / "re.csv"
+    assert run("reidentify", out, "-c", contract, "-s", secret, "-o", re).code == 0
+    assert "'=HYPERLINK(1)" in re.read_text()  # CSV output again: neutralised again
+
+
+# --- refusals of unsafe secret setups (exit 3) --------------------------------------------------
+
+
+def test_secret_readable_by_group(run, dirs, secret):
+    os.chmod(secret, 0o640)
+    result = run(
+        "pseudonymise",
+        make_input(dirs),
+        "-c",
+        SAMPLE_CONTRACT,
+        "-s",
+        secret,
+        "-o",
+        dirs[0] / "o.csv",
+    )
+    assert result.code == 3 and "group or others" in result.err
+
+
+def test_secret_next_to_the_data(run, dirs, secret):
+    src = make_input(dirs)
+    beside = dirs[0] / "s.secret"
+    beside.write_bytes(secret.read_bytes())
+    beside.chmod(0o600)
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", beside, "-o", dirs[0] / "o.csv")
+    assert result.code == 3 and "same folder" in result.err
+    # the output's folder counts too
+    out_dir = dirs[1].parent / "out"
+    out_dir.mkdir()
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", dirs[1] / "o.csv")
+    assert result.code == 3
+
+
+def test_secret_in_git_work_tree(run, dirs, secret, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "keys").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    tracked = repo / "keys" / "s.secret"
+    tracked.write_bytes(secret.read_bytes())
+    tracked.chmod(0o600)
+    src = make_input(dirs)
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", tracked, "-o", dirs[0] / "o.csv")
+    assert result.code == 3 and "git work tree" in result.err
+    (repo / ".gitignore").write_text("*.secret\n")
+    assert (
+        run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", tracked, "-o", dirs[0] / "o.csv").code
+        == 0
+    )
+
+
+def test_short_secret(run, dirs, secret):
+    from ketenx.secrets import MAGIC, key_id_for
+
+    short = dirs[1] / "short.secret"
+    raw = b"\x01" * 16
+    import base64
+
+    short.write_text(
+        f"{MAGIC} {key_id_for(raw)} {base64.urlsafe_b64encode(raw).decode().rstrip('=')}\n"
+    )
+    short.chmod(0o600)
+    result = run(
+        "pseudonymise",
+        make_input(dirs),
+        "-c",
+        SAMPLE_CONTRACT,
+        "-s",
+        short,
+        "-o",
+        dirs[0] / "o.csv",
+    )
+    assert result.code == 3 and "128 bits" in result.err
+
+
+def test_secret_value_on_the_command_line(run, dirs, secret):
+    value = secret.read_text().split()[-1]
+    result = run(
+        "pseudonymise",
+        make_input(dirs),
+        "-c",
+        SAMPLE_CONTRACT,
+        "-s",
+        value,
+        "-o",
+        dirs[0] / "o.csv",
+    )
+    assert result.code == 3 and "file path only" in result.err
+    assert value not in result.err
+
+
+def test_secret_from_environment(run, dirs, secret):
+    out = dirs[0] / "o.csv"
+    result = run(
+        "pseudonymise",
+        make_input(dirs),
+        "-c",
+        SAMPLE_CONTRACT,
+        "-o",
+        out,
+        env={"KETENX_SECRET_FILE": str(secret)},
+    )
+    assert result.code == 0, result.err
+
+
+def test_missing_secret(run, dirs):
+    result = run("pseudonymise", make_input(dirs), "-c", SAMPLE_CONTRACT, "-o", dirs[0] / "o.csv")
+    assert result.code == 3 and "new-secret" in result.err
+
+
+def test_new_secret_refuses_overwrite_and_is_private(run, secret):
+    assert (secret.stat().st_mode & 0o777) == 0o600
+    result = run("keys", "new-secret", secret)
+    assert result.code == 3 and "never overwritten" in result.err
+
+
+def test_output_schema_command(run):
+    result = run("contract", "output-schema", SAMPLE_CONTRACT)
+    assert result.code == 0
+    schema = json.loads(result.out)
+    assert schema["additionalProperties"] is False and "persoon_id" in schema["properties"]
