@@ -144,7 +144,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     Raises :class:`ContractError` when the file cannot be read or parsed.
     """
     path = Path(path)
-    doc = _read_structured(path, what="contract")
+    doc = read_structured(path, what="contract")
     if not isinstance(doc, dict):
         raise ContractError(f"{path}: a contract must be a mapping at the top level")
     schema = doc.get("schema")
@@ -152,7 +152,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
         ref = schema["$ref"]
         if not ref.startswith("#"):
             target = (path.parent / ref).resolve()
-            doc["schema"] = _read_structured(target, what="schema referenced by the contract")
+            doc["schema"] = read_structured(target, what="schema referenced by the contract")
     model: dict[str, Any] = to_json_model(doc)
     return model
 
@@ -162,7 +162,7 @@ def load_contract(path: str | Path) -> Contract:
     return Contract.from_document(read_document(path), source=str(path))
 
 
-def _read_structured(path: Path, *, what: str) -> Any:
+def read_structured(path: Path, *, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
