@@ -8,6 +8,7 @@ removed and the target is untouched.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 import tempfile
@@ -56,3 +57,12 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def file_digest(path: str | Path) -> str:
+    """``sha256:<hex>`` of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open_input(str(path)) as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()

@@ -48,12 +48,15 @@ def _root(
 
 
 def _register() -> None:
-    from . import check, contract, keys, pseudonymise
+    from . import check, contract, keys, pack, partners, pseudonymise, sign
 
     check.register(app)
     contract.register(app)
     pseudonymise.register(app)
+    sign.register(app)
+    pack.register(app)
     keys.register(app)
+    partners.register(app)
 
 
 _register()

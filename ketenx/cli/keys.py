@@ -28,5 +28,43 @@ def new_secret(
     stderr(f"ketenx keys: secret {secret.key_id} written to {path} (mode 0600)")
 
 
+@keys_app.command("new-signing")
+def new_signing(
+    name: Path = typer.Argument(..., help="Writes NAME.key (private, 0600) and NAME.pub."),
+    unsafe_no_passphrase: bool = typer.Option(
+        False, "--unsafe-no-passphrase", help="Write the private key unencrypted."
+    ),
+) -> None:
+    """A new Ed25519 signing key pair; the private key is encrypted with the passphrase from
+    KETENX_PASSPHRASE or a prompt."""
+    import os
+    import sys
+
+    from ..keys import key_id, load_public_key, new_signing_key, passphrase_from_env
+
+    passphrase = None if unsafe_no_passphrase else passphrase_from_env(os.environ)
+    if passphrase is None and not unsafe_no_passphrase and sys.stdin.isatty():
+        passphrase = typer.prompt(
+            "passphrase for the new key", hide_input=True, confirmation_prompt=True
+        ).encode()
+    key_path, pub_path = new_signing_key(
+        name, passphrase, unsafe_no_passphrase=unsafe_no_passphrase
+    )
+    typer.echo(key_id(load_public_key(pub_path)))
+    stderr(f"ketenx keys: signing key {key_path} (0600) and public key {pub_path}")
+
+
+@keys_app.command("new-identity")
+def new_identity(
+    name: Path = typer.Argument(..., help="Writes NAME.age (identity, 0600) and NAME.age.pub."),
+) -> None:
+    """A new age X25519 identity, in the form `age-keygen` writes (usable with `age -i`)."""
+    from ..keys import new_age_identity
+
+    identity_path, recipient_path = new_age_identity(name)
+    typer.echo(recipient_path.read_text().strip())
+    stderr(f"ketenx keys: age identity {identity_path} (0600) and recipient {recipient_path}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")

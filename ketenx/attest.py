@@ -1,0 +1,190 @@
+"""Signed delivery statements: the ketenx predicate, signing files, verifying them.
+
+A delivery is attested by a DSSE envelope (``payloadType: application/vnd.in-toto+json``)
+carrying an in-toto Statement v1 whose subjects are the delivered files (name + SHA-256) and
+whose predicate (``PREDICATE_TYPE``, ``schemas/predicate.schema.json``) says under which
+agreement, by whom, to whom and transformed how. ``docs/spec/delivery.md`` specifies it so that
+a recipient without ketenx can verify.
+
+Verification (:func:`verify_statement`) fails closed with :class:`VerificationError` naming
+the check that failed, in this order: payload type and signature (against every key in the
+registry; the envelope's ``keyid`` is a hint only), statement shape and predicate type,
+signer (registered for the sender's OIN, not revoked, valid at the statement's creation time,
+which must not lie in the future), subjects (every offered file listed with its digest, every
+listed subject offered), and the contract digest.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jsonschema import Draft202012Validator
+
+from . import __version__
+from .canonical import canonical_digest
+from .contract import Contract
+from .dsse import (
+    IN_TOTO_PAYLOAD_TYPE,
+    make_statement,
+    parse_statement,
+    sign_statement,
+    verify_envelope,
+)
+from .errors import VerificationError
+from .partners import Registry, SigningKey, public_key_id
+from .resources import load_schema
+
+PREDICATE_TYPE = "https://ketenx.example/attestation/delivery/v1"
+
+
+def rfc3339(when: _dt.datetime) -> str:
+    return when.astimezone(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_predicate(
+    *,
+    contract: Contract | None,
+    meta: Mapping[str, Any] | None,
+    created: _dt.datetime,
+    delivery_id: str | None = None,
+) -> dict[str, Any]:
+    """The ketenx delivery predicate from the contract and/or a delivery's metadata."""
+    from .pipeline import output_schema
+
+    meta = meta or {}
+    predicate: dict[str, Any] = {
+        "delivery_id": delivery_id or str(uuid.uuid4()),
+        "created": rfc3339(created),
+        "tool": {"name": "ketenx", "version": __version__},
+    }
+    if contract is not None:
+        predicate.update(
+            contract={
+                "id": contract.id,
+                "version": contract.version,
+                "digest": contract.digest(),
+                "output_schema_digest": canonical_digest(output_schema(contract)),
+            },
+            sender={"name": contract.sender.name, "oin": contract.sender.oin},
+            recipient={"name": contract.recipient.name, "oin": contract.recipient.oin},
+            purpose=contract.purpose,
+            legal_basis=contract.legal_basis,
+            processing_activity=contract.processing_activity,
+            privacy={
+                "quasi_identifiers": list(contract.privacy.get("quasi_identifiers", [])),
+                "k": contract.privacy.get("k"),
+            },
+        )
+    elif meta:
+        predicate.update(
+            contract=dict(meta["contract"]),
+            sender={"name": None, "oin": meta["sender_oin"]},
+            recipient={"name": None, "oin": meta["recipient_oin"]},
+            purpose=meta.get("purpose"),
+            legal_basis=meta.get("legal_basis"),
+            processing_activity=meta.get("processing_activity"),
+        )
+    if meta:
+        pseudo = meta.get("pseudonymisation", {})
+        predicate["pseudonymisation"] = {
+            k: pseudo.get(k) for k in ("scheme", "domain", "key_id", "policy", "nonce")
+        }
+        records_in = meta["input"]["records"]
+        records_out = meta["output"]["records"]
+        predicate["records"] = {
+            "input": records_in,
+            "output": records_out,
+            "dropped": records_in - records_out,
+        }
+        predicate["input"] = {k: meta["input"][k] for k in ("digest", "format", "bytes")}
+        predicate["checks"] = dict(meta.get("checks", {}))
+    return predicate
+
+
+def sign_subjects(
+    subjects: Sequence[tuple[str, str]],
+    predicate: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+) -> dict[str, Any]:
+    """A DSSE envelope over an in-toto statement of ``subjects`` (name, ``sha256:<hex>``)."""
+    if "sender" not in predicate:
+        raise VerificationError("the predicate names no sender")  # pragma: no cover
+    statement = make_statement(subjects, PREDICATE_TYPE, predicate)
+    return sign_statement(statement, private_key, public_key_id(private_key.public_key()))
+
+
+@dataclass(frozen=True)
+class VerifiedStatement:
+    statement: dict[str, Any]
+    predicate: dict[str, Any]
+    signer: SigningKey
+    created: _dt.datetime
+
+
+def _parse_created(text: Any) -> _dt.datetime:
+    try:
+        when = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise VerificationError("the statement's creation time is not an RFC 3339 time") from None
+    if when.tzinfo is None:
+        raise VerificationError("the statement's creation time has no time zone")
+    return when
+
+
+def verify_statement(
+    envelope: Any,
+    files: Sequence[tuple[str, str]],
+    registry: Registry,
+    *,
+    now: _dt.datetime,
+    contract_digest: str | None = None,
+) -> VerifiedStatement:
+    """Verify ``envelope`` for the offered ``files`` (name, ``sha256:<hex>``); fail closed."""
+    all_keys = [k for p in registry.partners for k in p.signing_keys]
+    if not all_keys:
+        raise VerificationError("the partner registry lists no signing keys")
+    verified = verify_envelope(envelope, [k.key for k in all_keys], IN_TOTO_PAYLOAD_TYPE)
+    statement = parse_statement(verified.payload)
+    if statement.get("predicateType") != PREDICATE_TYPE:
+        raise VerificationError(f"the statement's predicateType is not {PREDICATE_TYPE}")
+    predicate = statement["predicate"]
+    errors = sorted(
+        Draft202012Validator(load_schema("predicate.schema.json")).iter_errors(predicate),
+        key=lambda e: list(map(str, e.path)),
+    )
+    if errors:
+        where = "/".join(map(str, errors[0].absolute_path)) or "predicate"
+        raise VerificationError(f"the statement's predicate is malformed at {where}")
+    created = _parse_created(predicate["created"])
+    signer = registry.check_signer(
+        predicate["sender"]["oin"], public_key_id(verified.public_key), created, now
+    )
+
+    listed: dict[str, str] = {}
+    for subject in statement["subject"]:
+        listed[subject["name"]] = "sha256:" + subject["digest"]["sha256"]
+    offered = dict(files)
+    for name, digest in offered.items():
+        if name not in listed:
+            raise VerificationError(f"file {name} is not a subject of the signed statement")
+        if listed[name] != digest:
+            raise VerificationError(f"file {name} does not match its signed digest (changed?)")
+    for name in listed:
+        if name not in offered:
+            raise VerificationError(f"subject {name} of the signed statement is missing")
+
+    if contract_digest is not None:
+        signed = (predicate.get("contract") or {}).get("digest")
+        if signed != contract_digest:
+            raise VerificationError(
+                "the delivery was signed under another contract: its digest differs from the "
+                "contract you hold"
+            )
+    return VerifiedStatement(
+        statement=statement, predicate=predicate, signer=signer, created=created
+    )

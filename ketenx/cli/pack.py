@@ -1,0 +1,93 @@
+"""``ketenx pack`` and ``ketenx unpack``: the whole exchange in two commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from ._common import CONTRACT_OPTION, load_contract, stderr
+from .check import InputFormatChoice
+from .pseudonymise import SECRET_OPTION, ToFormat
+from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
+
+
+def pack(
+    data: str = typer.Argument(
+        ..., help="Input file (CSV, JSON Lines or JSON array); `-` for stdin."
+    ),
+    contract: Path = CONTRACT_OPTION,
+    secret: str | None = SECRET_OPTION,
+    key: Path = KEY_OPTION,
+    partners: Path = PARTNERS_OPTION,
+    output: Path = typer.Option(..., "--output", "-o", help="The delivery file to write."),
+    no_encrypt: bool = typer.Option(
+        False, "--no-encrypt", help="Sign but do not encrypt (for a channel that encrypts itself)."
+    ),
+    to: ToFormat | None = typer.Option(None, "--to", help="Format of the delivered records."),
+    input_format: InputFormatChoice | None = typer.Option(None, "--input-format"),
+    delimiter: str | None = typer.Option(None, "--delimiter"),
+) -> None:
+    """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
+    file, written atomically."""
+    from ..bundle import pack as _pack
+    from ..partners import load_registry
+
+    the_contract = load_contract(contract)
+    registry = load_registry(partners)
+    private_key = load_signing_key(key)
+    stderr(
+        _pack(
+            data=data,
+            contract=the_contract,
+            registry=registry,
+            private_key=private_key,
+            secret_arg=secret,
+            environ=os.environ,
+            output=output,
+            encrypt=not no_encrypt,
+            to=to.value if to else None,
+            input_format=input_format.value if input_format else None,
+            delimiter=delimiter,
+        )
+    )
+
+
+def unpack(
+    delivery: Path = typer.Argument(..., help="A delivery made by `ketenx pack`."),
+    contract: Path = CONTRACT_OPTION,
+    partners: Path = PARTNERS_OPTION,
+    identity: Path | None = typer.Option(
+        None, "--identity", "-i", envvar="KETENX_IDENTITY", help="Your age identity (NAME.age)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the data and receipt."),
+    not_before: str | None = typer.Option(
+        None, "--not-before", help="Refuse deliveries created before this RFC 3339 time or date."
+    ),
+) -> None:
+    """decrypt → verify signature, signer and digests → check the data against the output
+    schema → only then write the data and a receipt. Exit 1 for a rejected delivery."""
+    from ..bundle import parse_time
+    from ..bundle import unpack as _unpack
+    from ..keys import load_age_identity
+    from ..partners import load_registry
+
+    the_contract = load_contract(contract)
+    registry = load_registry(partners)
+    age_identity = load_age_identity(identity) if identity is not None else None
+    result = _unpack(
+        delivery=delivery,
+        contract=the_contract,
+        registry=registry,
+        identity=age_identity,
+        output_dir=output,
+        not_before=parse_time(not_before) if not_before else None,
+    )
+    typer.echo(result.receipt, nl=False)
+    stderr(f"ketenx unpack: OK: {result.records} records in {output / result.data_name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pack")(pack)
+    app.command("unpack")(unpack)

@@ -1,0 +1,309 @@
+"""Key files: Ed25519 signing keys (PKCS#8 / SPKI PEM) and age X25519 identities.
+
+Private files are created with ``O_EXCL`` and mode 0600 and never overwritten. Errors are
+:class:`KeyMaterialError` with a one-line message that names the file only: never the
+passphrase, never key bytes, never a traceback text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from pyrage import x25519
+
+from .errors import KeyMaterialError
+
+PASSPHRASE_ENV = "KETENX_PASSPHRASE"  # noqa: S105 (the variable name, not a secret)
+
+_PRIVATE_MODE = 0o600
+_PUBLIC_MODE = 0o644
+#: Key files are small; anything larger is not a key file (and is not read into memory).
+_MAX_KEY_FILE = 64 * 1024
+
+
+# --- Ed25519 signing keys ------------------------------------------------------------
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """``sha256:<hex>`` of the DER SubjectPublicKeyInfo of ``public_key``."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
+    """The SubjectPublicKeyInfo PEM of ``public_key`` (the content of a ``.pub`` file)."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _sibling(name_prefix: Path, suffix: str) -> Path:
+    # Not with_suffix: a prefix such as "dept.v2" must stay intact.
+    return name_prefix.with_name(name_prefix.name + suffix)
+
+
+def _refuse_existing(*paths: Path) -> None:
+    for path in paths:
+        if os.path.lexists(path):
+            raise KeyMaterialError(
+                f"{path} already exists; refusing to overwrite a key file",
+                hint="choose another name or move the existing file away first",
+            )
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` exclusively with ``mode`` (exactly, regardless of umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, mode & 0o600)
+    except FileExistsError:
+        raise KeyMaterialError(f"{path} already exists; refusing to overwrite a key file") from None
+    except OSError as exc:
+        raise KeyMaterialError(f"{path}: cannot create key file: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        _unlink_quietly(path)
+        raise KeyMaterialError(f"{path}: cannot write key file: {exc.strerror}") from None
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def new_signing_key(
+    name_prefix: Path,
+    passphrase: bytes | None,
+    *,
+    unsafe_no_passphrase: bool = False,
+) -> tuple[Path, Path]:
+    """Write a new Ed25519 key pair as ``NAME.key`` (0600) and ``NAME.pub`` (0644).
+
+    The private key is PKCS#8 PEM encrypted with ``passphrase``. Without a passphrase the
+    key is written in the clear only when ``unsafe_no_passphrase=True``. Existing files are
+    never overwritten. Returns ``(key_path, pub_path)``.
+    """
+    name_prefix = Path(name_prefix)
+    if unsafe_no_passphrase:
+        if passphrase:
+            raise KeyMaterialError("a passphrase was given together with unsafe_no_passphrase")
+        encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    else:
+        if not passphrase:
+            raise KeyMaterialError(
+                "refusing to write a signing key without a passphrase",
+                hint=f"set {PASSPHRASE_ENV}, or explicitly ask for an unencrypted key",
+            )
+        encryption = serialization.BestAvailableEncryption(passphrase)
+
+    key_path = _sibling(name_prefix, ".key")
+    pub_path = _sibling(name_prefix, ".pub")
+    _refuse_existing(key_path, pub_path)
+
+    private_key = Ed25519PrivateKey.generate()
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    _write_new(key_path, private_pem, _PRIVATE_MODE)
+    try:
+        _write_new(pub_path, public_key_pem(private_key.public_key()), _PUBLIC_MODE)
+    except KeyMaterialError:
+        _unlink_quietly(key_path)
+        raise
+    return key_path, pub_path
+
+
+def _read_key_file(path: Path, what: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_KEY_FILE + 1)
+    except FileNotFoundError:
+        raise KeyMaterialError(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise KeyMaterialError(f"{path}: is a directory, not a {what} file") from None
+    except OSError as exc:
+        raise KeyMaterialError(f"{path}: cannot read {what} file: {exc.strerror}") from None
+    if len(data) > _MAX_KEY_FILE:
+        raise KeyMaterialError(f"{path}: too large to be a {what} file")
+    return data
+
+
+def load_private_key(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
+    """Load an Ed25519 private key from a PKCS#8 PEM file, decrypting with ``passphrase``."""
+    path = Path(path)
+    data = _read_key_file(path, "private key")
+    encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
+    if b"PRIVATE KEY-----" not in data:
+        raise KeyMaterialError(f"{path}: not a PEM private key file")
+    if encrypted and not passphrase:
+        raise KeyMaterialError(
+            f"{path}: the private key is encrypted and no passphrase was given",
+            hint=f"set {PASSPHRASE_ENV}",
+        )
+    try:
+        # A passphrase given for an unencrypted key is ignored, not an error.
+        key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
+    except UnsupportedAlgorithm:
+        raise KeyMaterialError(f"{path}: unsupported private key type or encryption") from None
+    except (ValueError, TypeError):
+        if encrypted:
+            raise KeyMaterialError(f"{path}: wrong passphrase or corrupt key file") from None
+        raise KeyMaterialError(f"{path}: corrupt or unsupported private key file") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyMaterialError(f"{path}: not an Ed25519 private key")
+    return key
+
+
+def load_public_key(path_or_pem: Path | str | bytes) -> Ed25519PublicKey:
+    """Load an Ed25519 public key from a SubjectPublicKeyInfo PEM file or PEM text.
+
+    A :class:`~pathlib.Path` is read as a file; ``bytes`` are PEM; a ``str`` is PEM when it
+    contains a PEM header and a file path otherwise.
+    """
+    if isinstance(path_or_pem, bytes):
+        where, data = "public key", path_or_pem
+    elif isinstance(path_or_pem, str) and "-----BEGIN" in path_or_pem:
+        where, data = "public key", path_or_pem.encode("utf-8")
+    else:
+        path = Path(path_or_pem)
+        where, data = str(path), _read_key_file(path, "public key")
+    try:
+        key = serialization.load_pem_public_key(data)
+    except UnsupportedAlgorithm:
+        raise KeyMaterialError(f"{where}: unsupported public key type") from None
+    except (ValueError, TypeError):
+        raise KeyMaterialError(f"{where}: not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyMaterialError(f"{where}: not an Ed25519 public key")
+    return key
+
+
+def passphrase_from_env(environ: Mapping[str, str]) -> bytes | None:
+    """The passphrase in ``KETENX_PASSPHRASE`` as bytes; ``None`` when unset or empty."""
+    value = environ.get(PASSPHRASE_ENV)
+    if not value:
+        return None
+    # surrogateescape round-trips the raw bytes os.environ decoded on POSIX.
+    return value.encode("utf-8", "surrogateescape")
+
+
+# --- age X25519 identities -------------------------------------------------------------
+
+
+def _rfc3339_now() -> str:
+    """Local time with offset to the second, as ``age-keygen`` writes (``Z`` for UTC)."""
+    now = _dt.datetime.now().astimezone().replace(microsecond=0)
+    return now.isoformat().replace("+00:00", "Z")
+
+
+def new_age_identity(name_prefix: Path) -> tuple[Path, Path]:
+    """Write a new age X25519 identity as ``NAME.age`` (0600) and ``NAME.age.pub`` (0644).
+
+    ``NAME.age`` has exactly the text form ``age-keygen`` writes, so ``age -d -i NAME.age``
+    works on it directly. Returns ``(identity_path, recipient_path)``.
+    """
+    name_prefix = Path(name_prefix)
+    identity_path = _sibling(name_prefix, ".age")
+    recipient_path = _sibling(name_prefix, ".age.pub")
+    _refuse_existing(identity_path, recipient_path)
+
+    identity = x25519.Identity.generate()
+    recipient = str(identity.to_public())
+    text = f"# created: {_rfc3339_now()}\n# public key: {recipient}\n{identity}\n"
+    _write_new(identity_path, text.encode("ascii"), _PRIVATE_MODE)
+    try:
+        _write_new(recipient_path, f"{recipient}\n".encode("ascii"), _PUBLIC_MODE)
+    except KeyMaterialError:
+        _unlink_quietly(identity_path)
+        raise
+    return identity_path, recipient_path
+
+
+def _content_lines(text: str) -> list[tuple[int, str]]:
+    """Non-empty, non-comment lines with their 1-based line numbers (age's file syntax)."""
+    out: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            out.append((number, line))
+    return out
+
+
+def parse_age_identity(text: str, *, where: str = "age identity") -> Any:
+    """Parse identity file text (comment lines allowed) to one ``pyrage.x25519.Identity``."""
+    lines = _content_lines(text)
+    if not lines:
+        raise KeyMaterialError(f"{where}: no age identity found")
+    if len(lines) > 1:
+        raise KeyMaterialError(f"{where}: holds more than one age identity; give exactly one")
+    number, line = lines[0]
+    if not line.startswith("AGE-SECRET-KEY-1"):
+        # Never echo the line: it may be secret.
+        raise KeyMaterialError(f"{where}: line {number} is not an age X25519 identity")
+    try:
+        return x25519.Identity.from_str(line)
+    except Exception:
+        raise KeyMaterialError(f"{where}: line {number} is a malformed age identity") from None
+
+
+def load_age_identity(path: Path) -> Any:
+    """Load the age X25519 identity in ``path`` (as written by ``age-keygen`` or ketenx)."""
+    path = Path(path)
+    data = _read_key_file(path, "age identity")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise KeyMaterialError(f"{path}: not an age identity file (not ASCII text)") from None
+    return parse_age_identity(text, where=str(path))
+
+
+def parse_age_recipient(text: str) -> str:
+    """Validate one age X25519 recipient (``age1…``), e.g. a ``.age.pub`` file's content.
+
+    Comment and blank lines are ignored. Returns the recipient in canonical lower case.
+    """
+    lines = _content_lines(text)
+    if len(lines) != 1:
+        raise KeyMaterialError("expected exactly one age recipient (age1…)")
+    _number, line = lines[0]
+    if line not in (line.lower(), line.upper()):  # bech32 forbids mixed case
+        raise KeyMaterialError("malformed age recipient (age1…)")
+    candidate = line.lower()
+    if not candidate.startswith("age1"):
+        raise KeyMaterialError("not an age X25519 recipient (age1…)")
+    try:
+        x25519.Recipient.from_str(candidate)
+    except Exception:
+        raise KeyMaterialError("malformed age recipient (age1…)") from None
+    return candidate
+
+
+def load_age_recipient(path: Path) -> str:
+    """Read and validate the single age recipient in ``path`` (a ``.age.pub`` file)."""
+    path = Path(path)
+    data = _read_key_file(path, "age recipient")
+    try:
+        return parse_age_recipient(data.decode("ascii"))
+    except UnicodeDecodeError:
+        raise KeyMaterialError(f"{path}: not an age recipient file (not ASCII text)") from None
+    except KeyMaterialError as exc:
+        raise KeyMaterialError(f"{path}: {exc.message}") from None
