@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ketenx-installed
 
-.PHONY: install lint test demo bench clean
+.PHONY: install lint test demo bench clean tools
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,16 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+# Independent tools for the interop tests (the `age` CLI from Debian; openssl is usually there).
+# Installed with apt when missing and possible; otherwise those tests skip with the reason.
+tools:
+	@command -v age >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age) >/dev/null 2>&1 \
+	      || echo "warning: could not install age; its interop tests will be skipped"; \
+	  else echo "warning: age is not installed (apt-get install age); its interop tests will be skipped"; fi; }
+
+test: lint tools
 	$(PY) -m pytest -q
 
 demo: install
