@@ -1,7 +1,9 @@
-"""Key files: modes, no overwrite, passphrase handling, key ids, age identities."""
+"""Key files: modes, no overwrite, passphrase handling, key ids, age identities, sealing."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import re
 import stat
@@ -11,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyrage import x25519
 
-from ketenx.errors import ExitCode, KeyMaterialError
+from ketenx.errors import ExitCode, KeyMaterialError, OperationalError, VerificationError
 from ketenx.keys import (
     key_id,
     load_age_identity,
@@ -25,6 +28,7 @@ from ketenx.keys import (
     passphrase_from_env,
     public_key_pem,
 )
+from ketenx.seal import decrypt_file, decrypt_stream, encrypt_file, encrypt_stream
 
 PASS = b"correct horse battery staple 7f3a"
 FIXED = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -173,8 +177,6 @@ def test_key_id_format_and_stability() -> None:
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", kid)
     # Known answer: SHA-256 over the 44-byte DER SPKI of the RFC 8032-style fixed key.
     der = bytes.fromhex("302a300506032b6570032100") + FIXED.public_key().public_bytes_raw()
-    import hashlib
-
     assert kid == "sha256:" + hashlib.sha256(der).hexdigest()
     assert kid == key_id(load_public_key(public_key_pem(FIXED.public_key())))
     assert kid != key_id(Ed25519PrivateKey.generate().public_key())
@@ -269,3 +271,127 @@ def test_parse_age_recipient(tmp_path: Path) -> None:
     with pytest.raises(KeyMaterialError, match="not an age X25519 recipient") as info:
         parse_age_recipient(secret)
     assert secret not in info.value.diagnostics()
+
+
+# --- sealing to these identities (ketenx.seal) -------------------------------------------
+# (Kept here because this task owns only these test files; a tests/unit/test_seal.py would
+# be the natural home.)
+
+PLAIN = bytes(range(256)) * 600  # 150 KiB: three age STREAM chunks
+
+
+@pytest.fixture
+def age_pair(tmp_path: Path) -> tuple[object, str]:
+    identity_path, recipient_path = new_age_identity(tmp_path / "r")
+    return load_age_identity(identity_path), load_age_recipient(recipient_path)
+
+
+def _seal(data: bytes, recipients: list[str]) -> bytes:
+    out = io.BytesIO()
+    encrypt_stream(io.BytesIO(data), out, recipients)
+    return out.getvalue()
+
+
+def _open(data: bytes, identity: object) -> bytes:
+    out = io.BytesIO()
+    decrypt_stream(io.BytesIO(data), out, identity)
+    return out.getvalue()
+
+
+def test_seal_round_trip(age_pair: tuple[object, str]) -> None:
+    identity, recipient = age_pair
+    other = str(x25519.Identity.generate().to_public())
+    for data in (b"", b"x", PLAIN):
+        sealed = _seal(data, [other, recipient])
+        assert sealed.startswith(b"age-encryption.org/v1\n")
+        assert _open(sealed, identity) == data
+        assert _open(sealed, str(identity)) == data  # identity text works too
+
+
+def test_seal_recipient_and_identity_errors(age_pair: tuple[object, str]) -> None:
+    _identity, recipient = age_pair
+    with pytest.raises(KeyMaterialError, match="no age recipients"):
+        _seal(b"x", [])
+    with pytest.raises(KeyMaterialError, match="recipient 1"):
+        _seal(b"x", [recipient, "age1notvalid"])
+    with pytest.raises(TypeError):
+        encrypt_stream(io.BytesIO(b"x"), io.BytesIO(), recipient)
+    sealed = _seal(b"x", [recipient])
+    with pytest.raises(KeyMaterialError, match="malformed age identity"):
+        _open(sealed, "AGE-SECRET-KEY-1QQQQ")
+    with pytest.raises(KeyMaterialError):
+        _open(sealed, 42)
+
+
+def test_unseal_failures_are_verification_errors(age_pair: tuple[object, str]) -> None:
+    identity, recipient = age_pair
+    sealed = _seal(PLAIN, [recipient])
+    header_end = sealed.index(b"\n--- ") + 1
+    with pytest.raises(VerificationError, match="not encrypted to this identity"):
+        _open(sealed, x25519.Identity.generate())
+    cases = {
+        "truncated": sealed[:-10],
+        "cut at header": sealed[: header_end + 20],
+        "payload flipped": sealed[:-100] + bytes([sealed[-100] ^ 1]) + sealed[-99:],
+        "mac flipped": sealed[: header_end + 10]
+        + bytes([sealed[header_end + 10] ^ 1])
+        + sealed[header_end + 11 :],
+        "not age": b"hello, plain text\n",
+        "empty": b"",
+        "version": sealed.replace(b"age-encryption.org/v1", b"age-encryption.org/v2", 1),
+    }
+    for name, data in cases.items():
+        with pytest.raises(VerificationError) as info:
+            _open(data, identity)
+        assert info.value.exit_code == ExitCode.REJECTED, name
+        assert "\n" not in info.value.message
+
+
+def test_decrypt_file_never_leaves_a_partial_plaintext(
+    tmp_path: Path, age_pair: tuple[object, str]
+) -> None:
+    identity, recipient = age_pair
+    src = tmp_path / "in.age"
+    src.write_bytes(_seal(PLAIN, [recipient])[:-10])
+    dst = tmp_path / "out.bin"
+    with pytest.raises(VerificationError, match="damaged or truncated"):
+        decrypt_file(src, dst, identity)
+    assert not dst.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.age", "r.age", "r.age.pub"])
+    src.write_bytes(_seal(PLAIN, [recipient]))
+    decrypt_file(src, dst, identity)
+    assert dst.read_bytes() == PLAIN
+    assert _mode(dst) == 0o600
+    with pytest.raises(OperationalError, match="already exists"):
+        decrypt_file(src, dst, identity)
+    with pytest.raises(OperationalError, match="not found"):
+        encrypt_file(tmp_path / "absent", tmp_path / "x.age", [recipient])
+
+
+class _Failing(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    def write(self, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_io_errors_are_operational_not_verification(age_pair: tuple[object, str]) -> None:
+    identity, recipient = age_pair
+    sealed = _seal(PLAIN, [recipient])
+    for call in (
+        lambda: encrypt_stream(_Failing(), io.BytesIO(), [recipient]),  # type: ignore[arg-type]
+        lambda: encrypt_stream(io.BytesIO(PLAIN), _Failing(), [recipient]),  # type: ignore[arg-type]
+        lambda: decrypt_stream(_Failing(), io.BytesIO(), identity),  # type: ignore[arg-type]
+        lambda: decrypt_stream(io.BytesIO(sealed), _Failing(), identity),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(OperationalError, match="failed: ") as info:
+            call()
+        assert not isinstance(info.value, VerificationError)
+        assert info.value.exit_code == ExitCode.OPERATIONAL
