@@ -20,29 +20,34 @@ from .validation import MISSING
 
 OutputFormat = Literal["csv", "jsonl"]
 
-# A cell starting with one of these is prefixed with an apostrophe; so is a cell that already
-# starts with an apostrophe, so that the rule can be undone exactly.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
-_NEEDS_PREFIX = re.compile(r"[=+\-@\t\r']")
+# A cell is prefixed with one apostrophe when it starts with = + - @ TAB or CR, possibly after
+# apostrophes; undoing removes one apostrophe from a cell of that same shape. So
+# "'s-Gravenhage" is left alone, and the rule is exactly reversible.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_PREFIX = re.compile(r"'*[=+\-@\t\r]")
+_PREFIXED = re.compile(r"'+[=+\-@\t\r]")
 
 
 def neutralise(column: Sequence[Any]) -> Sequence[Any]:
-    """Prefix ``'`` to every string that starts with ``= + - @ TAB CR '``."""
-    strings = column if set(map(type, column)) <= {str} else [v for v in column if type(v) is str]
+    """Prefix ``'`` to every string that starts (after any apostrophes) with ``= + - @ TAB CR``."""
+    all_strings = set(map(type, column)) <= {str}
+    strings = column if all_strings else [v for v in column if type(v) is str]
     if not any(map(_NEEDS_PREFIX.match, strings)):
         return column
-    return ["'" + v if type(v) is str and v[:1] in FORMULA_START else v for v in column]
+    match = _NEEDS_PREFIX.match
+    return ["'" + v if type(v) is str and match(v) else v for v in column]
 
 
 def unneutralise(cell: str) -> str:
     """Undo :func:`neutralise` for one CSV cell."""
-    return cell[1:] if cell[:1] == "'" else cell
+    return cell[1:] if _PREFIXED.match(cell) else cell
 
 
 def unneutralise_column(cells: Sequence[str]) -> Sequence[str]:
-    if not any(c[:1] == "'" for c in cells):
+    match = _PREFIXED.match
+    if not any(map(match, cells)):
         return cells
-    return [c[1:] if c[:1] == "'" else c for c in cells]
+    return [c[1:] if match(c) else c for c in cells]
 
 
 class HashingWriter(io.RawIOBase):

@@ -177,12 +177,15 @@ def test_formula_cells_are_neutralised_and_restored(run, dirs, secret, tmp_path)
     contract.write_text(yaml.safe_dump(doc, allow_unicode=True))
     src = make_input(
         dirs,
-        [GOOD_ROWS[0].replace("Jansen", "=HYPERLINK(1)"), GOOD_ROWS[1].replace("Çelik", "'quoted")],
+        [
+            GOOD_ROWS[0].replace("Jansen", "=HYPERLINK(1)"),
+            GOOD_ROWS[1].replace("Çelik", "'@quoted"),
+        ],
     )
     out = dirs[0] / "out.csv"
     assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
     text = out.read_text()
-    assert "'=HYPERLINK(1)" in text and "''quoted" in text
+    assert "'=HYPERLINK(1)" in text and "''@quoted" in text
     report = json.loads(run("check", out, "-c", contract, "--side", "output", "-f", "json").out)
     assert report["valid"]
     re = dirs[0] / "re.csv"

@@ -124,7 +124,16 @@ def test_output_property_for_drop_is_none():
     assert output_property(spec("drop"), {"type": "string"}) is None
 
 
-@given(st.lists(st.one_of(st.text(max_size=6), st.integers(), st.none())))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=6),
+            st.text(alphabet="'=+-@\t\rab", max_size=5),
+            st.integers(),
+            st.none(),
+        )
+    )
+)
 def test_formula_neutralisation_round_trips(values):
     out = neutralise(values)
     assert all(not (isinstance(v, str) and v and v[0] in "=+-@\t\r") for v in out)
@@ -148,3 +157,9 @@ def test_jsonl_writer_omits_absent():
     writer.write({"a": ["=x", MISSING], "b": [1, None]}, 2)
     writer.close()
     assert buf.getvalue().decode() == '{"a":"=x","b":1}\n{"b":null}\n'
+
+
+def test_apostrophe_names_are_left_alone():
+    cells = ["'s-Gravenhage", "'=x", "''+y"]
+    assert neutralise(cells) == ["'s-Gravenhage", "''=x", "'''+y"]
+    assert [unneutralise(v) for v in neutralise(cells)] == cells
