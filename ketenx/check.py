@@ -288,18 +288,25 @@ class Checker:
             return
         report.invalid_records += len(bad) + len(special)
         reference = self.schema.reference
-        for i in sorted(set(bad) | set(special)):
+        rows = sorted(set(bad) | set(special))
+        for k, i in enumerate(rows):
+            if not report.wants_details():
+                # The list is full: only count what is left, by rule.
+                report.error_counts.update(
+                    rule for j in rows[k:] if j not in special for _, rule in bad[j]
+                )
+                report.error_counts.update(special[j].rule for j in rows[k:] if j in special)
+                return
             if i in special:
                 report.add(special[i])
                 continue
             record_no = start + i + 1
-            if report.wants_details():
-                # The reference explains every record whose errors are listed.
-                explained = reference.explain(record_at(i), record_no)
-                if explained:
-                    for v in explained:
-                        report.add(v)
-                    continue
+            # The reference explains every record whose errors are listed.
+            explained = reference.explain(record_at(i), record_no)
+            if explained:
+                for v in explained:
+                    report.add(v)
+                continue
             for field_ptr, rule in bad[i]:
                 report.add(Violation(record_no, field_ptr, rule, self._message(field_ptr, rule)))
 

@@ -213,12 +213,33 @@ def _bsn_screen(values: Sequence[str]) -> bool:
     return b"\x01" not in lanes.translate(_MOD11_NONZERO)
 
 
-def _regex_screen(rx: re.Pattern[str]) -> ColumnScreen:
-    return lambda values: all(map(rx.fullmatch, values))
+def _lines_screen(line: str) -> ColumnScreen:
+    """One regular expression over the whole column joined by newlines: one call instead of
+    one per value. ``line`` never matches a newline (its patterns exclude white space), so
+    each line must match it in full."""
+    one = re.compile(line)
+    rx = re.compile(f"(?:(?:{line})\\n)*")
+
+    def screen(values: Sequence[str]) -> bool:
+        if not values:
+            return True
+        joined = "\n".join(values)
+        if joined.count("\n") != len(values) - 1:  # a value holds a newline itself
+            return all(map(one.fullmatch, values))
+        return rx.fullmatch(joined + "\n") is not None
+
+    return screen
+
+
+_postcode_lines = _lines_screen(_POSTCODE_FAST.pattern)
 
 
 def _postcode_screen(values: Sequence[str]) -> bool:
-    return all(map(_POSTCODE_FAST.fullmatch, values)) or all(map(is_postcode, values))
+    return _postcode_lines(values) or all(map(is_postcode, values))
+
+
+def _regex_screen(rx: re.Pattern[str]) -> ColumnScreen:
+    return lambda values: all(map(rx.fullmatch, values))
 
 
 def _each(check: FormatCheck) -> ColumnScreen:

@@ -354,14 +354,19 @@ class _PropertyPlan:
         return screen
 
     def violations(self, col: Sequence[Any]) -> Iterator[tuple[int, str]]:
-        """(index, rule) of every value that breaks a rule; MISSING values only `required`."""
+        """(index, rule) of every value that breaks a rule; MISSING values only `required`.
+
+        A check that every value passes (judged on the whole column at once) is skipped, so
+        a column where one rule fails everywhere costs one check per value."""
+        present = [v for v in col if v is not MISSING]
+        checks = [(rule, check) for rule, check in self.checks if not all(map(check, present))]
         for i, v in enumerate(col):
             if v is MISSING:
                 if self.required:
                     yield i, "required"
                 continue
             # Every keyword applies; those for another type pass (as in JSON Schema).
-            for rule, check in self.checks:
+            for rule, check in checks:
                 if not check(v):
                     yield i, rule
 
@@ -388,22 +393,34 @@ class _Coercer:
                 return _BOOLS[lowered]
         return cell
 
-    def bulk(self, cells: Sequence[str]) -> tuple[list[Any] | None, type]:
-        """All cells at once, C-level where possible, and the one type they became; ``None``:
-        coerce one by one instead. Cells hold only the characters of plain numbers, so
-        ``int()`` and ``float()`` accept exactly what ``_INT_RE`` and ``_NUM_RE`` accept."""
+    def bulk(self, cells: Sequence[str], n_empty: int, empty: Any) -> tuple[list[Any] | None, type]:
+        """All cells at once (empty cells become ``empty``), C-level where possible, and the
+        one type the others became; ``None``: coerce one by one instead. The cells hold only
+        the characters of plain numbers, so ``int()`` and ``float()`` accept exactly what
+        ``_INT_RE`` and ``_NUM_RE`` accept."""
         if not (self.want_int or self.want_num):
             return None, str
         joined = "".join(cells)
-        if not joined.isascii() or not set(joined) <= _NUMBER_CHARS:
+        if not joined.isascii():
+            return None, str
+        if joined.isdigit():  # only digits: every non-empty cell is an unsigned integer
+            if not n_empty:
+                return list(map(int, cells)), int
+            return [int(c) if c else empty for c in cells], int
+        if not set(joined) <= _NUMBER_CHARS:
             return None, str
         try:
             if "." not in joined and "e" not in joined and "E" not in joined:
-                return list(map(int, cells)), int
+                if not n_empty:
+                    return list(map(int, cells)), int
+                return [int(c) if c else empty for c in cells], int
             exponent = "e" in joined or "E" in joined
-            if self.want_num and not exponent and joined.count(".") == len(cells):
-                # One point in every cell: all decimals.
-                out = list(map(float, cells))
+            if self.want_num and not exponent and joined.count(".") == len(cells) - n_empty:
+                # One point in every non-empty cell: all decimals.
+                if not n_empty:
+                    out = list(map(float, cells))
+                else:
+                    out = [float(c) if c else empty for c in cells]
                 return (None if _INF in out or -_INF in out else out), float
         except ValueError:
             pass
@@ -589,26 +606,20 @@ class RecordSchema:
         """
         coerce, allows_null = self._coercers.get(name, (None, False))
         empty: Any = None if allows_null else MISSING
-        has_empty = "" in cells
-        kinds: set[type] = {type(empty)} if has_empty else set()
+        n_empty = cells.count("")
+        kinds: set[type] = {type(empty)} if n_empty else set()
         if coerce is None:
             if types is not None:
-                all_empty = has_empty and cells.count("") == len(cells)
-                types[name] = frozenset(kinds if all_empty or not cells else kinds | {str})
-            return [empty if c == "" else c for c in cells] if has_empty else cells
-        filled = [c for c in cells if c != ""] if has_empty else cells
-        converted, kind = coerce.bulk(filled)
+                types[name] = frozenset(kinds if n_empty == len(cells) else kinds | {str})
+            return [empty if c == "" else c for c in cells] if n_empty else cells
+        converted, kind = coerce.bulk(cells, n_empty, empty)
         if converted is None:
-            out = [empty if c == "" else coerce(c) for c in cells]
             if types is not None:
                 types[name] = None
-            return out
+            return [empty if c == "" else coerce(c) for c in cells]
         if types is not None:
-            types[name] = frozenset(kinds | {kind}) if filled else frozenset(kinds)
-        if not has_empty:
-            return converted
-        values = iter(converted)
-        return [empty if c == "" else next(values) for c in cells]
+            types[name] = frozenset(kinds if n_empty == len(cells) else kinds | {kind})
+        return converted
 
     @staticmethod
     def row_record(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:

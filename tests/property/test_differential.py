@@ -203,3 +203,12 @@ def test_bsn_screen_on_valid_columns() -> None:
         broken = list(valid)
         broken[i] = broken[i][:8] + str((int(broken[i][8]) + 1) % 10)
         assert not SCREENS["nl-bsn"](broken)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    name=st.sampled_from(["email", "nl-postcode", "nl-bsn", "date"]),
+    column=st.lists(st.text(alphabet="ab.@ \n\u00a0-1209AZS", max_size=9), min_size=0, max_size=6),
+)
+def test_format_screens_on_near_misses(name: str, column: list[str]) -> None:
+    assert SCREENS[name](column) == all(map(FORMATS[name], column))
