@@ -45,12 +45,14 @@ def sample_csv(
     return path
 
 
-def run(cmd: list[str], *, repeat: int = 3) -> float:
+def run(cmd: list[str], *, repeat: int = 3, cwd: Path | None = None) -> float:
     """Median wall time (s) of ``cmd`` over ``repeat`` runs (exit 0 or 1 expected)."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        proc = subprocess.run(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, cwd=cwd
+        )
         times.append(time.perf_counter() - start)
         if proc.returncode not in (0, 1):
             sys.exit(f"{cmd[:4]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")

@@ -14,6 +14,7 @@ differential-tested against stdnum.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -256,6 +257,29 @@ SCREENS: Mapping[str, ColumnScreen] = {
     "email": _regex_screen(_EMAIL_RE),
 }
 """A bulk check per format over a column of strings (see above)."""
+
+
+def _bsn_failures(values: Sequence[str]) -> list[int]:
+    """Indexes of the values that are not valid BSNs, lane-wise like :func:`_bsn_screen`."""
+    n = len(values)
+    joined = "".join(values)
+    if n == 0 or set(map(len, values)) != {9} or not (joined.isascii() and joined.isdigit()):
+        return [i for i, v in enumerate(values) if not is_bsn(v)]
+    raw = joined.encode("ascii")
+    total = 0
+    for p, table in enumerate(_BSN_LANE_TABLES):
+        total += int.from_bytes(raw[p::9].translate(table), "little")
+    flags = bytearray(total.to_bytes(n, "little").translate(_MOD11_NONZERO))
+    if "000000000" in values:
+        for i, v in enumerate(values):
+            if v == "000000000":
+                flags[i] = 1
+    return list(itertools.compress(range(n), flags))
+
+
+FAILURES: Mapping[str, Callable[[Sequence[str]], list[int]]] = {"nl-bsn": _bsn_failures}
+"""Formats with a bulk way to find which values of a column of strings fail."""
+
 
 LOW_CARDINALITY: frozenset[str] = frozenset({"date", "date-time"})
 """Formats whose values repeat a lot: the hot path screens each distinct value once."""

@@ -212,3 +212,19 @@ def test_bsn_screen_on_valid_columns() -> None:
 )
 def test_format_screens_on_near_misses(name: str, column: list[str]) -> None:
     assert SCREENS[name](column) == all(map(FORMATS[name], column))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    column=st.lists(
+        st.one_of(
+            st.sampled_from(SAMPLE_STRINGS), st.text(alphabet="0123456789", min_size=8, max_size=10)
+        ),
+        max_size=30,
+    )
+)
+def test_bulk_failure_finders_agree(column: list[str]) -> None:
+    from ketenx.formats import FAILURES
+
+    for name, find in FAILURES.items():
+        assert find(column) == [i for i, v in enumerate(column) if not FORMATS[name](v)]
