@@ -27,16 +27,16 @@ FormatCheck = Callable[[Any], bool]
 # --- nl-bsn -------------------------------------------------------------------------------
 # 11-proef: sum(d_i * w_i) with weights 9,8,7,6,5,4,3,2,-1 must be divisible by 11.
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-# Partial weighted sums of the first four and the last five digits, so that the check is two
-# dictionary look-ups instead of nine multiplications in Python.
-_BSN_HEAD: dict[str, int] = {
-    f"{n:04d}": sum(int(c) * w for c, w in zip(f"{n:04d}", _BSN_WEIGHTS[:4], strict=True))
-    for n in range(10_000)
-}
-_BSN_TAIL: dict[str, int] = {
-    f"{n:05d}": sum(int(c) * w for c, w in zip(f"{n:05d}", _BSN_WEIGHTS[4:], strict=True))
-    for n in range(100_000)
-}
+# Weighted sums of each group of three digits, so that the check is three dictionary look-ups
+# instead of nine multiplications in Python (3 × 1,000 entries: cheap to build at import).
+_BSN_PARTS: tuple[dict[str, int], ...] = tuple(
+    {
+        f"{n:03d}": sum(int(c) * w for c, w in zip(f"{n:03d}", weights, strict=True))
+        for n in range(1000)
+    }
+    for weights in (_BSN_WEIGHTS[0:3], _BSN_WEIGHTS[3:6], _BSN_WEIGHTS[6:9])
+)
+_P0, _P1, _P2 = _BSN_PARTS
 
 
 def is_bsn(value: Any) -> bool:
@@ -46,7 +46,7 @@ def is_bsn(value: Any) -> bool:
     # isascii() + isdigit() is ``[0-9]+`` and faster than a regular expression.
     if len(value) != 9 or not value.isascii() or not value.isdigit() or value == "000000000":
         return False
-    return (_BSN_HEAD[value[:4]] + _BSN_TAIL[value[4:]]) % 11 == 0
+    return (_P0[value[:3]] + _P1[value[3:6]] + _P2[value[6:]]) % 11 == 0
 
 
 # --- nl-postcode --------------------------------------------------------------------------
