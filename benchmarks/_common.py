@@ -59,6 +59,16 @@ def run(cmd: list[str], *, repeat: int = 3, cwd: Path | None = None) -> float:
     return statistics.median(times)
 
 
+def paired(cmds: list[list[str]], *, repeat: int = 5) -> list[float]:
+    """Fastest wall time of each command, the commands run interleaved ``repeat`` times: on a
+    shared, noisy machine the minimum of interleaved runs is the most stable estimate."""
+    best = [float("inf")] * len(cmds)
+    for _ in range(repeat):
+        for i, cmd in enumerate(cmds):
+            best[i] = min(best[i], run(cmd, repeat=1))
+    return best
+
+
 def peak_rss_mib(cmd: list[str]) -> float:
     """Peak RSS (MiB) of one run of ``cmd``, measured from a fresh parent process."""
     proc = subprocess.run(

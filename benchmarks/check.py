@@ -20,7 +20,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from _common import KETENX, OUT, PY, ROOT, peak_rss_mib, run, sample_csv
+from _common import KETENX, OUT, PY, ROOT, paired, peak_rss_mib, run, sample_csv
 
 CONTRACT = ROOT / "examples" / "contract.yaml"
 
@@ -98,9 +98,9 @@ def main() -> None:
     data = sample_csv(args.rows)
     bad = all_invalid(data)
     check = [*KETENX, "check", "--contract", str(CONTRACT), "--no-progress", "--format", "json"]
-    t_csv = run([PY, "-c", CSV_READER, str(data)])
-    t_check = run([*check, str(data)])
-    t_bad = run([*check, str(bad)])
+    t_csv, t_check, t_bad = paired(
+        [[PY, "-c", CSV_READER, str(data)], [*check, str(data)], [*check, str(bad)]]
+    )
     mem = peak_rss_mib([*check, str(data)])
     print(f"rows: {args.rows:,}  file: {data.stat().st_size / 2**20:.0f} MiB")
     print(f"plain csv.reader pass        {t_csv:7.2f} s   1.00x")
@@ -133,8 +133,7 @@ def main() -> None:
         mem_big = peak_rss_mib([*check, str(big)])
         print(f"peak memory, {args.big_rows:,} rows   {mem_big:7.1f} MiB   target < 100 MiB, flat")
 
-    t_typer = run([PY, "-c", "import typer"], repeat=7)
-    t_version = run([*KETENX, "--version"], repeat=7)
+    t_typer, t_version = paired([[PY, "-c", "import typer"], [*KETENX, "--version"]], repeat=9)
     print(
         f"ketenx --version             {t_version:7.3f} s   {t_version / t_typer:.2f}x of "
         f"`import typer`   target <= 2x"
