@@ -183,7 +183,10 @@ class Checker:
             self._report(report, start, n, bad, special, partial(schema.row_record, columns))
             if self.progress is not None:
                 self.progress(record)
-            yield CsvBatch(start=start, size=n, columns=columns, rejected=set(bad) | set(special))
+            raw = {name: cells[pos] for name, pos in positions.items()}
+            yield CsvBatch(
+                start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
+            )
 
     def _check_header(
         self, header: Sequence[str], report: FileReport
@@ -325,6 +328,7 @@ class CsvBatch:
     size: int
     columns: dict[str, Sequence[Any]]
     rejected: set[int]  # indexes of the rows that broke a rule
+    cells: dict[str, Sequence[str]] = field(default_factory=dict)  # the cells as read
 
 
 @dataclass

@@ -13,16 +13,16 @@ per-delivery nonce comes from the caller).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from .check import Checker, FileReport
+from .check import Checker, FileReport, paused_gc
 from .contract import Contract, FieldSpec
 from .errors import KeyMaterialError, RejectedError
 from .readers import InputFormat, Malformed
-from .treatments import KEYLESS, ColumnFn, TreatmentError, output_property
-from .validation import MISSING, RecordSchema, Violation, record_columns
+from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
+from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
 from .writers import HashingReader, HashingWriter, OutputFormat, RecordWriter
 
 KEYED = frozenset({"pseudonymise", "encrypt"})
@@ -31,9 +31,9 @@ KEYED = frozenset({"pseudonymise", "encrypt"})
 class Keyring(Protocol):
     """The keyed operations of one pseudonymisation domain (:mod:`ketenx.pseudonym`)."""
 
-    def pseudonymise_many(self, values: list[str]) -> list[str]: ...
+    def pseudonymise_many(self, values: Sequence[str]) -> list[str]: ...
 
-    def encrypt(self, value: str, field: str) -> str: ...
+    def encrypt_many(self, values: Sequence[str], field: str) -> list[str]: ...
 
     def decrypt(self, token: str, field: str) -> str: ...
 
@@ -68,18 +68,22 @@ def output_schema(contract: Contract) -> dict[str, Any]:
     }
 
 
+_SAFE_OUTPUT = frozenset({"pseudonymise", "encrypt", "generalise"})
+
+
 @dataclass(frozen=True)
 class OutputColumn:
     source: str  # input property
     name: str  # output column
     apply: ColumnFn | None  # None: kept as it is
+    treatment: str = "keep"
 
 
 class Transformer:
     """The contract's treatments, compiled once, applied a batch of columns at a time."""
 
     def __init__(self, contract: Contract, keyring: Keyring | None) -> None:
-        from .pseudonym import default_normalisation, normalise
+        from .pseudonym import default_normalisation
 
         self.contract = contract
         props = contract.schema.get("properties", {})
@@ -99,10 +103,12 @@ class Transformer:
                 how = str(
                     spec.params.get("normalise") or default_normalisation(props.get(name, {}))
                 )
-                fn = _keyed(spec, keyring, how, normalise)
+                fn = _keyed(spec, keyring, how)
+            elif spec.treatment == "generalise":
+                fn = generalise(spec, props.get(name, {}))
             else:
                 fn = KEYLESS[spec.treatment](spec)
-            self.columns.append(OutputColumn(name, spec.output_name, fn))
+            self.columns.append(OutputColumn(name, spec.output_name, fn, spec.treatment))
         self.names = [c.name for c in self.columns]
 
     def apply(self, columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, Sequence[Any]]:
@@ -115,31 +121,30 @@ class Transformer:
         return out
 
 
-def _keyed(
-    spec: FieldSpec, keyring: Keyring, how: str, normalise: Callable[[Any, str], str]
-) -> ColumnFn:
+def _keyed(spec: FieldSpec, keyring: Keyring, how: str) -> ColumnFn:
+    """Pseudonymise or encrypt a column; absent and null values stay as they are."""
+    from .pseudonym import normalise_many
+
     name = spec.name
-    if spec.treatment == "pseudonymise":
 
-        def pseudonymise(col: Sequence[Any]) -> list[Any]:
-            present = [i for i, v in enumerate(col) if v is not MISSING and v is not None]
-            if len(present) == len(col):
-                return keyring.pseudonymise_many([normalise(v, how) for v in col])
-            out = list(col)
-            tokens = keyring.pseudonymise_many([normalise(col[i], how) for i in present])
-            for i, token in zip(present, tokens, strict=True):
-                out[i] = token
-            return out
+    def keyed(col: Sequence[Any]) -> list[Any]:
+        if MISSING not in col and None not in col:
+            texts = normalise_many(col, how)
+            if spec.treatment == "pseudonymise":
+                return keyring.pseudonymise_many(texts)
+            return keyring.encrypt_many(texts, name)
+        present = [i for i, v in enumerate(col) if v is not MISSING and v is not None]
+        texts = normalise_many([col[i] for i in present], how)
+        if spec.treatment == "pseudonymise":
+            tokens = keyring.pseudonymise_many(texts)
+        else:
+            tokens = keyring.encrypt_many(texts, name)
+        out = list(col)
+        for i, token in zip(present, tokens, strict=True):
+            out[i] = token
+        return out
 
-        return pseudonymise
-
-    def encrypt(col: Sequence[Any]) -> list[Any]:
-        return [
-            v if v is MISSING or v is None else keyring.encrypt(normalise(v, how), name)
-            for v in col
-        ]
-
-    return encrypt
+    return keyed
 
 
 @dataclass
@@ -177,8 +182,20 @@ def pseudonymise_stream(
     transformer = Transformer(contract, keyring)
     out_schema = RecordSchema(output_schema(contract))
     out_plan = out_schema.plan
+    out_props = out_schema.schema["properties"]
+    # Columns whose cells could start like a formula: strings that ketenx did not make itself
+    # (pseudonyms, ciphertexts and generalisations never start with = + - @ TAB CR).
+    made_safe = {c.name for c in transformer.columns if c.treatment in _SAFE_OUTPUT}
     string_columns = frozenset(
-        name for name, prop in out_schema.schema["properties"].items() if "string" in _types(prop)
+        name
+        for name, prop in out_props.items()
+        if "string" in _types(prop) and name not in made_safe
+    )
+    # CSV to CSV: kept columns are written as their cells were read (and checked).
+    passthrough = (
+        [(c.source, c.name) for c in transformer.columns if c.apply is None]
+        if input_format == "csv" and output_format == "csv"
+        else []
     )
     checker = Checker(RecordSchema(contract.schema), max_errors=max_errors)
     hashed_in = HashingReader(source)
@@ -191,11 +208,18 @@ def pseudonymise_stream(
     out_report = FileReport(path="<output>", max_errors=max_errors)
     result = PassResult(report=report, output_report=out_report, checked=not skip_check)
 
-    def emit(start: int, columns: Mapping[str, Sequence[Any]], n: int, rejected: set[int]) -> None:
+    def emit(
+        start: int,
+        columns: Mapping[str, Sequence[Any]],
+        n: int,
+        rejected: set[int],
+        raw: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         if rejected and not skip_check:
             result.rejected = True
         if result.rejected:
             return  # fail closed: nothing more is treated or written
+        keep: list[int] = []
         if rejected:  # --unsafe-skip-check: invalid records are dropped, never passed on
             keep = [i for i in range(n) if i not in rejected]
             columns = {k: [col[i] for i in keep] for k, col in columns.items()}
@@ -212,21 +236,31 @@ def pseudonymise_stream(
             if bad:
                 for i, pairs in sorted(bad.items()):
                     for field_ptr, rule in pairs:
-                        out_report.add(Violation(start + i + 1, field_ptr, rule, "output check"))
+                        prop = out_props.get(field_ptr[1:], {})
+                        out_report.add(
+                            Violation(start + i + 1, field_ptr, rule, message_for(rule, prop))
+                        )
                 out_report.invalid_records += len(bad)
                 result.rejected = True
                 return
+        if passthrough and raw is not None:
+            for source_name, name in passthrough:
+                cells = raw.get(source_name)
+                if cells is not None:
+                    treated[name] = [cells[i] for i in keep] if rejected else cells
         writer.write(treated, n)
         result.records_out += n
 
     try:
-        if input_format == "csv":
-            for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
-                emit(batch.start, batch.columns, batch.size, batch.rejected)
-        else:
-            for jbatch in checker.iter_json(reader_in, report, input_format):
-                columns, _ = record_columns(jbatch.records, list(checker.schema.property_names))
-                emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
+        with paused_gc():
+            if input_format == "csv":
+                for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
+                    emit(batch.start, batch.columns, batch.size, batch.rejected, batch.cells)
+            else:
+                names = list(checker.schema.property_names)
+                for jbatch in checker.iter_json(reader_in, report, input_format):
+                    columns, _ = record_columns(jbatch.records, names)
+                    emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
     except Malformed as problem:
         report.fatal = True
         report.add(Violation(problem.record, "", problem.rule, problem.message))

@@ -16,6 +16,8 @@ import datetime as _dt
 import itertools
 import json
 import math
+import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -98,13 +100,28 @@ def _number_label(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def generalise(spec: FieldSpec) -> ColumnFn:
+_SLICE_YEAR = operator.itemgetter(slice(0, 4))
+_SLICE_YEAR_MONTH = operator.itemgetter(slice(0, 7))
+_SLICE_PC4 = operator.itemgetter(slice(0, 4))
+_PC_FORM = re.compile(r"[1-9][0-9]{3} ?[A-Z]{2}")
+
+
+def generalise(spec: FieldSpec, prop: Mapping[str, Any] | None = None) -> ColumnFn:
+    """The generalisation of ``spec``. ``prop`` is the input property's schema: when its
+    format (``date``, ``date-time``) was checked, dates are cut by slicing, in bulk."""
     to = spec.params.get("to")
     field = spec.name
+    dated = (prop or {}).get("format") in ("date", "date-time")
     if to == "year":
-        return _mapper(lambda v, i: _date_of(v, i, field).year)
+        slow = _mapper(lambda v, i: _date_of(v, i, field).year)
+        if not dated:
+            return slow
+        return _bulk(slow, lambda col: list(map(int, map(_SLICE_YEAR, col))))
     if to == "year-month":
-        return _mapper(lambda v, i: _date_of(v, i, field).strftime("%Y-%m"))
+        slow = _mapper(lambda v, i: _date_of(v, i, field).strftime("%Y-%m"))
+        if not dated:
+            return slow
+        return _bulk(slow, lambda col: list(map(_SLICE_YEAR_MONTH, col)))
     if to == "pc4":
 
         def pc4(v: Any, i: int) -> str:
@@ -113,7 +130,13 @@ def generalise(spec: FieldSpec) -> ColumnFn:
                 raise TreatmentError(i, field, "generalise", "is not a postcode")
             return text[:4]
 
-        return _mapper(pc4)
+        def pc4_bulk(col: Column) -> list[Any] | None:
+            # The common written form "1234 AB": the first four characters are the digits.
+            if all(map(_PC_FORM.fullmatch, col)):
+                return list(map(_SLICE_PC4, col))
+            return None
+
+        return _bulk(_mapper(pc4), pc4_bulk)
     if to == "age-band":
         return _age_band(spec)
     if to == "bucket":
@@ -123,6 +146,19 @@ def generalise(spec: FieldSpec) -> ColumnFn:
 
 def _mapper(fn: Callable[[Any, int], Any]) -> ColumnFn:
     return lambda col: [fn(v, i) if _present(v) else v for i, v in enumerate(col)]
+
+
+def _bulk(slow: ColumnFn, fast: Callable[[Column], list[Any] | None]) -> ColumnFn:
+    """``fast`` for a column of strings only (None: it declines), else ``slow``."""
+
+    def apply(col: Column) -> list[Any]:
+        if set(map(type, col)) <= {str}:
+            out = fast(col)
+            if out is not None:
+                return out
+        return slow(col)
+
+    return apply
 
 
 def _age_band(spec: FieldSpec) -> ColumnFn:
