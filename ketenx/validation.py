@@ -244,6 +244,49 @@ _PY_TYPES: dict[str, frozenset[type]] = {
 _GOOD_CACHE_LIMIT = 100_000
 
 
+# A `pattern` of the shape ^literal[class]{n}$ or ^literal[class]+$ (the shape of the
+# pseudonym and ciphertext patterns) is screened with string methods over the whole column.
+# A screen may only say True when every value matches; anything else falls back to re.search.
+_SIMPLE_PATTERN = re.compile(
+    r"\^(?P<lit>[A-Za-z0-9_]*)\[(?P<cls>(?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9_])*-?)\]"
+    r"(?:\{(?P<n>[0-9]+)\}|(?P<plus>\+))\$"
+)
+
+
+def _pattern_screen(pattern: str) -> Callable[[Sequence[str]], bool]:
+    rx = re.compile(pattern)
+    shape = _SIMPLE_PATTERN.fullmatch(pattern)
+    if shape is None:
+        return lambda col: all(map(rx.search, col))
+    lit, cls = shape["lit"], shape["cls"]
+    allowed: set[str] = set()
+    i = 0
+    while i < len(cls):
+        if i + 2 < len(cls) and cls[i + 1] == "-":
+            allowed.update(chr(c) for c in range(ord(cls[i]), ord(cls[i + 2]) + 1))
+            i += 3
+        else:
+            allowed.add(cls[i])
+            i += 1
+    delete = str.maketrans(dict.fromkeys(allowed))
+    lo = len(lit) + (int(shape["n"]) if shape["n"] else 1)
+    exact = shape["n"] is not None
+    cut = operator.itemgetter(slice(len(lit), None))
+
+    def screen(col: Sequence[str]) -> bool:
+        lengths = set(map(len, col))
+        if (lengths != {lo}) if exact else (min(lengths) < lo):
+            return all(map(rx.search, col))
+        if not all(map(str.startswith, col, itertools.repeat(lit))):
+            return all(map(rx.search, col))
+        tails = "".join(map(cut, col))
+        if tails.translate(delete):
+            return all(map(rx.search, col))
+        return True
+
+    return screen
+
+
 def _bound_screen(
     op: Callable[[Any, Any], bool], bound: float, *, lowest: bool
 ) -> Callable[[Sequence[Any]], bool]:
@@ -294,8 +337,7 @@ class _PropertyPlan:
             hi = s["maxLength"]
             str_steps.append(lambda col: max(map(len, col)) <= hi)
         if "pattern" in s:
-            rx = re.compile(s["pattern"])
-            str_steps.append(lambda col: all(map(rx.search, col)))
+            str_steps.append(_pattern_screen(s["pattern"]))
         if self.format_name is not None:
             str_steps.append(self._format_screen(self.format_name))
         for key, op in _BOUNDS:

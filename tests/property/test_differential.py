@@ -17,7 +17,7 @@ from ketenx.formats import FORMATS, SCREENS
 from ketenx.validation import MISSING, ColumnPlan, RecordSchema, Reference, record_columns
 
 SCALAR_TYPES = ["string", "integer", "number", "boolean", "null"]
-PATTERNS = ["^[A-Z]", "[0-9]$", "^.{2,5}$", "ab"]
+PATTERNS = ["^[A-Z]", "[0-9]$", "^.{2,5}$", "ab", "^ab[a-c0-9_-]{3}$", "^x[a-z]+$", "^[0-9]{4}$"]
 SAMPLE_STRINGS = [
     "",
     "111222333",
@@ -44,6 +44,14 @@ SAMPLE_STRINGS = [
     "Zoë",
     "x" * 12,
     "١٢٣",
+    "abc1_",
+    "ab-_0",
+    "abcd\n",
+    "abc1_\n",
+    "xyz",
+    "x",
+    "1234",
+    "1234\n",
 ]
 
 
