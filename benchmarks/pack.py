@@ -152,7 +152,8 @@ def main() -> None:
         f"{best['unpack'] / best['check']:.2f}x of check --side output   target <= 1.5x"
     )
     print(
-        f"peak memory pack / unpack        {mem_pack:5.1f} / {mem_unpack:5.1f} MiB   target < 100 MiB"
+        f"peak memory pack / unpack        {mem_pack:5.1f} / {mem_unpack:5.1f} MiB   "
+        "target < 100 MiB"
     )
 
 
