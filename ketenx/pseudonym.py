@@ -9,8 +9,9 @@ vectors in ``tests/vectors/pseudonyms/``:
   info = ``ketenx/v1/encrypt`` 0x00 domain → 64 bytes (AES-256-SIV key);
 * pseudonym: ``kx1_`` + base64url (no padding) of the first 20 bytes of
   HMAC-SHA-256(domain key, UTF-8 of the normalised value);
-* ciphertext: ``kx1e_`` + base64url (no padding) of AES-SIV(value) with associated data
-  [``ketenx/v1/encrypt``, field name, domain].
+* ciphertext: ``kx1e_`` + base64url (no padding) of AES-SIV(value) under the domain's SIV
+  key, with one associated-data component ``ketenx/v1/encrypt`` 0x00 field name (the domain
+  is bound through the key).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ PSEUDONYM_BYTES = 20  # 160 bits of the MAC are kept
 HKDF_SALT = b"ketenx/v1"
 INFO_PSEUDONYMISE = b"ketenx/v1/pseudonymise\x00"
 INFO_ENCRYPT = b"ketenx/v1/encrypt\x00"
-AD_ENCRYPT = b"ketenx/v1/encrypt"
+AD_ENCRYPT = b"ketenx/v1/encrypt\x00"  # followed by the field name; one AD component
 NORMALISATIONS = ("none", "bsn", "email", "text", "postcode")
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
@@ -200,13 +201,14 @@ class Keyring:
         ]
 
     def encrypt(self, value: str, field: str) -> str:
-        """Deterministic AES-SIV of ``value``, bound to ``field`` and this domain."""
-        ad = [AD_ENCRYPT, field.encode("utf-8"), self.domain.encode("utf-8")]
+        """Deterministic AES-SIV of ``value``, bound to ``field`` (associated data) and to this
+        domain (the key)."""
+        ad = [AD_ENCRYPT + field.encode("utf-8")]
         return CIPHERTEXT_PREFIX + _b64url(self._siv.encrypt(value.encode("utf-8"), ad))
 
     def encrypt_many(self, values: Sequence[str], field: str) -> list[str]:
         """:meth:`encrypt` over a column."""
-        ad = [AD_ENCRYPT, field.encode("utf-8"), self.domain.encode("utf-8")]
+        ad = [AD_ENCRYPT + field.encode("utf-8")]
         encrypt = self._siv.encrypt
         b2a = binascii.b2a_base64
         return [
@@ -227,7 +229,7 @@ class Keyring:
             raise failure
         try:
             raw = _b64url_decode(token[len(CIPHERTEXT_PREFIX) :])
-            ad = [AD_ENCRYPT, field.encode("utf-8"), self.domain.encode("utf-8")]
+            ad = [AD_ENCRYPT + field.encode("utf-8")]
             return self._siv.decrypt(raw, ad).decode("utf-8")
         except (InvalidTag, ValueError, UnicodeDecodeError):
             raise failure from None

@@ -59,7 +59,7 @@ def pseudonym(secret: bytes, domain: str, text: str) -> str:
 
 def ciphertext(secret: bytes, domain: str, field: str, text: str) -> str:
     key = hkdf(secret, b"ketenx/v1/encrypt\x00" + domain.encode(), 64)
-    ad = [b"ketenx/v1/encrypt", field.encode("utf-8"), domain.encode("utf-8")]
+    ad = [b"ketenx/v1/encrypt\x00" + field.encode("utf-8")]
     return "kx1e_" + b64url(AESSIV(key).encrypt(text.encode("utf-8"), ad))
 
 
