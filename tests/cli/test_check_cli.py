@@ -10,7 +10,9 @@ import pytest
 from ketenx.reports import RENDERERS, OutputFormat
 from tests.conftest import GOOD_ROWS, HEADER, csv_text
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "schemas-third-party"
+SARIF_SCHEMA = (
+    Path(__file__).resolve().parents[1] / "vectors" / "third_party" / "sarif-schema-2.1.0.json"
+)
 
 # Distinctive values planted in invalid cells: none may appear in any output.
 PLANTED_BSN = "987654321"  # fails the 11-proef
@@ -85,9 +87,7 @@ def test_json_report_matches_its_schema(run, write, contract_path):
 def test_sarif_validates_against_oasis_schema(run, write, contract_path):
     from jsonschema import Draft4Validator
 
-    schema_file = SHARED / "sarif-schema-2.1.0.json"
-    if not schema_file.exists():
-        pytest.skip(f"OASIS SARIF schema not found at {schema_file}")
+    schema_file = SARIF_SCHEMA
     data = write("bad.csv", csv_text(GOOD_ROWS[0], BAD_ROW))
     ok = write("ok.csv", csv_text(*GOOD_ROWS))
     sarif = json.loads(run("check", data, ok, "-c", contract_path, "-f", "sarif").out)
