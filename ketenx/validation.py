@@ -14,6 +14,7 @@ no value from the data can reach a report.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 import re
@@ -242,6 +243,10 @@ _PY_TYPES: dict[str, frozenset[type]] = {
     "null": frozenset({type(None)}),
 }
 _GOOD_CACHE_LIMIT = 100_000
+_NOT_NONE = functools.partial(operator.is_not, None)
+_STR_OR_NULL = frozenset({str, type(None)})
+_NUMBERS = frozenset({int, float})
+_NUMBERS_OR_NULL = frozenset({int, float, type(None)})
 
 
 # A `pattern` of the shape ^literal[class]{n}$ or ^literal[class]+$ (the shape of the
@@ -361,15 +366,21 @@ class _PropertyPlan:
             if not all(step(col) for step in all_steps):
                 return False
             if str_steps and str in present:
-                strs = col if len(present) == 1 else [v for v in col if type(v) is str]
+                if len(present) == 1:
+                    strs = col
+                elif present == _STR_OR_NULL:  # a nullable column: drop the nulls, C-level
+                    strs = list(filter(_NOT_NONE, col))
+                else:
+                    strs = [v for v in col if type(v) is str]
                 if not all(step(strs) for step in str_steps):
                     return False
             if num_steps and (int in present or float in present):
-                nums = (
-                    col
-                    if present <= {int, float}
-                    else [v for v in col if type(v) is int or type(v) is float]
-                )
+                if present <= _NUMBERS:
+                    nums = col
+                elif present <= _NUMBERS_OR_NULL:
+                    nums = list(filter(_NOT_NONE, col))
+                else:
+                    nums = [v for v in col if type(v) is int or type(v) is float]
                 if not all(step(nums) for step in num_steps):
                     return False
             return True
