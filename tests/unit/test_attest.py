@@ -1,0 +1,99 @@
+"""The delivery predicate and statement verification, at library level."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ketenx.attest import PREDICATE_TYPE, build_predicate, sign_subjects, verify_statement
+from ketenx.contract import load_contract
+from ketenx.errors import VerificationError
+from ketenx.partners import Partner, Registry, SigningKey, public_key_id
+from tests.conftest import SAMPLE_CONTRACT
+
+CONTRACT = load_contract(SAMPLE_CONTRACT)
+SENDER = CONTRACT.sender.oin
+CREATED = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
+FILES = [("data.csv", "sha256:" + "ab" * 32), ("data.meta.json", "sha256:" + "cd" * 32)]
+
+
+def registry_with(key: Ed25519PrivateKey, *, oin: str = SENDER, **fields) -> Registry:
+    public = key.public_key()
+    signing = SigningKey(
+        key=public,
+        key_id=public_key_id(public),
+        valid_from=fields.get("valid_from", dt.date(2026, 1, 1)),
+        valid_until=fields.get("valid_until"),
+        revoked=fields.get("revoked", False),
+    )
+    return Registry((Partner("Sender", oin, (signing,), ()),))
+
+
+def envelope(key: Ed25519PrivateKey, created: dt.datetime = CREATED) -> dict:
+    predicate = build_predicate(contract=CONTRACT, meta=None, created=created)
+    return sign_subjects(FILES, predicate, key)
+
+
+def test_predicate_carries_the_agreement_and_never_a_secret():
+    predicate = build_predicate(contract=CONTRACT, meta=None, created=CREATED)
+    assert predicate["contract"]["digest"] == CONTRACT.digest()
+    assert predicate["sender"]["oin"] == SENDER
+    assert predicate["recipient"]["oin"] == CONTRACT.recipient.oin
+    assert predicate["purpose"] == CONTRACT.purpose
+    assert predicate["created"] == "2026-06-01T12:00:00Z"
+    assert len(predicate["delivery_id"]) == 36
+
+
+def test_verify_ok_and_keyid_is_only_a_hint():
+    key = Ed25519PrivateKey.generate()
+    env = envelope(key)
+    env["signatures"][0]["keyid"] = "sha256:" + "00" * 32  # a wrong hint changes nothing
+    verified = verify_statement(
+        env, FILES, registry_with(key), now=NOW, contract_digest=CONTRACT.digest()
+    )
+    assert verified.statement["predicateType"] == PREDICATE_TYPE
+
+
+@pytest.mark.parametrize(
+    ("registry_fields", "now", "message"),
+    [
+        ({"revoked": True}, NOW, "revoked"),
+        ({"valid_from": dt.date(2026, 7, 1)}, NOW, "outside the validity"),
+        ({"valid_until": dt.date(2026, 5, 31)}, NOW, "outside the validity"),
+        ({}, dt.datetime(2026, 5, 1, tzinfo=dt.UTC), "in the future"),
+        ({"oin": "00000001001111111000"}, NOW, "not in the partner registry"),
+    ],
+)
+def test_signer_checks(registry_fields, now, message):
+    key = Ed25519PrivateKey.generate()
+    with pytest.raises(VerificationError, match=message):
+        verify_statement(envelope(key), FILES, registry_with(key, **registry_fields), now=now)
+
+
+def test_key_of_another_partner_is_refused():
+    sender_key, other_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    registry = Registry(
+        registry_with(sender_key).partners
+        + registry_with(other_key, oin="00000001001111111000").partners
+    )
+    with pytest.raises(VerificationError, match="not registered for the sender OIN"):
+        verify_statement(envelope(other_key), FILES, registry, now=NOW)
+
+
+def test_subject_checks():
+    key = Ed25519PrivateKey.generate()
+    registry = registry_with(key)
+    env = envelope(key)
+    with pytest.raises(VerificationError, match="does not match its signed digest"):
+        verify_statement(
+            env, [FILES[0], ("data.meta.json", "sha256:" + "00" * 32)], registry, now=NOW
+        )
+    with pytest.raises(VerificationError, match="is missing"):
+        verify_statement(env, FILES[:1], registry, now=NOW)
+    with pytest.raises(VerificationError, match="not a subject"):
+        verify_statement(env, [*FILES, ("extra.csv", FILES[0][1])], registry, now=NOW)
+    with pytest.raises(VerificationError, match="another contract"):
+        verify_statement(env, FILES, registry, now=NOW, contract_digest="sha256:" + "11" * 32)
