@@ -39,7 +39,6 @@ from .errors import (
 )
 from .fileio import atomic_output, file_digest, open_input
 from .partners import Registry
-from .writers import OutputFormat
 
 STATEMENT = "statement.dsse.json"
 CONTRACT = "contract.json"
@@ -93,7 +92,7 @@ def pack(
     now: _dt.datetime | None = None,
 ) -> str:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file."""
-    from .delivery import _input_format, _keyring_for, delivery_meta
+    from .delivery import delivery_meta, prepare
     from .pipeline import pseudonymise_stream, raise_if_rejected
     from .seal import encrypt_stream
 
@@ -105,16 +104,17 @@ def pack(
             f"in {registry.source}",
             hint="add age_recipients to the partner, or use --no-encrypt",
         )
-    in_fmt = _input_format(data, input_format)
-    out_fmt: OutputFormat = (
-        "csv" if (to or ("csv" if in_fmt == "csv" else "jsonl")) == "csv" else "jsonl"
+    prep = prepare(
+        data=data,
+        contract=contract,
+        secret_arg=secret_arg,
+        environ=environ,
+        output=output,
+        to=to,
+        input_format=input_format,
     )
-    policy = str(contract.pseudonymisation.get("policy", "deterministic"))
-    import secrets as _random
-
-    nonce_hex = _random.token_bytes(16).hex() if policy == "per-delivery" else None
-    data_paths = [output] if data == "-" else [Path(data), output]
-    keyring, domain_info = _keyring_for(contract, secret_arg, environ, data_paths, nonce_hex)
+    in_fmt, out_fmt, keyring = prep.input_format, prep.output_format, prep.keyring
+    domain_info = prep.domain_info
     data_name = f"data.{out_fmt}"
 
     with _workdir(output.parent) as work, contextlib.ExitStack() as stack:

@@ -18,6 +18,7 @@ import datetime as _dt
 import json
 import secrets as _random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,42 @@ def _keyring_for(
     return keyring, info
 
 
-def _input_format(data: str, given: str | None) -> InputFormat:
-    fmt = given or format_for(data)
+@dataclass(frozen=True)
+class Preparation:
+    """What a pseudonymising run needs before the first record: formats and keys."""
+
+    input_format: InputFormat
+    output_format: OutputFormat
+    keyring: Keyring | None
+    domain_info: dict[str, Any]
+
+
+def prepare(
+    *,
+    data: str,
+    contract: Contract,
+    secret_arg: str | None,
+    environ: Mapping[str, str],
+    output: Path,
+    to: str | None,
+    input_format: str | None,
+) -> Preparation:
+    """Formats (the input's from its name unless given; the output's from ``to``, else CSV for
+    CSV input and JSON Lines otherwise), the per-delivery nonce, and the domain's keyring from
+    the secret (loaded with its safety checks against the input and output paths)."""
+    fmt = input_format or format_for(data)
     if fmt is None:
         raise UsageError(f"{data}: cannot tell the input format from the name; use --input-format")
-    return fmt  # type: ignore[return-value]
+    in_fmt: InputFormat = fmt  # type: ignore[assignment]
+    wanted = to or ("csv" if in_fmt == "csv" else "jsonl")
+    out_fmt: OutputFormat = "csv" if wanted == "csv" else "jsonl"
+    if data != "-" and Path(data).resolve() == output.resolve():
+        raise UsageError("the output file must not be the input file")
+    policy = str(contract.pseudonymisation.get("policy", "deterministic"))
+    nonce_hex = _random.token_bytes(16).hex() if policy == "per-delivery" else None
+    data_paths = [output] if data == "-" else [Path(data), output]
+    keyring, domain_info = _keyring_for(contract, secret_arg, environ, data_paths, nonce_hex)
+    return Preparation(in_fmt, out_fmt, keyring, domain_info)
 
 
 def write_pseudonymised(
@@ -100,16 +132,21 @@ def write_pseudonymised(
 
     Raises :class:`RejectedError` (nothing written) when the input is rejected.
     """
-    in_fmt = _input_format(data, input_format)
-    out_fmt: OutputFormat = (
-        "csv" if (to or ("csv" if in_fmt == "csv" else "jsonl")) == "csv" else "jsonl"
+    prep = prepare(
+        data=data,
+        contract=contract,
+        secret_arg=secret_arg,
+        environ=environ,
+        output=output,
+        to=to,
+        input_format=input_format,
     )
-    if data != "-" and Path(data).resolve() == output.resolve():
-        raise UsageError("the output file must not be the input file")
-    policy = str(contract.pseudonymisation.get("policy", "deterministic"))
-    nonce_hex = _random.token_bytes(16).hex() if policy == "per-delivery" else None
-    data_paths = [output] if data == "-" else [Path(data), output]
-    keyring, domain_info = _keyring_for(contract, secret_arg, environ, data_paths, nonce_hex)
+    in_fmt, out_fmt, keyring, domain_info = (
+        prep.input_format,
+        prep.output_format,
+        prep.keyring,
+        prep.domain_info,
+    )
     meta_path = meta_path_for(output)
 
     with contextlib.ExitStack() as stack:
