@@ -112,6 +112,7 @@ def pack(
         output=output,
         to=to,
         input_format=input_format,
+        delimiter=delimiter,
     )
     in_fmt, out_fmt, keyring = prep.input_format, prep.output_format, prep.keyring
     domain_info = prep.domain_info
@@ -251,8 +252,12 @@ def unpack(
     from .validation import RecordSchema
 
     now = now or _dt.datetime.now(_dt.UTC)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with _workdir(output_dir) as work:
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OperationalError(f"{output_dir}: exists and is not a folder")
+    # The work folder lives next to the output folder (same file system, so the final move
+    # is a rename); the output folder itself is only made once everything verified.
+    near = output_dir if output_dir.is_dir() else output_dir.resolve().parent
+    with _workdir(near) as work:
         members = _extract(_open_plain(delivery, identity, work), work)
         data_name = next(n for n in DATA_NAMES if n in members)
         try:
@@ -293,6 +298,10 @@ def unpack(
             META: members[META],
             STATEMENT: members[STATEMENT],
         }
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OperationalError(f"{output_dir}: cannot create: {exc.strerror}") from None
         for name in (*targets, RECEIPT):
             if (output_dir / name).exists():
                 raise OperationalError(f"{output_dir / name} already exists; refusing to overwrite")

@@ -191,8 +191,25 @@ class Checker:
     def _check_header(
         self, header: Sequence[str], report: FileReport
     ) -> tuple[dict[str, int], bool]:
-        """Header problems, reported as record 0; the columns to read; whether rows can be read."""
+        """Header problems, reported as record 0; the columns to read; whether rows can be read.
+
+        When most names of the first row are not columns of the schema, the first row is most
+        likely data (a file without a header): it is reported as one `header` error that names
+        no cell, because those cells could be personal data.
+        """
         known = set(self.schema.property_names)
+        matching = sum(1 for name in header if name in known)
+        if header and matching * 2 < len(header):
+            report.add(
+                Violation(
+                    0,
+                    "",
+                    "header",
+                    f"the first row does not name the columns: {matching} of its {len(header)} "
+                    "cells are column names of the contract's schema (is the header missing?)",
+                )
+            )
+            return {}, False
         positions: dict[str, int] = {}
         seen: set[str] = set()
         for i, name in enumerate(header):
@@ -211,7 +228,7 @@ class Checker:
                         0,
                         pointer(name),
                         "unknown-column",
-                        "the column is not in the contract's schema",
+                        f"column {i + 1} is not in the contract's schema",
                     )
                 )
             else:

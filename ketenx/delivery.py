@@ -35,7 +35,8 @@ from .pipeline import (
     pseudonymise_stream,
     raise_if_rejected,
 )
-from .readers import InputFormat, format_for
+from .readers import InputFormat, Malformed, check_delimiter, format_for
+from .validation import Violation
 from .writers import OutputFormat
 
 META_SUFFIX = ".meta.json"
@@ -96,10 +97,12 @@ def prepare(
     output: Path,
     to: str | None,
     input_format: str | None,
+    delimiter: str | None = None,
 ) -> Preparation:
     """Formats (the input's from its name unless given; the output's from ``to``, else CSV for
     CSV input and JSON Lines otherwise), the per-delivery nonce, and the domain's keyring from
     the secret (loaded with its safety checks against the input and output paths)."""
+    check_delimiter(delimiter)
     fmt = input_format or format_for(data)
     if fmt is None:
         raise UsageError(f"{data}: cannot tell the input format from the name; use --input-format")
@@ -140,6 +143,7 @@ def write_pseudonymised(
         output=output,
         to=to,
         input_format=input_format,
+        delimiter=delimiter,
     )
     in_fmt, out_fmt, keyring, domain_info = (
         prep.input_format,
@@ -254,8 +258,13 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{path}: cannot read delivery metadata: {exc}") from None
-    if not isinstance(meta, dict) or "pseudonymisation" not in meta:
-        raise InputFileError(f"{path}: not a ketenx delivery metadata file")
+    from jsonschema import Draft202012Validator
+
+    from .resources import load_schema
+
+    validator = Draft202012Validator(load_schema("delivery-meta.schema.json"))
+    if not isinstance(meta, dict) or not validator.is_valid(meta):
+        raise InputFileError(f"{path}: not a complete ketenx delivery metadata file")
     return meta
 
 
@@ -328,19 +337,23 @@ def write_reidentified(
             if fmt == "csv"
             else checker.iter_json(source, report, "jsonl")
         )
-        for batch in batches:
-            if batch.rejected or not report.valid:
-                break
-            columns = (
-                dict(batch.columns) if fmt == "csv" else record_columns(batch.records, names)[0]
-            )
-            for spec in targets:
-                col = columns.get(spec.output_name)
-                if col is not None:
-                    columns[spec.output_name] = [
-                        v if not isinstance(v, str) else keyring.decrypt(v, spec.name) for v in col
-                    ]
-            writer.write(columns, batch.size)
+        try:
+            for batch in batches:
+                if batch.rejected or not report.valid:
+                    break
+                columns = (
+                    dict(batch.columns) if fmt == "csv" else record_columns(batch.records, names)[0]
+                )
+                for spec in targets:
+                    col = columns.get(spec.output_name)
+                    if col is not None:
+                        columns[spec.output_name] = [
+                            v if not isinstance(v, str) else keyring.decrypt(v, spec.name)
+                            for v in col
+                        ]
+                writer.write(columns, batch.size)
+        except Malformed as problem:
+            report.add(Violation(problem.record, "", problem.rule, problem.message))
         checker.finish(report)
         if not report.valid:
             v = report.errors[0]

@@ -42,6 +42,8 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OperationalError(f"{target}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise OperationalError(f"{target}: is a directory, not a file")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:

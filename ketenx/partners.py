@@ -21,6 +21,17 @@ from .errors import ContractError, VerificationError
 from .formats import oin_problem
 from .resources import load_schema
 
+_RULES = {
+    "required": "a required member is missing",
+    "additionalProperties": "a member that the registry format does not know",
+    "type": "a value of the wrong type",
+    "pattern": "a value of the wrong form (age recipients are age1…)",
+    "oneOf": "give either public_key_file or public_key, not both",
+    "const": "the format version must be 1",
+    "format": "not a date (YYYY-MM-DD)",
+    "minLength": "an empty value",
+}
+
 
 def public_key_id(key: Ed25519PublicKey) -> str:
     """``sha256:`` + hex SHA-256 of the DER SubjectPublicKeyInfo."""
@@ -123,7 +134,16 @@ def lint_registry(doc: Any, base: Path) -> list[Problem]:
     validator = Draft202012Validator(
         load_schema("partners.schema.json"), format_checker=FormatChecker()
     )
-    problems = [Problem(pointer(*e.absolute_path), e.message) for e in validator.iter_errors(doc)]
+    # jsonschema's own messages quote the offending value, and a registry may hold a pasted
+    # private key by mistake: messages are written from the rule only.
+    problems = [
+        Problem(
+            pointer(*e.absolute_path),
+            f"breaks the `{e.validator}` rule: "
+            + _RULES.get(str(e.validator), "see schemas/partners.schema.json"),
+        )
+        for e in validator.iter_errors(doc)
+    ]
     if problems or not isinstance(doc, Mapping):
         return problems
     seen_oins: dict[str, int] = {}

@@ -19,7 +19,7 @@ from typing import IO, Any, Protocol
 
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract, FieldSpec
-from .errors import KeyMaterialError, RejectedError
+from .errors import KeyMaterialError, RejectedError, UsageError
 from .readers import InputFormat, Malformed
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
@@ -69,6 +69,7 @@ def output_schema(contract: Contract) -> dict[str, Any]:
 
 
 _SAFE_OUTPUT = frozenset({"pseudonymise", "encrypt", "generalise"})
+_CSV_TYPES = frozenset({"string", "integer", "number", "boolean", "null"})
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,16 @@ def pseudonymise_stream(
     out_schema = RecordSchema(output_schema(contract))
     out_plan = out_schema.plan
     out_props = out_schema.schema["properties"]
+    out_reference = out_schema.reference
+    if output_format == "csv":
+        for name, prop in out_props.items():
+            types = prop.get("type")
+            listed = {types} if isinstance(types, str) else set(types or ())
+            if not listed or not listed <= _CSV_TYPES:
+                raise UsageError(
+                    f"output column `{name}` may hold objects or arrays, which CSV cannot "
+                    "carry: use --to jsonl"
+                )
     # Columns whose cells could start like a formula: strings that ketenx did not make itself
     # (pseudonyms, ciphertexts and generalisations never start with = + - @ TAB CR).
     made_safe = {c.name for c in transformer.columns if c.treatment in _SAFE_OUTPUT}
@@ -227,22 +238,29 @@ def pseudonymise_stream(
         try:
             treated = transformer.apply(columns, n)
         except TreatmentError as exc:
-            report.add(Violation(start + exc.index + 1, "/" + exc.field, exc.rule, exc.detail))
+            row = keep[exc.index] if rejected else exc.index  # the row in the input batch
+            report.add(Violation(start + row + 1, "/" + exc.field, exc.rule, exc.detail))
             report.invalid_records += 1
             result.rejected = True
             return
         if out_plan is not None:
             bad = out_plan.check_columns(treated)
-            if bad:
-                for i, pairs in sorted(bad.items()):
-                    for field_ptr, rule in pairs:
-                        prop = out_props.get(field_ptr[1:], {})
-                        out_report.add(
-                            Violation(start + i + 1, field_ptr, rule, message_for(rule, prop))
-                        )
-                out_report.invalid_records += len(bad)
-                result.rejected = True
-                return
+        else:  # an output schema outside the hot path's subset: the reference, per record
+            bad = {
+                i: [(v.field, v.rule) for v in out_reference.explain(rec, i + 1)]
+                for i in range(n)
+                if not out_reference.is_valid(rec := RecordSchema.row_record(treated, i))
+            }
+        if bad:
+            for i, pairs in sorted(bad.items()):
+                for field_ptr, rule in pairs:
+                    prop = out_props.get(field_ptr[1:], {})
+                    out_report.add(
+                        Violation(start + i + 1, field_ptr, rule, message_for(rule, prop))
+                    )
+            out_report.invalid_records += len(bad)
+            result.rejected = True
+            return
         if passthrough and raw is not None:
             for source_name, name in passthrough:
                 cells = raw.get(source_name)
@@ -266,8 +284,8 @@ def pseudonymise_stream(
         report.add(Violation(problem.record, "", problem.rule, problem.message))
         result.rejected = True
     checker.finish(report)
-    if not report.valid and not skip_check:
-        result.rejected = True
+    if (not report.valid and not skip_check) or report.fatal:
+        result.rejected = True  # a file that cannot be read to its end is never passed on
     while reader_in.read(1 << 20):  # hash whatever the reader left unread
         pass
     writer.close()

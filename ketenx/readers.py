@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final, Literal, TypeVar
 
+from .errors import UsageError
+
 _T = TypeVar("_T")
 
 InputFormat = Literal["csv", "jsonl", "json"]
@@ -45,6 +47,12 @@ class Malformed(Exception):
 
     def __str__(self) -> str:
         return f"record {self.record}: {self.rule}: {self.message}"
+
+
+def check_delimiter(delimiter: str | None) -> None:
+    """A CSV delimiter is one character other than a quote, CR or LF."""
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise UsageError("--delimiter takes one character other than a quote or a line break")
 
 
 def format_for(name: str) -> InputFormat | None:
@@ -145,37 +153,52 @@ class CsvReader:
         """Run ``read``, turning the ways a file can be broken into :class:`Malformed`."""
         try:
             return read()
-        except csv.Error as exc:
-            raise _csv_problem(exc, self.records + 1) from None
-        except UnicodeDecodeError:
-            raise Malformed(
-                self.records + 1,
+        except (csv.Error, UnicodeDecodeError, _NulByte) as exc:
+            raise self._problem(exc) from None
+
+    def _problem(self, exc: Exception) -> Malformed:
+        """The :class:`Malformed` for a reading failure after ``self.records`` good records."""
+        after = self.records
+        if isinstance(exc, csv.Error):
+            return _csv_problem(exc, after + 1)
+        if isinstance(exc, UnicodeDecodeError):
+            return Malformed(
+                after + 1,
                 "encoding",
-                f"the file is not valid UTF-8 after record {self.records} (re-export it as UTF-8)",
-            ) from None
-        except _NulByte:
-            raise Malformed(
-                self.records + 1, "binary", "the file contains a NUL byte: it is not text"
-            ) from None
+                f"the file is not valid UTF-8 after record {after} (re-export it as UTF-8)",
+            )
+        return Malformed(
+            after + 1,
+            "binary",
+            f"the file contains a NUL byte after record {after}: it is not text",
+        )
 
     def batches(self) -> Iterator[list[list[str]]]:
-        """Rows after the header, ``BATCH_ROWS`` at a time. Blank lines are skipped."""
+        """Rows after the header, ``BATCH_ROWS`` at a time. Blank lines are skipped.
+
+        When the file breaks, the rows read before the break are still yielded (so they are
+        checked and counted); then :class:`Malformed` is raised."""
         if self.header is None:
             return
         reader = self._reader
-
-        def next_batch() -> list[list[str]]:
-            return list(itertools.islice(reader, BATCH_ROWS))
-
         while True:
-            batch = self._guard(next_batch)
-            if not batch:
-                return
+            batch: list[list[str]] = []
+            failure: Exception | None = None
+            try:
+                # list.extend keeps the rows it got before an exception.
+                batch.extend(itertools.islice(reader, BATCH_ROWS))
+            except (csv.Error, UnicodeDecodeError, _NulByte) as exc:
+                failure = exc
+            read = len(batch)
             if [] in batch:  # blank lines
                 batch = [row for row in batch if row]
             self.records += len(batch)
             if batch:
                 yield batch
+            if failure is not None:
+                raise self._problem(failure) from None
+            if read == 0:
+                return
 
 
 def _sniff(header_line: str) -> str:
@@ -248,11 +271,16 @@ def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
                 continue
             record += 1
             try:
-                batch.append(decode(line))
+                value = decode(line)
             except ValueError as exc:
                 col = getattr(exc, "colno", None)
                 where = f" at column {col}" if col else ""
                 batch.append(Malformed(record, "json-syntax", f"the line is not valid JSON{where}"))
+            except RecursionError:
+                batch.append(Malformed(record, "json-syntax", _TOO_DEEP))
+            else:
+                problem = _unpaired_surrogate(line, value, record)
+                batch.append(value if problem is None else problem)
             if len(batch) >= BATCH_ROWS:
                 text.where = record
                 yield batch
@@ -305,6 +333,8 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
             continue
         try:
             value, end = raw_decode(buf, pos)
+        except RecursionError:
+            raise Malformed(record + 1, "json-syntax", _TOO_DEEP) from None
         except ValueError:
             # Maybe the element continues in the next block.
             if text.eof:
@@ -322,6 +352,9 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
             pos = 0
             continue
         record += 1
+        problem = _unpaired_surrogate(buf[pos:end], value, record)
+        if problem is not None:
+            raise problem
         batch.append(value)
         pos = end
         expect_value = False
@@ -340,6 +373,23 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
         buf, pos = text.read(), 0
     if batch:
         yield batch
+
+
+_TOO_DEEP = "the JSON is nested too deeply"
+
+
+def _unpaired_surrogate(text: str, value: Any, record: int) -> Malformed | None:
+    """A JSON text may escape a lone UTF-16 surrogate (``\\ud800``), which is not Unicode
+    text and cannot be written as UTF-8: such a record is malformed."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return Malformed(
+            record, "encoding", "the record holds an unpaired surrogate escape: not Unicode text"
+        )
+    return None
 
 
 def _skip_ws(buf: str, pos: int) -> int:

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from stdnum.nl import postcode as _stdnum_postcode
+
 from .contract import FieldSpec
 from .errors import ContractError, RejectedError
 from .validation import MISSING
@@ -125,7 +127,8 @@ def generalise(spec: FieldSpec, prop: Mapping[str, Any] | None = None) -> Column
     if to == "pc4":
 
         def pc4(v: Any, i: int) -> str:
-            text = as_text(v).replace(" ", "").upper()
+            # The forms python-stdnum accepts (spaces, hyphens, lower case, an NL prefix).
+            text = _stdnum_postcode.compact(as_text(v))
             if len(text) < 4 or not text[:4].isascii() or not text[:4].isdigit():
                 raise TreatmentError(i, field, "generalise", "is not a postcode")
             return text[:4]

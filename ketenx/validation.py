@@ -447,7 +447,10 @@ class _Coercer:
 
     def __call__(self, cell: str) -> Any:
         if (self.want_int or self.want_num) and _INT_RE.fullmatch(cell):
-            return int(cell)
+            try:
+                return int(cell)
+            except ValueError:  # more digits than Python converts: not a usable number
+                return cell
         if self.want_num and _NUM_RE.fullmatch(cell):
             value = float(cell)
             return cell if value in (_INF, -_INF) else value
@@ -467,10 +470,13 @@ class _Coercer:
         joined = "".join(cells)
         if not joined.isascii():
             return None, str
-        if joined.isdigit():  # only digits: every non-empty cell is an unsigned integer
-            if not n_empty:
-                return list(map(int, cells)), int
-            return [int(c) if c else empty for c in cells], int
+        try:
+            if joined.isdigit():  # only digits: every non-empty cell is an unsigned integer
+                if not n_empty:
+                    return list(map(int, cells)), int
+                return [int(c) if c else empty for c in cells], int
+        except ValueError:  # a cell with more digits than Python converts
+            return None, str
         if not set(joined) <= _NUMBER_CHARS:
             return None, str
         try:

@@ -78,11 +78,10 @@ def check(
     from ..check import Checker
     from ..errors import UsageError
     from ..fileio import atomic_output, open_input
-    from ..readers import format_for
+    from ..readers import check_delimiter, format_for
     from ..reports import CheckReport, render
 
-    if delimiter is not None and len(delimiter) != 1:
-        raise UsageError("--delimiter takes exactly one character")
+    check_delimiter(delimiter)
     formats: list[InputFormat] = []
     for name in data:
         fmt: InputFormat | None = input_format.value if input_format else format_for(name)

@@ -40,8 +40,11 @@ def new_signing(
     import os
     import sys
 
+    from ..errors import UsageError
     from ..keys import key_id, load_public_key, new_signing_key, passphrase_from_env
 
+    if not name.name:
+        raise UsageError("give a file name prefix for the key pair, e.g. keys/gemeente")
     passphrase = None if unsafe_no_passphrase else passphrase_from_env(os.environ)
     if passphrase is None and not unsafe_no_passphrase and sys.stdin.isatty():
         passphrase = typer.prompt(
@@ -59,8 +62,11 @@ def new_identity(
     name: Path = typer.Argument(..., help="Writes NAME.age (identity, 0600) and NAME.age.pub."),
 ) -> None:
     """A new age X25519 identity, in the form `age-keygen` writes (usable with `age -i`)."""
+    from ..errors import UsageError
     from ..keys import new_age_identity
 
+    if not name.name:
+        raise UsageError("give a file name prefix for the identity, e.g. keys/ggd")
     identity_path, recipient_path = new_age_identity(name)
     typer.echo(recipient_path.read_text().strip())
     stderr(f"ketenx keys: age identity {identity_path} (0600) and recipient {recipient_path}")
