@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Generate the kx1 pseudonym test vectors (pseudonyms.json) from docs/spec/pseudonyms.md.
 
-Written against the specification with the standard library and the `cryptography`
-package's HKDF and AES-SIV only, NOT with ketenx, so that the suite's check of ketenx against
-these vectors is a check against an independent implementation of the spec.
+Written against the specification with Python's standard library and the `cryptography`
+package's HKDF and AES-SIV only -- it does NOT import ketenx -- so the suite's check of ketenx
+against these vectors is a check against a second implementation of the spec. Deterministic:
+fixed secrets, fixed nonces, and AES-SIV needs no randomness.
 
     python tests/vectors/pseudonyms/make_vectors.py [OUT.json]
 """
@@ -17,16 +18,19 @@ import json
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 SALT = b"ketenx/v1"
+INFO_PSEUDONYMISE = b"ketenx/v1/pseudonymise\x00"
+INFO_ENCRYPT = b"ketenx/v1/encrypt\x00"
+AD_LABEL = b"ketenx/v1/encrypt"
 
 
-def hkdf(secret: bytes, info: bytes, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=SALT, info=info).derive(secret)
+# --- the scheme, written from the spec ---------------------------------------------------------
 
 
 def b64url(data: bytes) -> str:
@@ -37,100 +41,267 @@ def key_id(secret: bytes) -> str:
     return "kx1k_" + hmac.new(secret, b"ketenx/v1/key-id", hashlib.sha256).hexdigest()[:16]
 
 
+def secret_line(secret: bytes, kid: str | None = None) -> str:
+    return f"KETENX-SECRET-1 {kid or key_id(secret)} {b64url(secret)}"
+
+
+def hkdf(secret: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=SALT, info=info).derive(secret)
+
+
+def hmac_key(secret: bytes, domain: str) -> bytes:
+    return hkdf(secret, INFO_PSEUDONYMISE + domain.encode("utf-8"), 32)
+
+
+def siv_key(secret: bytes, domain: str) -> bytes:
+    return hkdf(secret, INFO_ENCRYPT + domain.encode("utf-8"), 64)
+
+
+def effective_domain(domain: str, policy: str, nonce: str | None) -> str:
+    return f"{domain}/delivery/{nonce}" if policy == "per-delivery" else domain
+
+
 def normalise(value: object, how: str) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if how == "bsn":
         text = text.strip()
-        return text.zfill(9) if text.isascii() and text.isdigit() and len(text) < 9 else text
+        digits = text.isascii() and text.isdigit()
+        return "0" * (9 - len(text)) + text if digits and len(text) < 9 else text
     if how == "email":
         return text.strip().lower()
     if how == "postcode":
         return "".join(text.split()).upper()
     if how == "text":
         return unicodedata.normalize("NFC", text).strip()
-    return text
+    return text  # none
+
+
+def mac(secret: bytes, domain: str, text: str) -> bytes:
+    return hmac.new(hmac_key(secret, domain), text.encode("utf-8"), hashlib.sha256).digest()
 
 
 def pseudonym(secret: bytes, domain: str, text: str) -> str:
-    key = hkdf(secret, b"ketenx/v1/pseudonymise\x00" + domain.encode(), 32)
-    mac = hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
-    return "kx1_" + b64url(mac[:20])
+    return "kx1_" + b64url(mac(secret, domain, text)[:20])
 
 
 def ciphertext(secret: bytes, domain: str, field: str, text: str) -> str:
-    key = hkdf(secret, b"ketenx/v1/encrypt\x00" + domain.encode(), 64)
-    ad = [b"ketenx/v1/encrypt\x00" + field.encode("utf-8")]
-    return "kx1e_" + b64url(AESSIV(key).encrypt(text.encode("utf-8"), ad))
+    ad = [AD_LABEL, field.encode("utf-8"), domain.encode("utf-8")]
+    return "kx1e_" + b64url(AESSIV(siv_key(secret, domain)).encrypt(text.encode("utf-8"), ad))
 
+
+# --- what the vectors cover --------------------------------------------------------------------
 
 SECRETS = {"A": bytes(range(32)), "B": bytes(range(32, 64))}
-DOMAINS = [
-    "00000001009876543000/gemeente-ggd-jeugdgezondheid",
-    "00000001001111111000/gemeente-ggd-jeugdgezondheid",
-    "regio-gezondheid-gedeeld",
-    "00000001009876543000/gemeente-ggd-jeugdgezondheid/delivery/00112233445566778899aabbccddeeff",
+OIN_1 = "00000001009876543000"
+OIN_2 = "00000001001111111000"
+CONTRACT = "gemeente-ggd-jeugdgezondheid"
+NONCE_1 = "00112233445566778899aabbccddeeff"
+NONCE_2 = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+# (name, recipient OIN, contract id, explicit `pseudonymisation.domain`, policy, nonce)
+DOMAINS: list[tuple[str, str, str, str | None, str, str | None]] = [
+    ("recipient-1", OIN_1, CONTRACT, None, "deterministic", None),
+    ("recipient-2", OIN_2, CONTRACT, None, "deterministic", None),
+    ("shared", OIN_1, CONTRACT, "regio-gezondheid-gedeeld", "deterministic", None),
+    ("shared-unicode", OIN_2, "ketenzorg", "zorg-samenwerking/Fryslân", "deterministic", None),
+    ("per-delivery-1", OIN_1, CONTRACT, None, "per-delivery", NONCE_1),
+    ("per-delivery-2", OIN_1, CONTRACT, None, "per-delivery", NONCE_2),
 ]
-INPUTS = [
-    ("111222333", "bsn"),
-    (" 12345678 ", "bsn"),
-    ("012345678", "bsn"),
-    (12345678, "bsn"),
-    (" Ouder.Naam@Example.NL ", "email"),
-    ("1234 ab", "postcode"),
-    ("Zoe\u0308 ", "text"),
-    ("Zoë", "text"),
-    ("van der Meer", "none"),
-    ("", "none"),
-    ("日本語 ✓", "none"),
+# (input as a JSON value, normalisation, field name)
+INPUTS: list[tuple[Any, str, str]] = [
+    ("111222333", "bsn", "bsn"),
+    (" 12345678 ", "bsn", "bsn"),
+    ("012345678", "bsn", "bsn"),
+    (12345678, "bsn", "bsn"),
+    ("\t123456782\n", "bsn", "bsn"),
+    ("1234567890", "bsn", "bsn"),
+    ("１２３４５６７８", "bsn", "bsn"),
+    (" Ouder.Naam@Example.NL ", "email", "email_ouder"),
+    ("ÉLODIE.Dupont@Example.FR", "email", "email_ouder"),
+    ("1234 ab", "postcode", "postcode"),
+    (" 1234\tAb ", "postcode", "postcode"),
+    ("Zoe\u0308 ", "text", "voornamen"),
+    ("Zoë", "text", "voornamen"),
+    ("ﬁne", "text", "opmerking"),
+    ("\u00a0😀 emoji\u3000", "text", "opmerking"),
+    (True, "text", "opmerking"),
+    (120.5, "text", "lengte_cm"),
+    ("van der Meer", "none", "achternaam"),
+    ("  spaties  ", "none", "achternaam"),
+    ("", "none", "achternaam"),
+    ("日本語 ✓", "none", "straat_ü"),
 ]
 
 
-def vectors() -> dict[str, object]:
-    cases = []
-    for secret_name, secret in SECRETS.items():
-        for domain in DOMAINS:
-            for value, how in INPUTS:
-                text = normalise(value, how)
-                cases.append(
-                    {
-                        "secret": secret_name,
-                        "domain": domain,
-                        "input": value,
-                        "normalise": how,
-                        "normalised": text,
-                        "pseudonym": pseudonym(secret, domain, text),
-                        "field": "email_ouder",
-                        "ciphertext": ciphertext(secret, domain, "email_ouder", text),
-                    }
-                )
-    return {
-        "description": "kx1 pseudonyms and ciphertexts; see docs/spec/pseudonyms.md",
-        "generator": "tests/vectors/pseudonyms/make_vectors.py",
-        "secrets": {
-            name: {
-                "hex": s.hex(),
-                "key_id": key_id(s),
-                "file_line": f"KETENX-SECRET-1 {key_id(s)} {b64url(s)}",
+def domain_entries() -> list[dict[str, Any]]:
+    out = []
+    for name, oin, contract_id, explicit, policy, nonce in DOMAINS:
+        domain = explicit or f"{oin}/{contract_id}"
+        out.append(
+            {
+                "name": name,
+                "recipient_oin": oin,
+                "contract_id": contract_id,
+                "pseudonymisation": {
+                    "policy": policy,
+                    **({"domain": explicit} if explicit else {}),
+                },
+                "domain": domain,
+                "nonce": nonce,
+                "effective_domain": effective_domain(domain, policy, nonce),
             }
+        )
+    return out
+
+
+def cases(domains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plan = [("A", d) for d in domains] + [("B", d) for d in domains[:2]]
+    out = []
+    for secret_name, d in plan:
+        secret = SECRETS[secret_name]
+        domain = d["effective_domain"]
+        for value, how, field in INPUTS:
+            text = normalise(value, how)
+            out.append(
+                {
+                    "secret": secret_name,
+                    "domain": d["name"],
+                    "effective_domain": domain,
+                    "input": value,
+                    "normalise": how,
+                    "normalised": text,
+                    "normalised_utf8_hex": text.encode("utf-8").hex(),
+                    "mac_hex": mac(secret, domain, text).hex(),
+                    "pseudonym": pseudonym(secret, domain, text),
+                    "field": field,
+                    "ciphertext": ciphertext(secret, domain, field, text),
+                }
+            )
+    return out
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _other_char(c: str) -> str:
+    return "B" if c == "A" else "A"
+
+
+def _set_unused_bit(encoded: str) -> str:
+    """The same bytes, non-canonically: the lowest (unused) bit of the last character set."""
+    return encoded[:-1] + ALPHABET[ALPHABET.index(encoded[-1]) | 1]
+
+
+def decrypt_must_fail(domains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    one, two = domains[0]["effective_domain"], domains[1]["effective_domain"]
+    secret = SECRETS["A"]
+    field = "email_ouder"
+    # 17 plaintext bytes + the 16-byte IV = 33 bytes = 44 characters, no unused bits.
+    plain = "ouder@example.nl."
+    token = ciphertext(secret, one, field, plain)
+    # 18 + 16 = 34 bytes = 46 characters; the last one carries 4 unused bits. The first such
+    # plaintext whose token holds a `-` or `_` (to try the standard alphabet on).
+    odd_plain = next(
+        p
+        for p in (f"ouder{i:02d}@example.nl" for i in range(100))
+        if {"-", "_"} & set(ciphertext(secret, one, field, p)[5:])
+    )
+    odd = ciphertext(secret, one, field, odd_plain)
+    body = token[5:]
+    rows = [
+        ("another field name", token, "A", one, "naam"),
+        ("another domain", token, "A", two, field),
+        ("another secret", token, "B", one, field),
+        ("first character of the IV changed", "kx1e_" + _other_char(body[0]) + body[1:]),
+        ("last character changed", token[:-1] + _other_char(token[-1])),
+        ("non-canonical base64url (an unused bit set)", _set_unused_bit(odd)),
+        ("padding added", odd + "=="),
+        ("standard base64 alphabet", "kx1e_" + odd[5:].replace("-", "+").replace("_", "/")),
+        ("truncated", token[:-4]),
+        ("shorter than the 16-byte IV", "kx1e_AAAAAAAAAAAAAAAAAAAAA"),
+        ("pseudonym prefix", "kx1_" + body),
+        ("upper-case prefix", "KX1E_" + body),
+        ("no prefix", body),
+    ]
+    out: list[dict[str, Any]] = [
+        {"why": None, "token": token, "secret": "A", "effective_domain": one, "field": field,
+         "plaintext": plain},
+        {"why": None, "token": odd, "secret": "A", "effective_domain": one, "field": field,
+         "plaintext": odd_plain},
+    ]  # fmt: skip
+    for why, bad, *where in rows:
+        s, dom, f = where if where else ("A", one, field)
+        out.append({"why": why, "token": bad, "secret": s, "effective_domain": dom, "field": f})
+    return out
+
+
+def secret_files() -> dict[str, Any]:
+    a = SECRETS["A"]
+    line = secret_line(a)
+    body = b64url(a)  # 43 characters: the last one carries 2 unused bits
+    short = bytes(range(16))
+    return {
+        "good": [
+            {
+                "text": "# a comment\n\n" + line + "\n",
+                "key_id": key_id(a),
+                "secret_hex": a.hex(),
+            },
+            {"text": "  " + line + "  \r\n", "key_id": key_id(a), "secret_hex": a.hex()},
+        ],
+        "must_fail": [
+            {"why": "key id does not match", "text": secret_line(a, "kx1k_0000000000000000")},
+            {"why": "key id malformed", "text": secret_line(a, "kx1k_0FBAC25A15245687")},
+            {"why": "secret shorter than 256 bits", "text": secret_line(short)},
+            {"why": "padded base64", "text": line + "="},
+            {"why": "non-canonical base64url", "text": line[: -len(body)] + _set_unused_bit(body)},
+            {"why": "another magic", "text": line.replace("SECRET-1", "SECRET-2")},
+            {"why": "two secret lines", "text": line + "\n" + secret_line(SECRETS["B"])},
+            {"why": "no secret line", "text": "# only a comment\n"},
+            {"why": "missing key id", "text": f"KETENX-SECRET-1 {body}"},
+        ],
+    }
+
+
+def vectors() -> dict[str, Any]:
+    domains = domain_entries()
+    whitespace = [f"U+{c:04X}" for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    return {
+        "description": "kx1 pseudonyms and ciphertexts; the spec is docs/spec/pseudonyms.md",
+        "generator": "tests/vectors/pseudonyms/make_vectors.py",
+        "scheme": "kx1",
+        "parameters": {
+            "hkdf_salt": SALT.decode(),
+            "hkdf_info_pseudonymise_prefix_hex": INFO_PSEUDONYMISE.hex(),
+            "hkdf_info_encrypt_prefix_hex": INFO_ENCRYPT.hex(),
+            "aes_siv_associated_data": ["ketenx/v1/encrypt", "<field name>", "<domain>"],
+            "pseudonym_bytes": 20,
+            "whitespace": whitespace,
+        },
+        "secrets": {
+            name: {"hex": s.hex(), "key_id": key_id(s), "file_line": secret_line(s)}
             for name, s in SECRETS.items()
         },
+        "secret_files": secret_files(),
+        "domains": domains,
         "domain_keys": [
             {
                 "secret": name,
-                "domain": domain,
-                "hmac_key_hex": hkdf(s, b"ketenx/v1/pseudonymise\x00" + domain.encode(), 32).hex(),
-                "siv_key_hex": hkdf(s, b"ketenx/v1/encrypt\x00" + domain.encode(), 64).hex(),
+                "effective_domain": d["effective_domain"],
+                "hmac_key_hex": hmac_key(s, d["effective_domain"]).hex(),
+                "siv_key_hex": siv_key(s, d["effective_domain"]).hex(),
             }
             for name, s in SECRETS.items()
-            for domain in DOMAINS[:2]
+            for d in domains
         ],
-        "cases": cases,
+        "cases": cases(domains),
+        "decrypt": decrypt_must_fail(domains),
     }
 
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else Path(__file__).with_name("pseudonyms.json")
-    out.write_text(json.dumps(vectors(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(vectors(), indent=1, ensure_ascii=False) + "\n"
+    out.write_text(text, encoding="utf-8", newline="\n")
     return 0
 
 
