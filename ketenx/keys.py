@@ -11,6 +11,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,23 @@ def new_signing_key(
     return key_path, pub_path
 
 
-def _read_key_file(path: Path, what: str) -> bytes:
+def _refuse_shared(path: Path, what: str) -> None:
+    """A private key or identity readable or writable by group or others is refused."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # reading reports it
+    if stat.S_ISREG(mode) and mode & 0o077:
+        raise KeyMaterialError(
+            f"{path}: the {what} file is accessible by group or others "
+            f"(mode {stat.S_IMODE(mode):04o})",
+            hint=f"chmod 600 {path}",
+        )
+
+
+def _read_key_file(path: Path, what: str, *, private: bool = False) -> bytes:
+    if private:
+        _refuse_shared(path, what)
     try:
         with open(path, "rb") as handle:
             data = handle.read(_MAX_KEY_FILE + 1)
@@ -150,7 +167,7 @@ def _read_key_file(path: Path, what: str) -> bytes:
 def load_private_key(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
     """Load an Ed25519 private key from a PKCS#8 PEM file, decrypting with ``passphrase``."""
     path = Path(path)
-    data = _read_key_file(path, "private key")
+    data = _read_key_file(path, "private key", private=True)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
     if b"PRIVATE KEY-----" not in data:
         raise KeyMaterialError(f"{path}: not a PEM private key file")
@@ -268,7 +285,7 @@ def parse_age_identity(text: str, *, where: str = "age identity") -> Any:
 def load_age_identity(path: Path) -> Any:
     """Load the age X25519 identity in ``path`` (as written by ``age-keygen`` or ketenx)."""
     path = Path(path)
-    data = _read_key_file(path, "age identity")
+    data = _read_key_file(path, "age identity", private=True)
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:

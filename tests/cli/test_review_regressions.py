@@ -154,3 +154,22 @@ def test_rows_before_a_broken_quote_are_counted(run, data):
     report = json.loads(run("check", src, "-c", SAMPLE_CONTRACT, "-f", "json").out)
     assert report["records"] == 49
     assert [(e["record"], e["rule"]) for e in report["errors"]] == [(50, "csv-syntax")]
+
+
+def test_private_keys_readable_by_others_are_refused(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("KETENX_PASSPHRASE", "pass phrase for tests")
+    keys = tmp_path / "k"
+    keys.mkdir(mode=0o700)
+    assert run("keys", "new-signing", keys / "s").code == 0
+    assert run("keys", "new-identity", keys / "i").code == 0
+    from ketenx.errors import KeyMaterialError
+    from ketenx.keys import load_age_identity, load_private_key
+
+    load_private_key(keys / "s.key", b"pass phrase for tests")
+    load_age_identity(keys / "i.age")
+    for path in (keys / "s.key", keys / "i.age"):
+        path.chmod(0o644)
+    with pytest.raises(KeyMaterialError, match="group or others"):
+        load_private_key(keys / "s.key", b"pass phrase for tests")
+    with pytest.raises(KeyMaterialError, match="group or others"):
+        load_age_identity(keys / "i.age")

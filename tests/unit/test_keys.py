@@ -34,6 +34,14 @@ PASS = b"correct horse battery staple 7f3a"
 FIXED = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
 
+@pytest.fixture(autouse=True)
+def _private_umask():
+    """Key files these tests write by hand are private (0600), as ketenx requires."""
+    old = os.umask(0o077)
+    yield
+    os.umask(old)
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
