@@ -31,10 +31,10 @@ The data:
 * ``bsn``: unique, passing the 11-proef, about 10% with a leading zero. The first eight
   digits of the i-th BSN are the i-th number of a permutation of 0 .. 10^8 - 1 drawn from
   the seed (a four-round Feistel network on two halves of four digits: better scrambled
-  than an affine map ``a*i + b mod 10^8``, and as cheap); the ninth digit is the check
+  than an affine map ``a*i + b mod 10^8``, at a similar cost); the ninth digit is the check
   digit that makes the 11-proef hold. Prefixes that would need a check digit of 10 (one in
   eleven) are skipped, as is ``000000000``. Unique without remembering anything; about
-  90.9 million per seed (:data:`MAX_ROWS`).
+  90.9 million per seed, so at most :data:`MAX_ROWS` rows.
 * ``voornamen`` (one, sometimes two) by sex and ``achternaam``: common Dutch names and
   names of other origins, some with diacritics (Zoë, Bülent, Çelik, Ruiz-Peña, Nguyễn).
 * ``geboortedatum``: uniform over 2006-01-01 .. 2025-12-31 (real calendar days).
@@ -46,16 +46,18 @@ The data:
 * ``lengte_cm``, ``gewicht_kg``: one decimal, following Dutch growth curves for the age
   on 2026-01-01 and the sex, weight correlated with length; empty for 6% and 12.5%.
 
-Invalid cells: each row chosen by ``invalid_rate`` (each row independently, with that
-probability) or listed in ``invalid_rows`` (1-based) gets exactly one invalid cell, of a
-kind in :data:`INVALID_KINDS` that depends on the seed and the row number only. Planting
+Invalid cells: each row listed in ``invalid_rows`` (1-based) or chosen by ``invalid_rate``
+(each row independently, with that probability) gets exactly one invalid cell. The listed
+rows take the kinds of :data:`INVALID_KINDS` in turn (``--invalid-rows 1,2,3,4,5,6,7``
+plants one of each); another row's kind follows from the seed and the row number. Planting
 uses random numbers of its own, so a damaged file is the clean file of the same seed with
 just the planted cells changed. ``Records.planted`` lists the planted cells in row order
 as the rows are generated (complete once the records are exhausted); :func:`iter_planted`
 gives the same list without generating any data.
 
 The same seed and arguments give byte-identical output (with the same Python version: the
-data come from ``random.Random(seed)``).
+data come from ``random.Random(seed)``), and a row does not depend on the number of rows:
+``--rows 1000`` writes the first 1,000 rows of ``--rows 1000000``.
 """
 
 from __future__ import annotations
@@ -506,10 +508,12 @@ def _rate_rows(rows: int, seed: int, rate: float) -> Iterator[int]:
 
 
 def _planted(rows: int, seed: int, invalid_rate: float, listed: list[int]) -> Iterator[Planted]:
+    rank = {row: i for i, row in enumerate(listed)}
     merged = heapq.merge(listed, _rate_rows(rows, seed, invalid_rate))
     for row, _ in itertools.groupby(merged):  # each chosen row once
         h = _mix(_mix(seed) ^ row)
-        kind = INVALID_KINDS[h % len(INVALID_KINDS)]
+        i = rank.get(row)
+        kind = INVALID_KINDS[(h if i is None else i) % len(INVALID_KINDS)]
         field = FIELD_OF_KIND.get(kind) or REQUIRED[(h >> 16) % len(REQUIRED)]
         yield Planted(row, field, kind)
 
@@ -551,7 +555,7 @@ def _plant(row: Row, planted: Planted) -> Row:
 # tests hold both paths to the same output.
 
 
-def _csv_line(row: Row) -> str:
+def _csv_line(row: Sequence[Any]) -> str:
     """``row`` as :func:`csv.writer` writes it (``None``: an empty cell)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(row)
@@ -706,7 +710,7 @@ class _Batch(NamedTuple):
         """Row ``i`` of this batch alone, with what is planted in it."""
         row = self.first_row + i
         columns = [[column[i]] for column in self[1:-1]]
-        return _Batch(row, *columns, [p for p in self.planted if p.row == row])
+        return _Batch._make([row, *columns, [p for p in self.planted if p.row == row]])
 
 
 def _random_columns(rng: random.Random, n: int) -> list[list[int]]:
