@@ -77,6 +77,37 @@ def peak_rss_mib(cmd: list[str]) -> float:
     return float(proc.stdout.strip() or "nan")
 
 
+def peak_tree_mib(cmd: list[str], interval: float = 0.01) -> float:
+    """Peak memory (MiB) of ``cmd`` together with its child processes (ketenx's forked
+    helpers): the sum of their PSS (shared pages counted once, split between the processes
+    that share them), sampled every ``interval`` seconds from /proc. Linux only."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0.0
+    while proc.poll() is None:
+        total = sum(_pss_kib(pid) for pid in [proc.pid, *_children(proc.pid)])
+        peak = max(peak, total / 1024)
+        time.sleep(interval)
+    return peak
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 _PEAK = """
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

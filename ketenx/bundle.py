@@ -90,8 +90,12 @@ def pack(
     input_format: str | None = None,
     delimiter: str | None = None,
     now: _dt.datetime | None = None,
+    jobs: int = 1,
 ) -> str:
-    """check → pseudonymise → check output → sign → encrypt, into one delivery file."""
+    """check → pseudonymise → check output → sign → encrypt, into one delivery file.
+
+    ``jobs`` > 1 runs the keyed operations in forked helper processes (:mod:`ketenx.workers`).
+    """
     from .delivery import delivery_meta, prepare
     from .pipeline import pseudonymise_stream, raise_if_rejected
     from .seal import encrypt_stream
@@ -133,6 +137,7 @@ def pack(
                 keyring,
                 path=data,
                 delimiter=delimiter,
+                jobs=jobs,
             )
         raise_if_rejected(result)
         meta = delivery_meta(

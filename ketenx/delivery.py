@@ -130,6 +130,7 @@ def write_pseudonymised(
     delimiter: str | None = None,
     skip_check: bool = False,
     now: _dt.datetime | None = None,
+    jobs: int = 1,
 ) -> str:
     """Pseudonymise ``data`` into ``output`` and ``output.meta.json``; return a summary line.
 
@@ -168,6 +169,7 @@ def write_pseudonymised(
                 path=data,
                 delimiter=delimiter,
                 skip_check=skip_check,
+                jobs=jobs,
             )
             raise_if_rejected(result)  # leaves `with`: the temporary file is removed
         meta = delivery_meta(

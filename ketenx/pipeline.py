@@ -12,17 +12,19 @@ per-delivery nonce comes from the caller).
 
 from __future__ import annotations
 
+import collections
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from .check import Checker, FileReport, paused_gc
-from .contract import Contract, FieldSpec
-from .errors import KeyMaterialError, RejectedError, UsageError
+from .contract import Contract
+from .errors import ContractError, KeyMaterialError, RejectedError, UsageError
 from .readers import InputFormat, Malformed
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
+from .workers import KeyedHelpers, KeyedTask, run_tasks
 from .writers import HashingReader, HashingWriter, OutputFormat, RecordWriter
 
 KEYED = frozenset({"pseudonymise", "encrypt"})
@@ -76,26 +78,49 @@ _CSV_TYPES = frozenset({"string", "integer", "number", "boolean", "null"})
 class OutputColumn:
     source: str  # input property
     name: str  # output column
-    apply: ColumnFn | None  # None: kept as it is
+    apply: ColumnFn | None  # None: kept as it is, or keyed (see `normalise`)
     treatment: str = "keep"
+    normalise: str = ""  # keyed columns: the normalisation applied before keying
+
+
+@dataclass
+class Staged:
+    """A batch with its keyless treatments applied and its keyed ones still to do: ``tasks``
+    for :func:`~ketenx.workers.run_tasks`, here or in a helper process."""
+
+    out: dict[str, Sequence[Any]]
+    tasks: list[KeyedTask]
+    # Per task: the output column, the rows it fills (None: all) and the column it fills them in.
+    slots: list[tuple[str, list[int] | None, Sequence[Any]]]
+
+    def complete(self, results: Sequence[list[str]]) -> dict[str, Sequence[Any]]:
+        for (name, present, col), tokens in zip(self.slots, results, strict=True):
+            if present is None:
+                self.out[name] = tokens
+                continue
+            merged = list(col)
+            for i, token in zip(present, tokens, strict=True):
+                merged[i] = token
+            self.out[name] = merged
+        return self.out
 
 
 class Transformer:
     """The contract's treatments, compiled once, applied a batch of columns at a time."""
 
     def __init__(self, contract: Contract, keyring: Keyring | None) -> None:
-        from .pseudonym import default_normalisation
+        from .pseudonym import NORMALISATIONS, default_normalisation
 
         self.contract = contract
+        self.keyring = keyring
         props = contract.schema.get("properties", {})
         self.columns: list[OutputColumn] = []
         for name, spec in contract.fields.items():
             if spec.treatment == "drop":
                 continue
-            fn: ColumnFn | None
-            if spec.treatment == "keep":
-                fn = None
-            elif spec.treatment in KEYED:
+            fn: ColumnFn | None = None
+            how = ""
+            if spec.treatment in KEYED:
                 if keyring is None:
                     raise KeyMaterialError(
                         f"field `{name}` is {spec.treatment}d: a pseudonymisation secret is "
@@ -104,48 +129,59 @@ class Transformer:
                 how = str(
                     spec.params.get("normalise") or default_normalisation(props.get(name, {}))
                 )
-                fn = _keyed(spec, keyring, how)
+                if how not in NORMALISATIONS:
+                    raise ContractError(f"field `{name}`: unknown normalisation `{how}`")
             elif spec.treatment == "generalise":
                 fn = generalise(spec, props.get(name, {}))
-            else:
+            elif spec.treatment != "keep":
                 fn = KEYLESS[spec.treatment](spec)
-            self.columns.append(OutputColumn(name, spec.output_name, fn, spec.treatment))
+            self.columns.append(OutputColumn(name, spec.output_name, fn, spec.treatment, how))
         self.names = [c.name for c in self.columns]
+        self.keyed = any(c.treatment in KEYED for c in self.columns)
 
-    def apply(self, columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, Sequence[Any]]:
-        out: dict[str, Sequence[Any]] = {}
+    def stage(self, columns: Mapping[str, Sequence[Any]], n: int) -> Staged:
+        """Apply the keyless treatments; collect the normalised values to be keyed."""
+        from .pseudonym import normalise_many
+
+        staged = Staged({}, [], [])
         for c in self.columns:
             col = columns.get(c.source)
             if col is None:
                 col = [MISSING] * n
-            out[c.name] = col if c.apply is None else c.apply(col)
-        return out
+            if c.treatment not in KEYED:
+                staged.out[c.name] = col if c.apply is None else c.apply(col)
+                continue
+            staged.out[c.name] = col  # absent and null stay; the rest is filled in
+            present: list[int] | None = None
+            if MISSING in col or None in col:
+                present = [i for i, v in enumerate(col) if v is not MISSING and v is not None]
+                col_values: Sequence[Any] = [col[i] for i in present]
+            else:
+                col_values = col
+            texts = normalise_many(col_values, c.normalise)
+            staged.tasks.append((c.treatment, c.source, texts))
+            staged.slots.append((c.name, present, col))
+        return staged
+
+    def apply(self, columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, Sequence[Any]]:
+        staged = self.stage(columns, n)
+        if not staged.tasks:
+            return staged.out
+        assert self.keyring is not None
+        return staged.complete(run_tasks(self.keyring, staged.tasks))
 
 
-def _keyed(spec: FieldSpec, keyring: Keyring, how: str) -> ColumnFn:
-    """Pseudonymise or encrypt a column; absent and null values stay as they are."""
-    from .pseudonym import normalise_many
+@dataclass
+class _Batch:
+    """A staged batch on its way to the writer."""
 
-    name = spec.name
-
-    def keyed(col: Sequence[Any]) -> list[Any]:
-        if MISSING not in col and None not in col:
-            texts = normalise_many(col, how)
-            if spec.treatment == "pseudonymise":
-                return keyring.pseudonymise_many(texts)
-            return keyring.encrypt_many(texts, name)
-        present = [i for i, v in enumerate(col) if v is not MISSING and v is not None]
-        texts = normalise_many([col[i] for i in present], how)
-        if spec.treatment == "pseudonymise":
-            tokens = keyring.pseudonymise_many(texts)
-        else:
-            tokens = keyring.encrypt_many(texts, name)
-        out = list(col)
-        for i, token in zip(present, tokens, strict=True):
-            out[i] = token
-        return out
-
-    return keyed
+    start: int  # records before it
+    n: int
+    staged: Staged
+    keep: list[int] | None  # the input rows it holds, when invalid ones were left out
+    raw: Mapping[str, Sequence[str]] | None  # CSV cells as read, for kept columns
+    ticket: int | None = None  # the helper computing its keyed columns
+    keyed: list[list[str]] | None = None  # their results, once collected
 
 
 @dataclass
@@ -177,9 +213,14 @@ def pseudonymise_stream(
     delimiter: str | None = None,
     skip_check: bool = False,
     max_errors: int = 20,
+    jobs: int = 1,
 ) -> PassResult:
     """Check, treat, check the output and write, in one pass. Returns the counts and
-    digests; ``result.rejected`` tells whether the caller must discard the output."""
+    digests; ``result.rejected`` tells whether the caller must discard the output.
+
+    ``jobs`` > 1 runs the keyed operations in ``jobs - 1`` forked helper processes
+    (:mod:`ketenx.workers`), from the second batch on; the output is the same.
+    """
     transformer = Transformer(contract, keyring)
     out_schema = RecordSchema(output_schema(contract))
     out_plan = out_schema.plan
@@ -204,7 +245,7 @@ def pseudonymise_stream(
     )
     # CSV to CSV: kept columns are written as their cells were read (and checked).
     passthrough = (
-        [(c.source, c.name) for c in transformer.columns if c.apply is None]
+        [(c.source, c.name) for c in transformer.columns if c.treatment == "keep"]
         if input_format == "csv" and output_format == "csv"
         else []
     )
@@ -219,6 +260,10 @@ def pseudonymise_stream(
     out_report = FileReport(path="<output>", max_errors=max_errors)
     result = PassResult(report=report, output_report=out_report, checked=not skip_check)
 
+    helpers: KeyedHelpers | None = None
+    workers = jobs - 1 if jobs > 1 and transformer.keyed else 0
+    pending: collections.deque[_Batch] = collections.deque()  # oldest first
+
     def emit(
         start: int,
         columns: Mapping[str, Sequence[Any]],
@@ -226,23 +271,54 @@ def pseudonymise_stream(
         rejected: set[int],
         raw: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        nonlocal helpers
         if rejected and not skip_check:
             result.rejected = True
         if result.rejected:
             return  # fail closed: nothing more is treated or written
-        keep: list[int] = []
+        keep: list[int] | None = None
         if rejected:  # --unsafe-skip-check: invalid records are dropped, never passed on
             keep = [i for i in range(n) if i not in rejected]
             columns = {k: [col[i] for i in keep] for k, col in columns.items()}
             n = len(keep)
         try:
-            treated = transformer.apply(columns, n)
+            staged = transformer.stage(columns, n)
         except TreatmentError as exc:
-            row = keep[exc.index] if rejected else exc.index  # the row in the input batch
-            report.add(Violation(start + row + 1, "/" + exc.field, exc.rule, exc.detail))
-            report.invalid_records += 1
-            result.rejected = True
+            treatment_failed(start, keep, exc)
             return
+        batch = _Batch(start, n, staged, keep, raw)
+        if staged.tasks and workers:
+            if helpers is None and pending:  # from the second batch on
+                assert keyring is not None
+                helpers = KeyedHelpers(keyring, workers)
+            if helpers is not None:
+                ticket = helpers.next_ticket
+                if helpers.busy[ticket]:  # collect what that helper is doing first
+                    held = next(b for b in pending if b.ticket == ticket and b.keyed is None)
+                    held.keyed = helpers.result(ticket)
+                batch.ticket = helpers.submit(staged.tasks)
+        pending.append(batch)
+        while len(pending) > workers:
+            finish(pending.popleft())
+
+    def treatment_failed(start: int, keep: list[int] | None, exc: TreatmentError) -> None:
+        row = keep[exc.index] if keep is not None else exc.index  # the row in the input batch
+        report.add(Violation(start + row + 1, "/" + exc.field, exc.rule, exc.detail))
+        report.invalid_records += 1
+        result.rejected = True
+
+    def finish(batch: _Batch) -> None:
+        start, n, staged, keep, raw = batch.start, batch.n, batch.staged, batch.keep, batch.raw
+        keyed = batch.keyed
+        if keyed is None and batch.ticket is not None:
+            assert helpers is not None
+            keyed = helpers.result(batch.ticket)  # collected even when rejected: frees it
+        if result.rejected:
+            return
+        if keyed is None and staged.tasks:
+            assert keyring is not None
+            keyed = run_tasks(keyring, staged.tasks)
+        treated = staged.complete(keyed) if keyed is not None else staged.out
         if out_plan is not None:
             bad = out_plan.check_columns(treated)
         else:  # an output schema outside the hot path's subset: the reference, per record
@@ -265,7 +341,7 @@ def pseudonymise_stream(
             for source_name, name in passthrough:
                 cells = raw.get(source_name)
                 if cells is not None:
-                    treated[name] = [cells[i] for i in keep] if rejected else cells
+                    treated[name] = [cells[i] for i in keep] if keep is not None else cells
         writer.write(treated, n)
         result.records_out += n
 
@@ -279,10 +355,15 @@ def pseudonymise_stream(
                 for jbatch in checker.iter_json(reader_in, report, input_format):
                     columns, _ = record_columns(jbatch.records, names)
                     emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
+            while pending:
+                finish(pending.popleft())
     except Malformed as problem:
         report.fatal = True
         report.add(Violation(problem.record, "", problem.rule, problem.message))
         result.rejected = True
+    finally:
+        if helpers is not None:
+            helpers.close()
     checker.finish(report)
     if (not report.valid and not skip_check) or report.fatal:
         result.rejected = True  # a file that cannot be read to its end is never passed on

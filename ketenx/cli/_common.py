@@ -24,6 +24,26 @@ CONTRACT_OPTION = typer.Option(
 )
 
 
+JOBS_OPTION = typer.Option(
+    0,
+    "--jobs",
+    "-j",
+    min=0,
+    envvar="KETENX_JOBS",
+    help="Processes for the pass: 1 keeps everything in this process; 2 or more moves the "
+    "keyed operations (HMAC, AES-SIV) to forked helpers. 0 (default): 2 when two cores are "
+    "free, else 1. The output is the same either way.",
+)
+
+
+def resolve_jobs(jobs: int) -> int:
+    from ..workers import available_jobs, can_fork
+
+    if jobs == 0:
+        return available_jobs()
+    return jobs if can_fork() else 1
+
+
 def load_contract(path: Path) -> Contract:
     from ..contract import load_contract as _load
 

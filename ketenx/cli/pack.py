@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import CONTRACT_OPTION, load_contract, stderr
+from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
 from .check import InputFormatChoice
 from .pseudonymise import SECRET_OPTION, ToFormat
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
@@ -28,6 +28,7 @@ def pack(
     to: ToFormat | None = typer.Option(None, "--to", help="Format of the delivered records."),
     input_format: InputFormatChoice | None = typer.Option(None, "--input-format"),
     delimiter: str | None = typer.Option(None, "--delimiter"),
+    jobs: int = JOBS_OPTION,
 ) -> None:
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
     file, written atomically."""
@@ -50,6 +51,7 @@ def pack(
             to=to.value if to else None,
             input_format=input_format.value if input_format else None,
             delimiter=delimiter,
+            jobs=resolve_jobs(jobs),
         )
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import CONTRACT_OPTION, load_contract, stderr
+from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
 from .check import InputFormatChoice
 
 SECRET_OPTION = typer.Option(
@@ -47,6 +47,7 @@ def pseudonymise(
         help="Do not stop at invalid input records: drop them instead. Warned about and "
         "recorded in the metadata.",
     ),
+    jobs: int = JOBS_OPTION,
 ) -> None:
     """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
     OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
@@ -67,6 +68,7 @@ def pseudonymise(
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         skip_check=unsafe_skip_check,
+        jobs=resolve_jobs(jobs),
     )
     stderr(summary)
 

@@ -1,0 +1,214 @@
+"""The keyed operations in forked helpers (`--jobs`): same bytes, same errors, no leftovers."""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import os
+import random
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ketenx.contract import load_contract
+from ketenx.errors import OperationalError
+from ketenx.formats import is_bsn
+from ketenx.pipeline import pseudonymise_stream
+from ketenx.pseudonym import InvalidTextError, Keyring
+from ketenx.readers import BATCH_ROWS
+from ketenx.workers import KeyedHelpers, available_jobs, can_fork, run_tasks
+from tests.conftest import HEADER, SAMPLE_CONTRACT
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="helpers are forked: Linux only")
+
+CONTRACT = load_contract(SAMPLE_CONTRACT)
+KEYRING = Keyring.derive(bytes(range(32)), "00000001009876543000/test")
+ROWS = 3 * BATCH_ROWS + 17  # four batches, the last one short
+
+
+def bsns(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        candidate = f"{rng.randrange(10**9):09d}"
+        if is_bsn(candidate):
+            out.append(candidate)
+    return out
+
+
+def csv_input(n: int = ROWS, *, seed: int = 1) -> bytes:
+    """``n`` valid rows; every third row has no e-mail (null: stays empty, not encrypted)."""
+    lines = [HEADER]
+    for i, bsn in enumerate(bsns(n, seed)):
+        email = "" if i % 3 == 0 else f"ouder{i}@example.nl"
+        lines.append(f"{bsn},Kim,Jansen,2015-03-02,V,1234 AB,{i % 999 + 1},Utrecht,{email},120,")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def run_pass(source: bytes, jobs: int, fmt: str = "csv", to: str = "csv") -> tuple[Any, bytes]:
+    sink = io.BytesIO()
+    result = pseudonymise_stream(
+        io.BytesIO(source),
+        fmt,  # type: ignore[arg-type]
+        sink,
+        to,  # type: ignore[arg-type]
+        CONTRACT,
+        KEYRING,
+        jobs=jobs,
+    )
+    return result, sink.getvalue()
+
+
+def no_helpers_left() -> bool:
+    return not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("to", ["csv", "jsonl"])
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_helpers_write_exactly_what_one_process_writes(jobs: int, to: str) -> None:
+    source = csv_input()
+    one, expected = run_pass(source, 1, to=to)
+    many, got = run_pass(source, jobs, to=to)
+    assert not one.rejected and not many.rejected
+    assert many.records_out == one.records_out == ROWS
+    assert got == expected
+    assert many.output_digest == one.output_digest
+    assert no_helpers_left()
+
+
+def json_records(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` valid records; e-mail absent, null, or present in turn."""
+    records = []
+    for i, bsn in enumerate(bsns(n, seed)):
+        record: dict[str, Any] = {
+            "bsn": bsn,
+            "voornamen": "Kim",
+            "achternaam": "Jansen",
+            "geboortedatum": "2015-03-02",
+            "geslacht": "V",
+            "postcode": "1234 AB",
+            "huisnummer": 1,
+            "gemeente": "Utrecht",
+        }
+        if i % 4 == 1:
+            record["email_ouder"] = None
+        elif i % 4 == 2:
+            record["email_ouder"] = f"Ouder{i}@Example.NL"
+        records.append(record)
+    return records
+
+
+def test_helpers_on_json_lines_with_absent_and_null_values() -> None:
+    records = json_records(2 * BATCH_ROWS + 5, seed=2)
+    source = "".join(json.dumps(r) + "\n" for r in records).encode()
+    _, expected = run_pass(source, 1, fmt="jsonl", to="jsonl")
+    _, got = run_pass(source, 2, fmt="jsonl", to="jsonl")
+    assert got == expected
+    rows = [json.loads(line) for line in got.splitlines()]
+    assert "email_ouder" not in rows[0] and rows[1]["email_ouder"] is None
+    assert KEYRING.decrypt(rows[2]["email_ouder"], "email_ouder") == "ouder2@example.nl"
+
+
+def test_a_rejected_later_batch_rejects_the_pass_and_stops_the_helpers() -> None:
+    lines = csv_input().decode().splitlines()
+    lines[3 * BATCH_ROWS - 1] = lines[3 * BATCH_ROWS - 1].replace(",V,", ",Q,")  # enum
+    result, _ = run_pass(("\n".join(lines) + "\n").encode(), 2)
+    assert result.rejected
+    assert [(v.record, v.field, v.rule) for v in result.report.errors] == [
+        (3 * BATCH_ROWS - 1, "/geslacht", "enum")
+    ]
+    assert no_helpers_left()
+
+
+def test_an_error_in_a_helper_is_raised_here_as_the_same_error() -> None:
+    """A lone surrogate cannot be keyed (the readers refuse one earlier; the keyring checks
+    again): the helper's error comes back as the same class and message, and the helper
+    serves the next task."""
+    tasks = [("encrypt", "email_ouder", ["a@b.nl", "x\ud800@b.nl"])]
+    with pytest.raises(InvalidTextError) as here:
+        run_tasks(KEYRING, tasks)
+    helpers = KeyedHelpers(KEYRING)
+    try:
+        with pytest.raises(InvalidTextError) as there:
+            helpers.result(helpers.submit(tasks))
+        assert str(there.value) == str(here.value)
+        assert "\ud800" not in str(there.value) and "@b.nl" not in str(there.value)
+        good = [("pseudonymise", "bsn", ["111222333"])]
+        assert helpers.result(helpers.submit(good)) == run_tasks(KEYRING, good)
+    finally:
+        helpers.close()
+    assert no_helpers_left()
+
+
+def test_helpers_answer_in_order_and_round_robin() -> None:
+    helpers = KeyedHelpers(KEYRING, workers=2)
+    try:
+        tasks = [[("pseudonymise", "bsn", [f"{i:09d}"])] for i in range(6)]
+        for first, second in zip(tasks[::2], tasks[1::2], strict=True):
+            a, b = helpers.submit(first), helpers.submit(second)
+            assert (a, b) == (0, 1)
+            assert helpers.result(a) == run_tasks(KEYRING, first)
+            assert helpers.result(b) == run_tasks(KEYRING, second)
+    finally:
+        helpers.close()
+    assert no_helpers_left()
+
+
+def test_a_helper_that_dies_is_an_operational_error_not_a_hang() -> None:
+    helpers = KeyedHelpers(KEYRING, workers=1)
+    try:
+        (process,) = multiprocessing.active_children()
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        with pytest.raises(OperationalError, match="helper process"):
+            helpers.result(helpers.submit([("pseudonymise", "bsn", ["111222333"])]))
+    finally:
+        helpers.close()
+    assert no_helpers_left()
+
+
+def test_one_batch_starts_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    original = KeyedHelpers.__init__
+
+    def spy(self: KeyedHelpers, keyring: Any, workers: int = 1) -> None:
+        started.append(workers)
+        original(self, keyring, workers)
+
+    monkeypatch.setattr(KeyedHelpers, "__init__", spy)
+    run_pass(csv_input(BATCH_ROWS), 2)
+    assert started == []
+    run_pass(csv_input(BATCH_ROWS + 1), 2)
+    assert started == [1]
+
+
+def test_auto_jobs_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert available_jobs() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert available_jobs() == 2
+
+
+def test_cli_jobs_give_the_same_delivery(run, tmp_path: Path) -> None:
+    data, secrets = tmp_path / "data", tmp_path / "secrets"
+    data.mkdir()
+    secrets.mkdir(mode=0o700)
+    secret = secrets / "s.secret"
+    assert run("keys", "new-secret", secret).code == 0
+    src = data / "in.csv"
+    src.write_bytes(csv_input(BATCH_ROWS + 10))
+    outputs = []
+    for jobs in ("1", "2"):
+        out = data / f"out{jobs}.csv"
+        args = ("-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, "--jobs", jobs)
+        result = run("pseudonymise", src, *args)
+        assert result.code == 0, result.err
+        outputs.append(out.read_bytes())
+        meta = json.loads((data / f"out{jobs}.csv.meta.json").read_text())
+        assert meta["output"]["records"] == BATCH_ROWS + 10
+    assert outputs[0] == outputs[1]
+    assert run("check", data / "out2.csv", "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
