@@ -101,6 +101,12 @@ class HashingReader(io.RawIOBase):
         return "sha256:" + self.sha256.hexdigest()
 
 
+def _needs_quotes(cells: Sequence[str]) -> bool:
+    """Whether csv.writer (``,``, ``"``, QUOTE_MINIMAL) would quote any of ``cells``."""
+    text = "".join(cells)
+    return "," in text or '"' in text or "\n" in text or "\r" in text
+
+
 class RecordWriter:
     """Writes batches of output columns (name → values) to a binary stream."""
 
@@ -132,7 +138,12 @@ class RecordWriter:
                 self._csv_cells(col, name in self.string_columns)
                 for name, col in zip(self.names, cols, strict=True)
             ]
-            self._csv.writerows(zip(*cells, strict=True))
+            if len(cells) > 1 and not any(map(_needs_quotes, cells)):
+                # What csv.writer writes for cells that need no quoting, at a tenth of the cost.
+                self._text.write("\n".join(map(",".join, zip(*cells, strict=True))))
+                self._text.write("\n")
+            else:
+                self._csv.writerows(zip(*cells, strict=True))
             return
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         names = self.names
@@ -146,16 +157,26 @@ class RecordWriter:
             write("\n")
 
     @staticmethod
-    def _csv_cells(col: Sequence[Any], is_string: bool) -> Sequence[Any]:
+    def _csv_cells(col: Sequence[Any], is_string: bool) -> Sequence[str]:
+        """The column as CSV cell texts (numbers as ``str()`` writes them, as csv.writer
+        does; absent and null empty; booleans ``true``/``false``), formula-neutralised."""
         kinds = set(map(type, col))
         if kinds <= {str}:
             return neutralise(col) if is_string else col
         if kinds <= {int, float}:
-            return col
-        out = ["" if v is MISSING or v is None else v for v in col]
-        if bool in kinds:
-            out = [("true" if v else "false") if type(v) is bool else v for v in out]
-        return neutralise(out) if is_string else out
+            return list(map(str, col))
+        if is_string:  # only strings can be formulas: numbers are left alone
+            col = neutralise(col)
+        return [
+            v
+            if type(v) is str
+            else ""
+            if v is MISSING or v is None
+            else ("true" if v else "false")
+            if type(v) is bool
+            else str(v)
+            for v in col
+        ]
 
     def close(self) -> None:
         self._text.flush()
