@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from _common import KETENX, OUT, ROOT, peak_rss_mib, run, sample_csv
+from _common import KETENX, OUT, ROOT, peak_rss_mib, peak_tree_mib, run, sample_csv
 
 CONTRACT = ROOT / "examples" / "contract.yaml"
 
@@ -138,7 +138,7 @@ def main() -> None:
         best["pack"] = min(best["pack"], run(pack(), repeat=1))
         best["unpack"] = min(best["unpack"], run(unpack(), repeat=1))
         best["check"] = min(best["check"], run(check, repeat=1))
-    mem_pack = peak_rss_mib(pack())
+    mem_pack = peak_tree_mib(pack())  # with its helper process (PSS)
     mem_unpack = peak_rss_mib(unpack())
     print(f"rows: {args.rows:,}  delivery: {delivery.stat().st_size / 2**20:.0f} MiB")
     print(f"ketenx pseudonymise              {best['pseudonymise']:7.2f} s   1.00x")
@@ -152,7 +152,7 @@ def main() -> None:
         f"{best['unpack'] / best['check']:.2f}x of check --side output   target <= 1.5x"
     )
     print(
-        f"peak memory pack / unpack        {mem_pack:5.1f} / {mem_unpack:5.1f} MiB   "
+        f"peak memory pack (+helper) / unpack {mem_pack:5.1f} / {mem_unpack:5.1f} MiB   "
         "target < 100 MiB"
     )
 
