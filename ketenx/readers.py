@@ -305,7 +305,7 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
         buf = text.read()
         pos = _skip_ws(buf, 0)
     if pos >= len(buf):
-        raise Malformed(0, "json-syntax", "the file is empty: expected a JSON array of records")
+        return  # an empty file holds no records, as an empty CSV or JSON Lines file does
     if buf[pos] != "[":
         raise Malformed(0, "json-structure", "the file is not a JSON array of records")
     pos += 1

@@ -225,6 +225,18 @@ def test_allow_empty(run, write, contract_path):
     assert run("check", data, "-c", contract_path, "--allow-empty").code == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("e.csv", ""), ("e.jsonl", ""), ("e.json", ""), ("e.json", " \n"), ("e.json", "[]")],
+)
+def test_an_empty_file_is_no_records_in_every_format(run, write, contract_path, name, content):
+    data = write(name, content)
+    rejected = run("check", data, "-c", contract_path, "--format", "json")
+    assert rejected.code == 1
+    assert [e["rule"] for e in json.loads(rejected.out)["errors"]] == ["no-records"]
+    assert run("check", data, "-c", contract_path, "--allow-empty").code == 0
+
+
 def test_version_and_help(run):
     result = run("--version")
     assert result.code == 0 and result.out.startswith("ketenx ")
