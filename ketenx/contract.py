@@ -278,6 +278,18 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                     )
                 outputs[out] = name
 
+    pseudonymisation = doc.get("pseudonymisation")
+    if isinstance(pseudonymisation, Mapping):
+        domain = pseudonymisation.get("domain")
+        if isinstance(domain, str) and "/delivery/" in domain:
+            problems.append(
+                Problem(
+                    pointer("pseudonymisation", "domain"),
+                    "an explicit domain must not contain `/delivery/`: it could coincide with "
+                    "the per-delivery domain of another delivery (docs/spec/pseudonyms.md §3)",
+                )
+            )
+
     privacy = doc.get("privacy")
     if isinstance(privacy, Mapping):
         for i, name in enumerate(privacy.get("quasi_identifiers", []) or []):

@@ -80,6 +80,21 @@ def test_unknown_quasi_identifier():
     assert "/privacy/quasi_identifiers/3" in [p for p, _ in errors(doc)]
 
 
+@pytest.mark.parametrize(
+    ("domain", "rejected"),
+    [
+        ("ggd-regio/jeugd/delivery/00112233445566778899aabbccddeeff", True),
+        ("x/delivery/", True),
+        ("ggd-regio/jeugd", False),
+        ("ggd-regio/deliveryman", False),
+    ],
+)
+def test_explicit_domain_must_not_look_like_a_per_delivery_domain(domain, rejected):
+    doc = sample()
+    doc["pseudonymisation"] = {"policy": "deterministic", "domain": domain}
+    assert ("/pseudonymisation/domain" in [p for p, _ in errors(doc)]) is rejected
+
+
 def test_invalid_input_schema():
     doc = sample()
     doc["schema"]["properties"]["bsn"]["type"] = "strang"
