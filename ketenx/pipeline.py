@@ -24,7 +24,7 @@ from .errors import ContractError, KeyMaterialError, RejectedError, UsageError
 from .readers import InputFormat, Malformed
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
-from .workers import KeyedHelpers, KeyedTask, run_tasks
+from .workers import MAX_HELPERS, KeyedHelpers, KeyedTask, can_fork, run_tasks
 from .writers import HashingReader, HashingWriter, OutputFormat, RecordWriter
 
 KEYED = frozenset({"pseudonymise", "encrypt"})
@@ -261,7 +261,7 @@ def pseudonymise_stream(
     result = PassResult(report=report, output_report=out_report, checked=not skip_check)
 
     helpers: KeyedHelpers | None = None
-    workers = jobs - 1 if jobs > 1 and transformer.keyed else 0
+    workers = min(jobs - 1, MAX_HELPERS) if jobs > 1 and transformer.keyed and can_fork() else 0
     pending: collections.deque[_Batch] = collections.deque()  # oldest first
 
     def emit(
@@ -329,10 +329,11 @@ def pseudonymise_stream(
             }
         if bad:
             for i, pairs in sorted(bad.items()):
+                row = keep[i] if keep is not None else i  # the row in the input batch
                 for field_ptr, rule in pairs:
                     prop = out_props.get(field_ptr[1:], {})
                     out_report.add(
-                        Violation(start + i + 1, field_ptr, rule, message_for(rule, prop))
+                        Violation(start + row + 1, field_ptr, rule, message_for(rule, prop))
                     )
             out_report.invalid_records += len(bad)
             result.rejected = True

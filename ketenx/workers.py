@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Protocol
@@ -46,45 +47,63 @@ def run_tasks(keyring: KeyedOps, tasks: Sequence[KeyedTask]) -> list[list[str]]:
     ]
 
 
+MAX_HELPERS = 8  # more would only hold more batches in memory: this process is the bottleneck
+
+
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Whether helpers may be forked from here: on Linux, from a process that is not itself a
+    daemonic multiprocessing worker and runs no other thread (a fork copies only the calling
+    thread, and a lock another thread held would stay locked in the helper)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+        and threading.active_count() == 1
+    )
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def available_jobs() -> int:
-    """What ``--jobs auto`` means here: 2 when this process may use two or more cores and
-    helpers can be forked, else 1. (One helper suffices: this process stays the bottleneck.)"""
-    if not can_fork():
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
+    """What ``--jobs 0`` (automatic) means here: 2 when this process may use two or more
+    cores and helpers can be forked, else 1. (One helper suffices: this process stays the
+    bottleneck.)"""
+    return 2 if can_fork() and usable_cores() >= 2 else 1
 
 
 # --- inside a helper ----------------------------------------------------------------------------
 
-_Failure = tuple[str, type[KetenxError], str, str | None]
+_Failure = tuple[str, type[KetenxError] | None, str, str | None]
 
 
 def _serve(conn: Connection, keyring: KeyedOps, inherited: list[Connection]) -> None:
     """A helper's loop: receive tasks, send their results, until the parent says stop or
     hangs up."""
+    # Ctrl-C goes to the whole process group: the parent handles it and ends its helpers.
+    # (SIGINT is blocked from before the fork until here: no traceback from a helper.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     for other in inherited:  # the parent's ends, copied by the fork: only the parent's count
         other.close()
-    # Ctrl-C goes to the whole process group: the parent handles it and ends its helpers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    # Whatever happens (the parent hangs up or goes), never a traceback from a helper.
+    with contextlib.suppress(BaseException):
         while (tasks := conn.recv()) is not None:
             try:
                 reply: list[list[str]] | _Failure = run_tasks(keyring, tasks)
             except KetenxError as exc:  # sent back as class, message, hint: never a value
                 reply = ("error", type(exc), exc.message, exc.hint)
+            except BaseException:  # anything else: no text at all (it could hold a value)
+                reply = ("error", None, "", None)
             conn.send(reply)
-    except (EOFError, OSError):
-        pass  # the parent has gone or hung up
-    finally:
+    try:
         conn.close()
+    finally:
+        os._exit(0)  # no cleanup of what the fork copied (buffers, atexit handlers)
 
 
 # --- in this process ----------------------------------------------------------------------------
@@ -102,12 +121,15 @@ class KeyedHelpers:
     def __init__(self, keyring: KeyedOps, workers: int = 1) -> None:
         context = multiprocessing.get_context("fork")
         # A fork copies unflushed stdio buffers; flush them so nothing is written twice.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None when the descriptor is closed
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
         self._helpers: list[tuple[Connection, multiprocessing.process.BaseProcess]] = []
         self._next = 0
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            for _ in range(max(workers, 1)):
+            for _ in range(min(max(workers, 1), MAX_HELPERS)):
                 mine, theirs = context.Pipe()
                 inherited = [mine, *(conn for conn, _ in self._helpers)]
                 process = context.Process(
@@ -116,8 +138,10 @@ class KeyedHelpers:
                     name="ketenx-keyed",
                     daemon=True,
                 )
-                process.start()
-                theirs.close()
+                try:
+                    process.start()
+                finally:
+                    theirs.close()
                 self._helpers.append((mine, process))
         except OSError as exc:
             self.close()
@@ -125,6 +149,11 @@ class KeyedHelpers:
                 f"cannot start a helper process: {exc.strerror or exc}",
                 hint="run with --jobs 1",
             ) from None
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self.busy = [False] * len(self._helpers)
 
     @property
@@ -153,7 +182,16 @@ class KeyedHelpers:
         self.busy[ticket] = False
         if isinstance(reply, tuple):
             _, cls, message, hint = reply
-            raise cls(message, hint=hint)
+            if cls is None:
+                raise OperationalError(
+                    "a helper process for the keyed operations failed; nothing was written",
+                    hint="run again with --jobs 1 (and --debug) to see why",
+                )
+            try:
+                error = cls(message, hint=hint)
+            except TypeError:  # an error class built otherwise: its message, as a failure
+                error = OperationalError(message, hint=hint)
+            raise error
         results: list[list[str]] = reply
         return results
 

@@ -29,10 +29,11 @@ JOBS_OPTION = typer.Option(
     "--jobs",
     "-j",
     min=0,
+    max=9,
     envvar="KETENX_JOBS",
     help="Processes for the pass: 1 keeps everything in this process; 2 or more moves the "
-    "keyed operations (HMAC, AES-SIV) to forked helpers. 0 (default): 2 when two cores are "
-    "free, else 1. The output is the same either way.",
+    "keyed operations (HMAC, AES-SIV) to forked helpers (at most 8). 0 (default): 2 when two "
+    "cores are free, else 1. The output is the same either way.",
 )
 
 

@@ -212,3 +212,80 @@ def test_cli_jobs_give_the_same_delivery(run, tmp_path: Path) -> None:
         assert meta["output"]["records"] == BATCH_ROWS + 10
     assert outputs[0] == outputs[1]
     assert run("check", data / "out2.csv", "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
+
+
+class Exploding:
+    """A keyring whose keyed operations fail with a value in the message."""
+
+    def pseudonymise_many(self, values: Any) -> list[str]:
+        raise ValueError(f"cannot key {values[0]}")
+
+    def encrypt_many(self, values: Any, field: str) -> list[str]:
+        raise ValueError(f"cannot encrypt {values[0]}")
+
+
+def test_an_unexpected_helper_failure_is_operational_and_shows_nothing(capfd) -> None:
+    helpers = KeyedHelpers(Exploding())  # type: ignore[arg-type]
+    try:
+        with pytest.raises(OperationalError) as caught:
+            helpers.result(helpers.submit([("pseudonymise", "bsn", ["123456782"])]))
+    finally:
+        helpers.close()
+    assert "123456782" not in str(caught.value) and "helper" in str(caught.value)
+    assert "123456782" not in capfd.readouterr().err  # no traceback from the helper either
+    assert no_helpers_left()
+
+
+def test_no_helpers_while_another_thread_runs() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+        assert available_jobs() == 1
+        source = csv_input(2 * BATCH_ROWS)
+        _, one = run_pass(source, 1)
+        _, two = run_pass(source, 2)  # falls back to this process
+        assert two == one
+    finally:
+        stop.set()
+        thread.join()
+    assert can_fork()
+
+
+def _report_can_fork(queue: Any) -> None:
+    queue.put(can_fork())
+
+
+def test_no_helpers_from_a_daemonic_worker() -> None:
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_report_can_fork, args=(queue,), daemon=True)
+    process.start()
+    assert queue.get(timeout=30) is False
+    process.join()
+
+
+def test_cli_jobs_range_and_closed_stdout(run, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data, secrets = tmp_path / "data", tmp_path / "secrets"
+    data.mkdir()
+    secrets.mkdir(mode=0o700)
+    secret = secrets / "s.secret"
+    assert run("keys", "new-secret", secret).code == 0
+    src = data / "in.csv"
+    src.write_bytes(csv_input(BATCH_ROWS + 10))
+    out = data / "out.csv"
+    args = [src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out]
+    assert run("pseudonymise", *args, "--jobs", "10").code == 2
+    assert not out.exists()
+    # A pipeline may run ketenx with its stdout closed.
+    cmd = [sys.executable, "-m", "ketenx", "pseudonymise", *map(str, args), "--jobs", "2"]
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True,
+                          pass_fds=(), check=False, preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert out.exists()
