@@ -193,7 +193,9 @@ def test_auto_jobs_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert available_jobs() == 2
 
 
-def test_cli_jobs_give_the_same_delivery(run, tmp_path: Path) -> None:
+@pytest.fixture
+def cli_input(run, tmp_path: Path) -> tuple[Path, Path]:
+    """An input of two batches and a secret, in folders the secret checks accept."""
     data, secrets = tmp_path / "data", tmp_path / "secrets"
     data.mkdir()
     secrets.mkdir(mode=0o700)
@@ -201,6 +203,12 @@ def test_cli_jobs_give_the_same_delivery(run, tmp_path: Path) -> None:
     assert run("keys", "new-secret", secret).code == 0
     src = data / "in.csv"
     src.write_bytes(csv_input(BATCH_ROWS + 10))
+    return src, secret
+
+
+def test_cli_jobs_give_the_same_delivery(run, cli_input) -> None:
+    src, secret = cli_input
+    data = src.parent
     outputs = []
     for jobs in ("1", "2"):
         out = data / f"out{jobs}.csv"
@@ -268,17 +276,12 @@ def test_no_helpers_from_a_daemonic_worker() -> None:
     process.join()
 
 
-def test_cli_jobs_range_and_closed_stdout(run, tmp_path: Path) -> None:
+def test_cli_jobs_range_and_closed_stdout(run, cli_input) -> None:
     import subprocess
     import sys
 
-    data, secrets = tmp_path / "data", tmp_path / "secrets"
-    data.mkdir()
-    secrets.mkdir(mode=0o700)
-    secret = secrets / "s.secret"
-    assert run("keys", "new-secret", secret).code == 0
-    src = data / "in.csv"
-    src.write_bytes(csv_input(BATCH_ROWS + 10))
+    src, secret = cli_input
+    data = src.parent
     out = data / "out.csv"
     args = [src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out]
     assert run("pseudonymise", *args, "--jobs", "10").code == 2
