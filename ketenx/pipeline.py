@@ -20,7 +20,7 @@ from typing import IO, Any, Protocol
 
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
-from .errors import ContractError, KeyMaterialError, RejectedError, UsageError
+from .errors import KeyMaterialError, RejectedError, UsageError
 from .readers import InputFormat, Malformed
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
@@ -109,7 +109,7 @@ class Transformer:
     """The contract's treatments, compiled once, applied a batch of columns at a time."""
 
     def __init__(self, contract: Contract, keyring: Keyring | None) -> None:
-        from .pseudonym import NORMALISATIONS, default_normalisation
+        from .pseudonym import default_normalisation
 
         self.contract = contract
         self.keyring = keyring
@@ -129,8 +129,6 @@ class Transformer:
                 how = str(
                     spec.params.get("normalise") or default_normalisation(props.get(name, {}))
                 )
-                if how not in NORMALISATIONS:
-                    raise ContractError(f"field `{name}`: unknown normalisation `{how}`")
             elif spec.treatment == "generalise":
                 fn = generalise(spec, props.get(name, {}))
             elif spec.treatment != "keep":

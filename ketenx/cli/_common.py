@@ -38,11 +38,11 @@ JOBS_OPTION = typer.Option(
 
 
 def resolve_jobs(jobs: int) -> int:
-    from ..workers import available_jobs, can_fork
+    """``--jobs 0`` as the number for this machine (the pass itself falls back to one process
+    where helpers cannot be forked)."""
+    from ..workers import available_jobs
 
-    if jobs == 0:
-        return available_jobs()
-    return jobs if can_fork() else 1
+    return available_jobs() if jobs == 0 else jobs
 
 
 def load_contract(path: Path) -> Contract:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import multiprocessing
 import os
 import random
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,17 @@ def run_pass(source: bytes, jobs: int, fmt: str = "csv", to: str = "csv") -> tup
 
 def no_helpers_left() -> bool:
     return not multiprocessing.active_children()
+
+
+@contextlib.contextmanager
+def started(keyring: Any, workers: int = 1) -> Iterator[KeyedHelpers]:
+    """Helpers for the ``with`` block; closed after it, and none may be left."""
+    helpers = KeyedHelpers(keyring, workers)
+    try:
+        yield helpers
+    finally:
+        helpers.close()
+    assert no_helpers_left()
 
 
 @pytest.mark.parametrize("to", ["csv", "jsonl"])
@@ -130,60 +143,48 @@ def test_an_error_in_a_helper_is_raised_here_as_the_same_error() -> None:
     tasks = [("encrypt", "email_ouder", ["a@b.nl", "x\ud800@b.nl"])]
     with pytest.raises(InvalidTextError) as here:
         run_tasks(KEYRING, tasks)
-    helpers = KeyedHelpers(KEYRING)
-    try:
+    with started(KEYRING) as helpers:
         with pytest.raises(InvalidTextError) as there:
             helpers.result(helpers.submit(tasks))
         assert str(there.value) == str(here.value)
         assert "\ud800" not in str(there.value) and "@b.nl" not in str(there.value)
         good = [("pseudonymise", "bsn", ["111222333"])]
         assert helpers.result(helpers.submit(good)) == run_tasks(KEYRING, good)
-    finally:
-        helpers.close()
-    assert no_helpers_left()
 
 
 def test_helpers_answer_in_order_and_round_robin() -> None:
-    helpers = KeyedHelpers(KEYRING, workers=2)
-    try:
+    with started(KEYRING, workers=2) as helpers:
         tasks = [[("pseudonymise", "bsn", [f"{i:09d}"])] for i in range(6)]
         for first, second in zip(tasks[::2], tasks[1::2], strict=True):
             a, b = helpers.submit(first), helpers.submit(second)
             assert (a, b) == (0, 1)
             assert helpers.result(a) == run_tasks(KEYRING, first)
             assert helpers.result(b) == run_tasks(KEYRING, second)
-    finally:
-        helpers.close()
-    assert no_helpers_left()
 
 
 def test_a_helper_that_dies_is_an_operational_error_not_a_hang() -> None:
-    helpers = KeyedHelpers(KEYRING, workers=1)
-    try:
+    with started(KEYRING, workers=1) as helpers:
         (process,) = multiprocessing.active_children()
         assert process.pid is not None
         os.kill(process.pid, signal.SIGKILL)
         process.join()
         with pytest.raises(OperationalError, match="helper process"):
             helpers.result(helpers.submit([("pseudonymise", "bsn", ["111222333"])]))
-    finally:
-        helpers.close()
-    assert no_helpers_left()
 
 
 def test_one_batch_starts_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[int] = []
+    spawned: list[int] = []
     original = KeyedHelpers.__init__
 
     def spy(self: KeyedHelpers, keyring: Any, workers: int = 1) -> None:
-        started.append(workers)
+        spawned.append(workers)
         original(self, keyring, workers)
 
     monkeypatch.setattr(KeyedHelpers, "__init__", spy)
     run_pass(csv_input(BATCH_ROWS), 2)
-    assert started == []
+    assert spawned == []
     run_pass(csv_input(BATCH_ROWS + 1), 2)
-    assert started == [1]
+    assert spawned == [1]
 
 
 def test_auto_jobs_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,15 +234,13 @@ class Exploding:
 
 
 def test_an_unexpected_helper_failure_is_operational_and_shows_nothing(capfd) -> None:
-    helpers = KeyedHelpers(Exploding())  # type: ignore[arg-type]
-    try:
-        with pytest.raises(OperationalError) as caught:
-            helpers.result(helpers.submit([("pseudonymise", "bsn", ["123456782"])]))
-    finally:
-        helpers.close()
+    with (
+        started(Exploding()) as helpers,  # type: ignore[arg-type]
+        pytest.raises(OperationalError) as caught,
+    ):
+        helpers.result(helpers.submit([("pseudonymise", "bsn", ["123456782"])]))
     assert "123456782" not in str(caught.value) and "helper" in str(caught.value)
     assert "123456782" not in capfd.readouterr().err  # no traceback from the helper either
-    assert no_helpers_left()
 
 
 def test_no_helpers_while_another_thread_runs() -> None:
