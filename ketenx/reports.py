@@ -9,11 +9,14 @@ scanning) and ``github`` (GitHub Actions workflow commands).
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from . import __version__
@@ -232,6 +235,15 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
 # --- sarif -----------------------------------------------------------------------------
 
 
+def _uri(path: str) -> str:
+    """A SARIF ``uri``: a ``file:`` URI for an absolute path, else a percent-encoded
+    relative reference (``-`` for stdin stays ``-``)."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    return quote(path.replace(os.sep, "/"), safe="/")
+
+
 def render_sarif(report: CheckReport, color: bool = False) -> str:
     """SARIF 2.1.0; each violation is a result with the file as its artifact and the record
     and field as its logical location."""
@@ -249,7 +261,7 @@ def render_sarif(report: CheckReport, color: bool = False) -> str:
                     "message": {"text": f"{_where(v.record, v.field)}: {v.message}"},
                     "locations": [
                         {
-                            "physicalLocation": {"artifactLocation": {"uri": f.path}},
+                            "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}},
                             "logicalLocations": [
                                 {"fullyQualifiedName": f"{place}{v.field}", "kind": "element"}
                             ],
@@ -281,7 +293,7 @@ def render_sarif(report: CheckReport, color: bool = False) -> str:
                         ],
                     }
                 },
-                "artifacts": [{"location": {"uri": f.path}} for f in report.files],
+                "artifacts": [{"location": {"uri": _uri(f.path)}} for f in report.files],
                 "results": results,
                 "properties": {
                     "records": report.records,

@@ -7,8 +7,8 @@ imported inside the commands, so that ``ketenx --version`` starts fast.
 
 from __future__ import annotations
 
-import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 import typer
@@ -65,15 +65,17 @@ _register()
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``ketenx`` console script; exits with the documented code.
 
-    Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
-    once, and becomes one line on stderr with its exit code. ``--debug`` shows the traceback.
+        Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
+        once, and becomes one line on stderr with its exit code. ``--debug`` (or ``KETENX_DEBUG``
+    set to a true value: ``1``, ``true``, ``yes``, ``on``) prints the traceback first; the exit
+    code stays the documented one.
     """
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         command.main(args=args, prog_name="ketenx", standalone_mode=True)
     except KetenxError as exc:
-        if _state["debug"] or os.environ.get("KETENX_DEBUG"):
-            raise
+        if _state["debug"]:
+            traceback.print_exc(file=sys.stderr)
         sys.stderr.write(f"ketenx: error: {exc.diagnostics()}\n")
         sys.exit(int(exc.exit_code))

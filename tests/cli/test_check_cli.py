@@ -97,6 +97,20 @@ def test_sarif_validates_against_oasis_schema(run, write, contract_path):
     assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
 
 
+def test_sarif_uris_are_percent_encoded(run, write, contract_path, tmp_path, monkeypatch):
+    from urllib.parse import unquote, urlsplit
+
+    bad = write("bad 100% #1.csv", csv_text(GOOD_ROWS[0], BAD_ROW))
+    absolute = json.loads(run("check", bad, "-c", contract_path, "-f", "sarif").out)
+    uri = absolute["runs"][0]["artifacts"][0]["location"]["uri"]
+    assert uri.startswith("file:///") and " " not in uri and "#" not in uri
+    assert unquote(urlsplit(uri).path) == str(bad)
+    monkeypatch.chdir(tmp_path)
+    relative = json.loads(run("check", bad.name, "-c", contract_path, "-f", "sarif").out)
+    result_uri = relative["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert result_uri["artifactLocation"]["uri"] == "bad%20100%25%20%231.csv"
+
+
 def test_junit_is_readable_by_junitparser(run, write, contract_path, tmp_path):
     from junitparser import JUnitXml
 
@@ -243,9 +257,25 @@ def test_version_and_help(run):
     assert run("check", "--help").code == 0
 
 
-def test_debug_shows_traceback_for_expected_failure(run, write, contract_path, tmp_path):
-    from ketenx.errors import InputFileError
-
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--debug",), {}), ((), {"KETENX_DEBUG": "1"}), ((), {"KETENX_DEBUG": "true"})],
+)
+def test_debug_shows_traceback_and_keeps_exit_code(run, write, contract_path, tmp_path, args, env):
     ok = write("ok.csv", csv_text(*GOOD_ROWS))
-    with pytest.raises(InputFileError):
-        run("--debug", "check", ok, tmp_path / "missing.csv", "-c", contract_path)
+    missing = run(*args, "check", ok, tmp_path / "missing.csv", "-c", contract_path, env=env)
+    assert missing.code == 3
+    assert "Traceback (most recent call last)" in missing.err
+    assert "InputFileError" in missing.err
+    assert missing.err.rstrip().splitlines()[-1].startswith("ketenx: error: ")
+    stdin = run(*args, "check", "-", "-c", contract_path, env=env)
+    assert stdin.code == 2 and "Traceback" in stdin.err
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])
+def test_debug_env_false_values_keep_traceback_off(run, contract_path, tmp_path, value):
+    result = run(
+        "check", tmp_path / "missing.csv", "-c", contract_path, env={"KETENX_DEBUG": value}
+    )
+    assert result.code == 3
+    assert "Traceback" not in result.err and result.err.startswith("ketenx: error: ")
