@@ -345,7 +345,8 @@ def _receipt(verified: Any, contract: Contract, data_name: str, digest: str, rec
 def parse_time(text: str) -> _dt.datetime:
     """``--not-before``: an RFC 3339 time or a date (midnight UTC)."""
     try:
-        when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # RFC 3339 allows lower-case "t" and "z"; fromisoformat only knows upper case.
+        when = _dt.datetime.fromisoformat((text[:10] + text[10:].upper()).replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--not-before: not an RFC 3339 time or date: {text}") from None
     return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)

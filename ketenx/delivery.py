@@ -303,7 +303,8 @@ def write_reidentified(
             raise UsageError(f"field `{name}` is not in the delivery")
         if spec.treatment != "encrypt":
             raise RejectedError(
-                f"field `{name}` is {spec.treatment}d: only encrypted fields can be re-identified"
+                f"field `{name}` has treatment `{spec.treatment}`: only encrypted fields can be "
+                "re-identified"
             )
         wanted.append(spec.name)
     encrypted = [s for s in contract.fields.values() if s.treatment == "encrypt"]

@@ -123,8 +123,8 @@ class Transformer:
             if spec.treatment in KEYED:
                 if keyring is None:
                     raise KeyMaterialError(
-                        f"field `{name}` is {spec.treatment}d: a pseudonymisation secret is "
-                        "needed (--secret PATH or KETENX_SECRET_FILE)"
+                        f"field `{name}` has treatment `{spec.treatment}`: a pseudonymisation "
+                        "secret is needed (--secret PATH or KETENX_SECRET_FILE)"
                     )
                 how = str(
                     spec.params.get("normalise") or default_normalisation(props.get(name, {}))
