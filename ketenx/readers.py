@@ -64,104 +64,16 @@ def format_for(name: str) -> InputFormat | None:
     return None
 
 
-class _Text:
-    """UTF-8 text from a binary stream, in blocks; BOM dropped; NUL bytes and bad UTF-8 are
-    reported with the record reached so far (``where`` is updated by the caller)."""
+class _Broken(Exception):
+    """The first NUL byte or invalid UTF-8 sequence of a text file has been reached."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
-        self.where = 0  # last record read
-        self.eof = False
+    def __init__(self, rule: Literal["binary", "encoding"]) -> None:
+        super().__init__(rule)
+        self.rule = rule
 
-    def read(self) -> str:
-        while True:
-            raw = self._stream.read(BLOCK_BYTES)
-            final = not raw
-            try:
-                text = self._decoder.decode(raw, final)
-            except UnicodeDecodeError:
-                raise Malformed(
-                    self.where + 1,
-                    "encoding",
-                    f"the file is not valid UTF-8 after record {self.where} "
-                    "(re-export it as UTF-8)",
-                ) from None
-            if "\x00" in text:
-                raise Malformed(
-                    self.where + 1, "binary", "the file contains a NUL byte: it is not text"
-                )
-            if final:
-                self.eof = True
-                return text
-            if text:
-                return text
-
-
-# --- CSV ----------------------------------------------------------------------------------------
-
-
-class _NulGuard(io.RawIOBase):
-    """A raw stream that refuses NUL bytes (in UTF-8 a NUL byte is only ever the NUL
-    character, so a text file never has one)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        if b"\x00" in data:
-            raise _NulByte
-        n = len(data)
-        buffer[:n] = data
-        return n
-
-
-class _NulByte(Exception):
-    pass
-
-
-class CsvReader:
-    """Header and batches of rows (lists of strings) from a CSV file.
-
-    UTF-8 with or without BOM, LF or CRLF, quoted cells with embedded newlines. The
-    delimiter is ``,`` or ``;``: sniffed from the header line unless given.
-    """
-
-    def __init__(self, stream: IO[bytes], *, delimiter: str | None = None) -> None:
-        self._text = io.TextIOWrapper(
-            io.BufferedReader(_NulGuard(stream), BLOCK_BYTES),
-            encoding="utf-8-sig",
-            errors="strict",
-            newline="",
-        )
-        self.records = 0
-        self.header: list[str] | None = None
-        first = self._guard(self._text.readline)
-        if not first:
-            return
-        self.delimiter = delimiter or _sniff(first)
-        self._reader = csv.reader(
-            itertools.chain([first], self._text), delimiter=self.delimiter, strict=True
-        )
-        self.header = self._guard(lambda: next(self._reader, None))
-
-    def _guard(self, read: Callable[[], _T]) -> _T:
-        """Run ``read``, turning the ways a file can be broken into :class:`Malformed`."""
-        try:
-            return read()
-        except (csv.Error, UnicodeDecodeError, _NulByte) as exc:
-            raise self._problem(exc) from None
-
-    def _problem(self, exc: Exception) -> Malformed:
-        """The :class:`Malformed` for a reading failure after ``self.records`` good records."""
-        after = self.records
-        if isinstance(exc, csv.Error):
-            return _csv_problem(exc, after + 1)
-        if isinstance(exc, UnicodeDecodeError):
+    def malformed(self, after: int) -> Malformed:
+        """The :class:`Malformed` for this break, after ``after`` good records."""
+        if self.rule == "encoding":
             return Malformed(
                 after + 1,
                 "encoding",
@@ -172,6 +84,105 @@ class CsvReader:
             "binary",
             f"the file contains a NUL byte after record {after}: it is not text",
         )
+
+
+def _text_blocks(stream: IO[bytes]) -> Iterator[str]:
+    """The UTF-8 text of a binary stream in blocks of about ``BLOCK_BYTES``; BOM dropped.
+
+    At the first NUL byte or invalid UTF-8 sequence, the good text before it is yielded and
+    then :class:`_Broken` is raised, so a reader parses (and checks) every record before the
+    break and reports the break at the record where it is, not at the start of the block
+    that holds it. In UTF-8 a NUL byte is only ever the NUL character: text never has one. A
+    block with a NUL byte is ``binary`` even when bad UTF-8 comes before the NUL (as it does
+    in most binary files); bad UTF-8 alone is ``encoding`` (a Latin-1 export, say).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    bom = True
+    while True:
+        raw = stream.read(BLOCK_BYTES)
+        final = not raw
+        nul = raw.find(b"\x00")
+        chunk = raw if nul < 0 else raw[:nul]
+        broken = None if nul < 0 else _Broken("binary")
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            broken = _Broken("encoding" if nul < 0 else "binary")
+            # exc.object is the decoder's carried-over bytes followed by `chunk`
+            good = max(0, exc.start - (len(exc.object) - len(chunk)))
+            text = decoder.decode(chunk[:good], False)
+        if bom and text:
+            bom = False
+            if text[0] == "\ufeff":
+                text = text[1:]
+        if text:
+            yield text
+        if broken is not None:
+            raise broken
+        if final:
+            return
+
+
+class _Text:
+    """UTF-8 text from a binary stream, in blocks; a NUL byte or bad UTF-8 is reported, on
+    the read after the good text before it, as :class:`Malformed` at the record reached so
+    far (``where``, kept up to date by the caller)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._blocks = _text_blocks(stream)
+        self.where = 0  # last record read
+        self.eof = False
+
+    def read(self) -> str:
+        """The next block of text; ``""`` and ``eof`` set at the end of the file."""
+        try:
+            return next(self._blocks)
+        except StopIteration:
+            self.eof = True
+            return ""
+        except _Broken as broken:
+            raise broken.malformed(self.where) from None
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+class CsvReader:
+    """Header and batches of rows (lists of strings) from a CSV file.
+
+    UTF-8 with or without BOM, LF or CRLF, quoted cells with embedded newlines. The
+    delimiter is ``,`` or ``;``: sniffed from the header line unless given.
+    """
+
+    def __init__(self, stream: IO[bytes], *, delimiter: str | None = None) -> None:
+        lines = itertools.chain.from_iterable(_line_blocks(_text_blocks(stream)))
+        self.records = 0
+        self.header: list[str] | None = None
+        first = self._guard(lambda: next(lines, ""))
+        while first and not first.strip():  # blank lines before the header
+            first = self._guard(lambda: next(lines, ""))
+        if not first:
+            return
+        self.delimiter = delimiter or _sniff(first)
+        self._reader = csv.reader(
+            itertools.chain([first], lines), delimiter=self.delimiter, strict=True
+        )
+        self.header = self._guard(lambda: next(self._reader, None))
+
+    def _guard(self, read: Callable[[], _T]) -> _T:
+        """Run ``read``, turning the ways a file can be broken into :class:`Malformed`."""
+        try:
+            return read()
+        except (csv.Error, _Broken) as exc:
+            raise self._problem(exc) from None
+
+    def _problem(self, exc: Exception) -> Malformed:
+        """The :class:`Malformed` for a reading failure after ``self.records`` good records."""
+        after = self.records
+        if isinstance(exc, csv.Error):
+            return _csv_problem(exc, after + 1)
+        assert isinstance(exc, _Broken)
+        return exc.malformed(after)
 
     def batches(self) -> Iterator[list[list[str]]]:
         """Rows after the header, ``BATCH_ROWS`` at a time. Blank lines are skipped.
@@ -187,7 +198,7 @@ class CsvReader:
             try:
                 # list.extend keeps the rows it got before an exception.
                 batch.extend(itertools.islice(reader, BATCH_ROWS))
-            except (csv.Error, UnicodeDecodeError, _NulByte) as exc:
+            except (csv.Error, _Broken) as exc:
                 failure = exc
             read = len(batch)
             if [] in batch:  # blank lines
@@ -199,6 +210,22 @@ class CsvReader:
                 raise self._problem(failure) from None
             if read == 0:
                 return
+
+
+def _line_blocks(blocks: Iterator[str]) -> Iterator[list[str]]:
+    """Lines (ends kept; LF, CRLF or CR, as a file opened with ``newline=""`` gives them)
+    from blocks of text, a block's lines at a time. A line cut by the end of a block is
+    completed from the next one; when ``blocks`` raises, the cut line is dropped."""
+    pending = ""
+    for text in blocks:
+        lines = io.StringIO(pending + text, newline="").readlines()
+        last = lines[-1]
+        # A last line without LF may go on in the next block (a CR may be half of a CRLF).
+        pending = lines.pop() if last[-1] != "\n" else ""
+        if lines:
+            yield lines
+    if pending:
+        yield [pending]
 
 
 def _sniff(header_line: str) -> str:
@@ -246,17 +273,38 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def _batched(items: Iterator[_T]) -> Iterator[list[_T]]:
+    """``items`` in lists of ``BATCH_ROWS``. When ``items`` raises :class:`Malformed`, the
+    items before it are yielded first, so they are checked and counted."""
+    while True:
+        batch: list[_T] = []
+        failure: Malformed | None = None
+        try:
+            batch.extend(itertools.islice(items, BATCH_ROWS))  # keeps items got before a raise
+        except Malformed as exc:
+            failure = exc
+        if batch:
+            yield batch
+        if failure is not None:
+            raise failure
+        if len(batch) < BATCH_ROWS:
+            return
+
+
 def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
     """Records of a JSON Lines file in batches; a line that does not parse is a
     :class:`Malformed` item (rule ``json-syntax``) and reading goes on."""
+    return _batched(_jsonl_items(stream))
+
+
+def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
     text = _Text(stream)
     decode = _DECODER.decode
     record = 0
-    batch: list[Any] = []
     pending = ""
     while True:
-        block = text.read()
-        data = pending + block
+        text.where = record
+        data = pending + text.read()
         if text.eof:
             lines, pending = data.split("\n"), ""
         else:
@@ -275,20 +323,14 @@ def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
             except ValueError as exc:
                 col = getattr(exc, "colno", None)
                 where = f" at column {col}" if col else ""
-                batch.append(Malformed(record, "json-syntax", f"the line is not valid JSON{where}"))
+                yield Malformed(record, "json-syntax", f"the line is not valid JSON{where}")
             except RecursionError:
-                batch.append(Malformed(record, "json-syntax", _TOO_DEEP))
+                yield Malformed(record, "json-syntax", _TOO_DEEP)
             else:
                 problem = _unpaired_surrogate(line, value, record)
-                batch.append(value if problem is None else problem)
-            if len(batch) >= BATCH_ROWS:
-                text.where = record
-                yield batch
-                batch = []
+                yield value if problem is None else problem
         if text.eof:
-            break
-    if batch:
-        yield batch
+            return
 
 
 # --- JSON array ---------------------------------------------------------------------------
@@ -296,7 +338,12 @@ def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
 
 def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
     """Elements of a top-level JSON array, parsed incrementally: memory holds one block and
-    the element being parsed (at most ``MAX_RECORD_BYTES``)."""
+    the element being parsed (at most ``MAX_RECORD_BYTES``). When the array breaks off (a
+    syntax error, content after it), the records before the break are yielded first."""
+    return _batched(_json_array_items(stream))
+
+
+def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
     text = _Text(stream)
     raw_decode = _DECODER.raw_decode
     buf = text.read()
@@ -310,7 +357,6 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
         raise Malformed(0, "json-structure", "the file is not a JSON array of records")
     pos += 1
     record = 0
-    batch: list[Any] = []
     expect_value = True
     first = True
     while True:
@@ -355,24 +401,19 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
         problem = _unpaired_surrogate(buf[pos:end], value, record)
         if problem is not None:
             raise problem
-        batch.append(value)
+        text.where = record
+        yield value
         pos = end
         expect_value = False
         first = False
-        if len(batch) >= BATCH_ROWS:
-            text.where = record
-            yield batch
-            batch = []
     # Only white space may follow the array.
     while True:
         pos = _skip_ws(buf, pos)
         if pos < len(buf):
             raise Malformed(record, "json-syntax", "unexpected content after the JSON array")
         if text.eof:
-            break
+            return
         buf, pos = text.read(), 0
-    if batch:
-        yield batch
 
 
 _TOO_DEEP = "the JSON is nested too deeply"

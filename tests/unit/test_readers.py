@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -173,3 +174,113 @@ def test_jsonl_unknown_field(checker):
 def test_jsonl_reader_rejects_nan():
     (batch,) = list(jsonl_batches(io.BytesIO(b'{"a": NaN}\n')))
     assert isinstance(batch[0], Malformed)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf\r\n", b"   \n", b" \t \r\n\n  \n"],
+)
+def test_csv_of_blank_lines_has_no_records(data):
+    contract = load_contract(SAMPLE_CONTRACT)
+    strict = check_bytes(Checker.for_schema(contract.schema), data)
+    assert [(v.record, v.rule) for v in strict.errors] == [(0, "no-records")]
+    lenient = check_bytes(Checker.for_schema(contract.schema, allow_empty=True), data)
+    assert lenient.valid and lenient.records == 0
+
+
+def test_blank_lines_before_the_header_are_skipped(checker):
+    report = check_bytes(checker, ("\r\n  \n" + csv_text(*GOOD_ROWS)).encode())
+    assert report.valid and report.records == 3
+
+
+BAD_BSN = GOOD_ROWS[0].replace("111222333", "111222334")
+BREAKS = {
+    "binary": lambda row: row.encode().replace(b"Jansen", b"Jan\x00sen"),
+    "encoding": lambda row: row.encode().replace("Zoë".encode(), "Zoë".encode("latin-1")),
+}
+
+
+def _csv_with_break(rows: int, bad_at: int, break_at: int, rule: str) -> bytes:
+    """A CSV of more than one read-ahead block; a schema error at ``bad_at``, a broken row
+    (NUL byte or Latin-1 byte) at ``break_at``."""
+    out = [HEADER.encode()]
+    for n in range(1, rows + 1):
+        row = BAD_BSN if n == bad_at else GOOD_ROWS[0]
+        out.append(BREAKS[rule](row) if n == break_at else row.encode())
+    return b"\n".join(out) + b"\n"
+
+
+@pytest.mark.parametrize("rule", sorted(BREAKS))
+@pytest.mark.parametrize("break_at", [1, 2, 12_345, 15_000])
+def test_csv_break_is_reported_where_it_is_and_rows_before_are_checked(checker, rule, break_at):
+    data = _csv_with_break(15_100, break_at - 1, break_at, rule)
+    assert len(data) > readers.BLOCK_BYTES  # the break is beyond the first read-ahead block
+    report = check_bytes(checker, data)
+    expected = [(break_at - 1, "nl-bsn")] if break_at > 1 else []
+    assert [(v.record, v.rule) for v in report.errors] == [*expected, (break_at, rule)]
+    assert report.records == break_at - 1
+    assert f"after record {break_at - 1}" in report.errors[-1].message
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("rule", sorted(BREAKS))
+def test_json_break_is_reported_where_it_is_and_records_before_are_checked(checker, fmt, rule):
+    good, bad = records_json()[1], dict(records_json()[1], bsn="111222334")
+    break_at = 14_000
+    lines = []
+    for n in range(1, 15_001):
+        line = json.dumps(bad if n == break_at - 1 else good, ensure_ascii=False).encode()
+        if n == break_at:
+            line = line.replace(b'"Ede"', b'"Ed\x00e"' if rule == "binary" else b'"Ed\xebe"')
+        lines.append(line)
+    data = b"\n".join(lines) if fmt == "jsonl" else b"[" + b",\n".join(lines) + b"]"
+    assert len(data) > readers.BLOCK_BYTES
+    report = check_bytes(checker, data, fmt)
+    assert [(v.record, v.rule) for v in report.errors] == [
+        (break_at - 1, "nl-bsn"),
+        (break_at, rule),
+    ]
+    assert report.records == break_at - 1
+
+
+@pytest.mark.parametrize(
+    ("tail", "record", "message"),
+    [
+        (b"", 4, "not closed"),
+        (b",", 4, "not closed"),
+        (b', {"bsn": ', 4, "not valid JSON"),
+        (b"] x", 3, "after the JSON array"),
+        (b"] []", 3, "after the JSON array"),
+    ],
+)
+def test_json_array_cut_short_still_counts_records_before(checker, tail, record, message):
+    recs = [records_json()[1]] * 3
+    data = json.dumps(recs).encode()[:-1] + tail
+    report = check_bytes(checker, data, "json")
+    assert report.records == 3
+    assert [(v.record, v.rule) for v in report.errors] == [(record, "json-syntax")]
+    assert message in report.errors[0].message
+
+
+def test_csv_multibyte_characters_split_across_tiny_blocks(monkeypatch):
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 3)
+    text = csv_text(*GOOD_ROWS)
+    reader = CsvReader(io.BytesIO(text.encode()))
+    rows = [row for batch in reader.batches() for row in batch]
+    assert [reader.header, *rows] == list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        (b"a,b\n1,\xc3", "encoding"),
+        (b"a,b\n1,\xc3A\n", "encoding"),
+        (b"a,b\n1,\xc3\x00\n", "binary"),
+    ],
+)
+def test_csv_bad_bytes_at_a_block_edge(monkeypatch, data, rule):
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 7)
+    reader = CsvReader(io.BytesIO(data))
+    with pytest.raises(Malformed) as info:
+        list(reader.batches())
+    assert (info.value.record, info.value.rule) == (1, rule)
