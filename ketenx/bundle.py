@@ -7,7 +7,7 @@ these members, in this order::
     statement.dsse.json   DSSE envelope: in-toto Statement v1 over the three files below
     contract.json         the contract, RFC 8785 canonical JSON (its SHA-256 is the contract digest)
     data.meta.json        the delivery metadata (schemas/delivery-meta.schema.json)
-    data.csv | data.jsonl the pseudonymised, minimised records
+    data.csv | data.jsonl | data.json   the pseudonymised, minimised records
 
 Sign-then-encrypt: the signature binds the sender; age binds the recipient.
 """
@@ -39,11 +39,12 @@ from .errors import (
 )
 from .fileio import atomic_output, file_digest, open_input
 from .partners import Registry
+from .readers import format_for
 
 STATEMENT = "statement.dsse.json"
 CONTRACT = "contract.json"
 META = "data.meta.json"
-DATA_NAMES = ("data.csv", "data.jsonl")
+DATA_NAMES = ("data.csv", "data.jsonl", "data.json")
 MEMBERS = (STATEMENT, CONTRACT, META)
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -117,6 +118,7 @@ def pack(
         to=to,
         input_format=input_format,
         delimiter=delimiter,
+        output_is_data=False,
     )
     in_fmt, out_fmt, keyring = prep.input_format, prep.output_format, prep.keyring
     domain_info = prep.domain_info
@@ -285,7 +287,7 @@ def unpack(
         checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
         checker.unneutralise = True
         with open(members[data_name], "rb") as fh:
-            report = checker.check(fh, "csv" if data_name.endswith(".csv") else "jsonl")
+            report = checker.check(fh, format_for(data_name) or "csv")
         if not report.valid:
             v = report.errors[0]
             place = "header" if v.record == 0 else f"record {v.record}"

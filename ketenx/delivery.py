@@ -17,7 +17,7 @@ import contextlib
 import datetime as _dt
 import json
 import secrets as _random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,11 +37,29 @@ from .pipeline import (
 )
 from .readers import InputFormat, Malformed, check_delimiter, format_for
 from .validation import Violation
-from .writers import OutputFormat
+from .writers import OUTPUT_FORMATS, OutputFormat
 
 META_SUFFIX = ".meta.json"
 META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v1"
 SCHEME = "kx1"
+
+
+def output_format_for(name: str | None, to: str | None, default: str) -> OutputFormat:
+    """The format of a data file ketenx writes: ``to`` (``--to``), else the one the file
+    ``name``'s extension implies (``.csv``, ``.jsonl``/``.ndjson``, ``.json``), else
+    ``default`` (the input's format). A ``--to`` that contradicts the extension is refused:
+    every ketenx command (and most other tools) reads a file by its extension, so such a
+    file would be misread."""
+    implied = format_for(name) if name is not None else None
+    if to is not None and implied is not None and to != implied:
+        raise UsageError(
+            f"{name}: the name says {implied} but --to says {to}; rename the output or drop --to"
+        )
+    fmt = to or implied or default
+    for known in OUTPUT_FORMATS:
+        if fmt == known:
+            return known
+    raise UsageError(f"unknown output format {fmt!r}")
 
 
 def meta_path_for(output: Path) -> Path:
@@ -98,17 +116,18 @@ def prepare(
     to: str | None,
     input_format: str | None,
     delimiter: str | None = None,
+    output_is_data: bool = True,
 ) -> Preparation:
-    """Formats (the input's from its name unless given; the output's from ``to``, else CSV for
-    CSV input and JSON Lines otherwise), the per-delivery nonce, and the domain's keyring from
-    the secret (loaded with its safety checks against the input and output paths)."""
+    """Formats (the input's from its name unless given; the output's from ``to``, else from
+    the output's name when ``output_is_data``, else the input's), the per-delivery nonce,
+    and the domain's keyring from the secret (loaded with its safety checks against the
+    input and output paths)."""
     check_delimiter(delimiter)
     fmt = input_format or format_for(data)
     if fmt is None:
         raise UsageError(f"{data}: cannot tell the input format from the name; use --input-format")
     in_fmt: InputFormat = fmt  # type: ignore[assignment]
-    wanted = to or ("csv" if in_fmt == "csv" else "jsonl")
-    out_fmt: OutputFormat = "csv" if wanted == "csv" else "jsonl"
+    out_fmt = output_format_for(output.name if output_is_data else None, to, in_fmt)
     if data != "-" and Path(data).resolve() == output.resolve():
         raise UsageError("the output file must not be the input file")
     policy = str(contract.pseudonymisation.get("policy", "deterministic"))
@@ -323,8 +342,9 @@ def write_reidentified(
         secret, effective_domain(str(info["domain"]), str(info["policy"]), info.get("nonce"))
     )
     fmt = format_for(data.name) or str(meta.get("output", {}).get("format", ""))
-    if fmt not in ("csv", "jsonl"):
-        raise UsageError(f"{data}: a delivery is CSV or JSON Lines")
+    if fmt not in OUTPUT_FORMATS:
+        raise UsageError(f"{data}: a delivery is CSV, JSON Lines or a JSON array")
+    out_fmt = output_format_for(output.name, None, fmt)
     schema = RecordSchema(output_schema(contract))
     checker = Checker(schema, max_errors=20)
     checker.unneutralise = True
@@ -332,13 +352,15 @@ def write_reidentified(
     string_cols = frozenset(n for n in names if "string" in _prop_types(schema, n))
     from .check import FileReport
 
+    in_props = contract.schema.get("properties", {})
+    restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}
     report = FileReport(path=str(data), max_errors=20)
     with open_input(str(data)) as source, atomic_output(output) as sink:
-        writer = RecordWriter(sink, fmt, names, string_cols)  # type: ignore[arg-type]
+        writer = RecordWriter(sink, out_fmt, names, string_cols)
         batches: Any = (
             checker.iter_csv(source, report)
             if fmt == "csv"
-            else checker.iter_json(source, report, "jsonl")
+            else checker.iter_json(source, report, fmt)
         )
         try:
             for batch in batches:
@@ -350,8 +372,9 @@ def write_reidentified(
                 for spec in targets:
                     col = columns.get(spec.output_name)
                     if col is not None:
+                        back = restorers[spec.name]
                         columns[spec.output_name] = [
-                            v if not isinstance(v, str) else keyring.decrypt(v, spec.name)
+                            v if not isinstance(v, str) else back(keyring.decrypt(v, spec.name))
                             for v in col
                         ]
                 writer.write(columns, batch.size)
@@ -370,6 +393,24 @@ def write_reidentified(
         f"ketenx reidentify: {report.records} records, "
         f"{len(targets)} fields re-identified, written to {output}"
     )
+
+
+def _restorer(input_property: Mapping[str, Any]) -> Callable[[str], Any]:
+    """How a decrypted text becomes the input value again: a string stays text; a number or
+    boolean (a property whose ``type`` does not allow strings) was encrypted as its JSON
+    text (docs/spec/pseudonyms.md §5) and is parsed back."""
+    types = input_property.get("type")
+    listed = {types} if isinstance(types, str) else set(types or ["string"])
+    if "string" in listed:
+        return str
+
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    return parse
 
 
 def _prop_types(schema: Any, name: str) -> set[str]:

@@ -127,7 +127,8 @@ class Transformer:
                         "secret is needed (--secret PATH or KETENX_SECRET_FILE)"
                     )
                 how = str(
-                    spec.params.get("normalise") or default_normalisation(props.get(name, {}))
+                    spec.params.get("normalise")
+                    or default_normalisation(props.get(name, {}), spec.treatment)
                 )
             elif spec.treatment == "generalise":
                 fn = generalise(spec, props.get(name, {}))

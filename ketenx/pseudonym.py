@@ -200,9 +200,17 @@ def normalise_many(values: Sequence[Any], how: str) -> list[str]:
     return list(map(str.strip, map(nfc, values)))
 
 
-def default_normalisation(property_schema: Mapping[str, Any]) -> str:
-    """By the property's ``format``: ``nl-bsn`` → ``bsn``, ``email`` → ``email``,
+def default_normalisation(
+    property_schema: Mapping[str, Any], treatment: str = "pseudonymise"
+) -> str:
+    """The normalisation when the contract names none (docs/spec/pseudonyms.md §5).
+
+    ``encrypt`` → ``none``: re-identification gives back exactly the value that was sent
+    (surrounding spaces, letter case and the Unicode form included). ``pseudonymise`` → by
+    the property's ``format``: ``nl-bsn`` → ``bsn``, ``email`` → ``email``,
     ``nl-postcode`` → ``postcode``; anything else → ``text``."""
+    if treatment == "encrypt":
+        return "none"
     formats = {"nl-bsn": "bsn", "email": "email", "nl-postcode": "postcode"}
     return formats.get(str(property_schema.get("format", "")), "text")
 

@@ -1,5 +1,5 @@
-"""Writing treated records as CSV or JSON Lines, a batch of columns at a time, and the
-digests taken while bytes flow in and out.
+"""Writing treated records as CSV, JSON Lines or a JSON array, a batch of columns at a time,
+and the digests taken while bytes flow in and out.
 
 CSV output neutralises formula injection (see :func:`neutralise`): a string cell that a
 spreadsheet could run as a formula gets a leading apostrophe. Readers of a delivery
@@ -18,7 +18,8 @@ from typing import IO, Any, Literal
 
 from .validation import MISSING
 
-OutputFormat = Literal["csv", "jsonl"]
+OutputFormat = Literal["csv", "jsonl", "json"]
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl", "json")
 
 # A cell is prefixed with one apostrophe when it starts with = + - @ TAB or CR, possibly after
 # apostrophes; undoing removes one apostrophe from a cell of that same shape. So
@@ -108,7 +109,13 @@ def _needs_quotes(cells: Sequence[str]) -> bool:
 
 
 class RecordWriter:
-    """Writes batches of output columns (name → values) to a binary stream."""
+    """Writes batches of output columns (name → values) to a binary stream.
+
+    CSV: a header row, then one row per record (``\n`` line ends). JSON Lines: one compact
+    object per line. JSON array: ``[``, one compact object per line separated by ``,``, ``]``
+    (``[]`` when there are no records); every format ends with a line feed. Call
+    :meth:`close` to finish the file.
+    """
 
     def __init__(
         self,
@@ -122,6 +129,7 @@ class RecordWriter:
         self.string_columns = string_columns
         self.records = 0
         self._text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=False)
+        self._separator = "[\n" if fmt == "json" else ""  # before the next JSON record
         if fmt == "csv":
             import csv
 
@@ -149,12 +157,18 @@ class RecordWriter:
         names = self.names
         write = self._text.write
         has_missing = any(MISSING in col for col in cols)
-        for row in zip(*cols, strict=True):
-            record = dict(zip(names, row, strict=True))
-            if has_missing:
-                record = {k: v for k, v in record.items() if v is not MISSING}
+        rows = (dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True))
+        if has_missing:
+            rows = ({k: v for k, v in r.items() if v is not MISSING} for r in rows)
+        if self.fmt == "jsonl":
+            for record in rows:
+                write(dumps(record))
+                write("\n")
+            return
+        for record in rows:
+            write(self._separator)
             write(dumps(record))
-            write("\n")
+            self._separator = ",\n"
 
     @staticmethod
     def _csv_cells(col: Sequence[Any], is_string: bool) -> Sequence[str]:
@@ -179,5 +193,7 @@ class RecordWriter:
         ]
 
     def close(self) -> None:
+        if self.fmt == "json":
+            self._text.write("[]\n" if self.records == 0 else "\n]\n")
         self._text.flush()
         self._text.detach()

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,30 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
 
 def all_output(results: Sequence[Result]) -> str:
     return "\n".join(r.out + r.err for r in results)
+
+
+def make_contract(
+    contract_id: str,
+    schema: dict[str, Any],
+    fields: dict[str, Any],
+    *,
+    recipient_oin: str = "00000001009876543000",
+    **extra: Any,
+) -> Any:
+    """A minimal valid :class:`ketenx.contract.Contract` for tests, around a schema and fields."""
+    from ketenx.contract import Contract
+
+    return Contract.from_document(
+        {
+            "ketenx": 1,
+            "id": contract_id,
+            "version": 1,
+            "sender": {"name": "S", "oin": "00000001001234567000"},
+            "recipient": {"name": "R", "oin": recipient_oin},
+            "purpose": "tests",
+            "legal_basis": "tests",
+            "schema": schema,
+            "fields": fields,
+            **extra,
+        }
+    )

@@ -25,7 +25,9 @@ def pack(
     no_encrypt: bool = typer.Option(
         False, "--no-encrypt", help="Sign but do not encrypt (for a channel that encrypts itself)."
     ),
-    to: ToFormat | None = typer.Option(None, "--to", help="Format of the delivered records."),
+    to: ToFormat | None = typer.Option(
+        None, "--to", help="Format of the delivered records (default: the input's)."
+    ),
     input_format: InputFormatChoice | None = typer.Option(None, "--input-format"),
     delimiter: str | None = typer.Option(None, "--delimiter"),
     jobs: int = JOBS_OPTION,

@@ -25,6 +25,7 @@ SECRET_OPTION = typer.Option(
 class ToFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+    JSON = "json"
 
 
 def pseudonymise(
@@ -35,7 +36,10 @@ def pseudonymise(
     secret: str | None = SECRET_OPTION,
     output: Path = typer.Option(..., "--output", "-o", help="The delivery file to write."),
     to: ToFormat | None = typer.Option(
-        None, "--to", help="Output format (default: CSV for CSV input, else JSON Lines)."
+        None,
+        "--to",
+        help="Output format: csv, jsonl or json (a JSON array). Default: the one OUT's "
+        "extension names, else the input's.",
     ),
     input_format: InputFormatChoice | None = typer.Option(
         None, "--input-format", help="Input format; by default from the file extension."

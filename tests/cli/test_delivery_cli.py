@@ -146,6 +146,20 @@ def test_pack_unpack_round_trip(run, ex):
     assert receipt.splitlines()[1].split()[-1] in opened.out
 
 
+@pytest.mark.parametrize("to", ["jsonl", "json"])
+def test_pack_unpack_json_formats(run, ex, to):
+    result, delivery = ex.pack(run, "--to", to)
+    assert result.code == 0, result.err
+    opened = ex.unpack(run, delivery)
+    assert opened.code == 0, opened.err
+    data = ex.inbox / f"data.{to}"
+    assert data.exists() and not (ex.inbox / "data.csv").exists()
+    text = data.read_text(encoding="utf-8")
+    records = json.loads(text) if to == "json" else [json.loads(x) for x in text.splitlines()]
+    assert len(records) == 3 and all(r["persoon_id"].startswith("kx1_") for r in records)
+    assert run("check", data, "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
+
+
 def test_no_encrypt_bundle_is_a_plain_tar(run, ex):
     result, delivery = ex.pack(run, "--no-encrypt", out="delivery.tar")
     assert result.code == 0, result.err

@@ -83,6 +83,90 @@ def test_jsonl_output(run, dirs, secret):
     assert run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
 
 
+def json_input(dirs, name="in.json") -> Path:
+    """GOOD_ROWS as a JSON array (a JSON Lines file when the name says .jsonl)."""
+    from tests.unit.test_readers import records_json
+
+    recs = [*records_json(), dict(records_json()[1], email_ouder="Ouder.Naam@Example.NL")]
+    path = dirs[0] / name
+    if name.endswith(".json"):
+        path.write_text(json.dumps(recs, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("src_name", "out_name", "to", "expected"),
+    [
+        ("in.json", "out.json", None, "json"),  # follows the input (and the name)
+        ("in.json", "out.jsonl", None, "jsonl"),  # the output's name decides
+        ("in.csv", "out.json", None, "json"),
+        ("in.jsonl", "out.ndjson", None, "jsonl"),
+        ("in.csv", "out.json", "json", "json"),
+        ("in.json", "out.data", None, "json"),  # no telling name: the input's format
+        ("in.csv", "out.data", "jsonl", "jsonl"),
+    ],
+)
+def test_output_format_follows_to_then_name_then_input(
+    run, dirs, secret, src_name, out_name, to, expected
+):
+    src = make_input(dirs) if src_name.endswith(".csv") else json_input(dirs, src_name)
+    out = dirs[0] / out_name
+    extra = ("--to", to) if to else ()
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, *extra)
+    assert result.code == 0, result.err
+    text = out.read_text(encoding="utf-8")
+    meta = json.loads((dirs[0] / f"{out_name}.meta.json").read_text())
+    assert meta["output"]["format"] == expected
+    if expected == "json":
+        records = json.loads(text)
+        assert isinstance(records, list) and len(records) == meta["output"]["records"]
+        assert text.startswith("[\n{") and text.endswith("}\n]\n")
+    elif expected == "jsonl":
+        records = [json.loads(line) for line in text.splitlines()]
+    if expected != "csv":
+        assert all(r["persoon_id"].startswith("kx1_") for r in records)
+    fmt_args = (
+        ()
+        if out_name.rsplit(".", 1)[-1] in ("csv", "json", "jsonl", "ndjson")
+        else (
+            "--input-format",
+            expected,
+        )
+    )
+    check = run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output", *fmt_args)
+    assert check.code == 0, check.out
+
+
+@pytest.mark.parametrize(("out_name", "to"), [("out.json", "jsonl"), ("out.csv", "json")])
+def test_to_contradicting_the_output_name_is_refused(run, dirs, secret, out_name, to):
+    src = make_input(dirs)
+    out = dirs[0] / out_name
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, "--to", to)
+    assert result.code == 2 and "--to" in result.err
+    assert not out.exists()
+
+
+def test_json_array_delivery_round_trip(run, dirs, secret):
+    src = json_input(dirs)
+    out = dirs[0] / "out.json"
+    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out).code == 0
+    assert "Naam@Example" not in out.read_text(encoding="utf-8")
+    back = dirs[0] / "back.json"
+    result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", back)
+    assert result.code == 0, result.err
+    records = json.loads(back.read_text(encoding="utf-8"))
+    # exactly as sent: `encrypt` does not normalise by default (no lower-casing)
+    assert [r.get("email_ouder") for r in records] == [None, None, "Ouder.Naam@Example.NL"]
+    assert "email_ouder" in records[0]  # null stays null, absent stays absent
+    assert "email_ouder" not in records[1]
+    # and into another format, by the output's name
+    as_jsonl = dirs[0] / "back.jsonl"
+    assert run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", as_jsonl).code == 0
+    assert [json.loads(line) for line in as_jsonl.read_text().splitlines()] == records
+
+
 def test_rejected_input_writes_nothing(run, dirs, secret):
     src = make_input(dirs, [GOOD_ROWS[0], GOOD_ROWS[1].replace("012345672", "012345673")])
     out = dirs[0] / "out.csv"

@@ -76,3 +76,45 @@ def test_fast_and_quoting_paths_equal_csv_writer(spec: tuple[list[list[Any]], se
     writer.write(dict(zip(names, columns, strict=True)), len(columns[0]))
     writer._text.flush()
     assert sink.getvalue() == reference(columns, names, strings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda width: st.lists(
+            st.integers(0, 5).flatmap(
+                lambda n: st.lists(
+                    st.lists(cells, min_size=n, max_size=n), min_size=width, max_size=width
+                )
+            ),
+            max_size=3,
+        ).map(lambda batches: (width, batches))
+    )
+)
+def test_json_array_and_json_lines_hold_the_same_records(spec: tuple[int, list[Any]]) -> None:
+    """A JSON array output is the JSON Lines output's records in one array (absent values
+    left out, nulls kept), whatever the batches; with no records it is `[]`."""
+    import json
+
+    width, batches = spec
+    names = [f"c{i}" for i in range(width)]
+    outputs = {}
+    for fmt in ("jsonl", "json"):
+        sink = io.BytesIO()
+        writer = RecordWriter(sink, fmt, names, frozenset())  # type: ignore[arg-type]
+        for batch in batches:
+            writer.write(dict(zip(names, batch, strict=True)), len(batch[0]))
+        writer.close()
+        outputs[fmt] = sink.getvalue().decode("utf-8")
+    lines = [json.loads(line) for line in outputs["jsonl"].split("\n") if line]
+    assert json.loads(outputs["json"]) == lines
+    assert outputs["json"].endswith("\n")
+    if not lines:
+        assert outputs["json"] == "[]\n"
+    expected = [
+        {n: v for n, v in zip(names, row, strict=True) if v is not MISSING}
+        for batch in batches
+        for row in zip(*batch, strict=True)
+    ]
+    assert len(lines) == len(expected)
+    assert lines == expected

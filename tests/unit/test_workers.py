@@ -122,7 +122,7 @@ def test_helpers_on_json_lines_with_absent_and_null_values() -> None:
     assert got == expected
     rows = [json.loads(line) for line in got.splitlines()]
     assert "email_ouder" not in rows[0] and rows[1]["email_ouder"] is None
-    assert KEYRING.decrypt(rows[2]["email_ouder"], "email_ouder") == "ouder2@example.nl"
+    assert KEYRING.decrypt(rows[2]["email_ouder"], "email_ouder") == "Ouder2@Example.NL"
 
 
 def test_a_rejected_later_batch_rejects_the_pass_and_stops_the_helpers() -> None:
