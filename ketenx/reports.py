@@ -103,6 +103,10 @@ def _where(record: int, fieldname: str) -> str:
 # --- text -----------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def render_text(report: CheckReport, color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
@@ -110,16 +114,17 @@ def render_text(report: CheckReport, color: bool = False) -> str:
     lines: list[str] = []
     for f in report.files:
         if f.valid:
-            lines.append(f"{f.path}: {paint('OK', '32')}: {f.records} records valid")
+            lines.append(f"{f.path}: {paint('OK', '32')}: {_count(f.records, 'record')} valid")
             continue
         lines.append(
-            f"{f.path}: {paint('REJECTED', '31;1')}: {f.invalid_records} of {f.records} "
-            f"records invalid, {f.total_errors} errors"
+            f"{f.path}: {paint('REJECTED', '31;1')}: {f.invalid_records} of "
+            f"{_count(f.records, 'record')} invalid, {_count(f.total_errors, 'error')}"
         )
         lines.extend(f"  {_where(v.record, v.field)}: rule {v.rule}: {v.message}" for v in f.errors)
         if f.truncated:
             lines.append(
-                f"  … {f.total_errors - len(f.errors)} more errors not listed (--max-errors)"
+                f"  … {_count(f.total_errors - len(f.errors), 'more error')} not listed "
+                "(--max-errors)"
             )
         counts = ", ".join(f"{rule} {n}" for rule, n in sorted(f.error_counts.items()))
         lines.append(f"  errors by rule: {counts}")

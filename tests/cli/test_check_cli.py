@@ -279,3 +279,11 @@ def test_debug_env_false_values_keep_traceback_off(run, contract_path, tmp_path,
     )
     assert result.code == 3
     assert "Traceback" not in result.err and result.err.startswith("ketenx: error: ")
+
+
+def test_text_report_counts_read_naturally(run, write, contract_path):
+    blank = write("blank.csv", "\r\n\r\n")
+    first = run("check", blank, "-c", contract_path).out.splitlines()[0]
+    assert first.endswith(": REJECTED: 0 of 0 records invalid, 1 error")
+    one = write("one.csv", csv_text(GOOD_ROWS[0]))
+    assert run("check", one, "-c", contract_path).out.strip().endswith(": OK: 1 record valid")
