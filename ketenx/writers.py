@@ -103,9 +103,32 @@ class HashingReader(io.RawIOBase):
 
 
 def _needs_quotes(cells: Sequence[str]) -> bool:
-    """Whether csv.writer (``,``, ``"``, QUOTE_MINIMAL) would quote any of ``cells``."""
+    """Whether any of ``cells`` must be quoted: it holds ``,``, ``"``, LF or CR."""
     text = "".join(cells)
     return "," in text or '"' in text or "\n" in text or "\r" in text
+
+
+def _quote(cell: str) -> str:
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    if "," in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell + '"'
+    return cell
+
+
+def csv_column(cells: Sequence[str]) -> Sequence[str]:
+    """The cells of one column as CSV text (RFC 4180 quoting): a cell holding ``,``, ``"``,
+    LF or CR is quoted, with ``"`` doubled. (Python's csv.writer leaves a lone CR unquoted
+    when the line terminator is LF; a reader would then split the row.)"""
+    return list(map(_quote, cells)) if _needs_quotes(cells) else cells
+
+
+def csv_lines(columns: Sequence[Sequence[str]]) -> str:
+    """Rows of CSV text (each ending in LF) from columns of cell texts."""
+    cells = list(map(csv_column, columns))
+    if len(cells) == 1:  # a row of one empty cell would be a blank line: write it as ""
+        cells = [['""' if c == "" else c for c in cells[0]]]
+    return "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
 
 
 class RecordWriter:
@@ -131,10 +154,7 @@ class RecordWriter:
         self._text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=False)
         self._separator = "[\n" if fmt == "json" else ""  # before the next JSON record
         if fmt == "csv":
-            import csv
-
-            self._csv = csv.writer(self._text, lineterminator="\n")
-            self._csv.writerow(self.names)
+            self._text.write(csv_lines([[name] for name in self.names]))
 
     def write(self, columns: Mapping[str, Sequence[Any]], n: int) -> None:
         if n == 0:
@@ -146,12 +166,7 @@ class RecordWriter:
                 self._csv_cells(col, name in self.string_columns)
                 for name, col in zip(self.names, cols, strict=True)
             ]
-            if len(cells) > 1 and not any(map(_needs_quotes, cells)):
-                # What csv.writer writes for cells that need no quoting, at a tenth of the cost.
-                self._text.write("\n".join(map(",".join, zip(*cells, strict=True))))
-                self._text.write("\n")
-            else:
-                self._csv.writerows(zip(*cells, strict=True))
+            self._text.write(csv_lines(cells))
             return
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         names = self.names
