@@ -76,7 +76,7 @@ def _keyring_for(
     """The keyring of the contract's domain and the metadata that describes it."""
     from .pseudonym import Keyring as DomainKeyring
     from .pseudonym import domain_id, effective_domain
-    from .secrets import load_secret, secret_from_env_or_path
+    from .secrets import ENV_VAR, load_secret, secret_from_env_or_path
 
     policy = str(contract.pseudonymisation.get("policy", "deterministic"))
     domain = domain_id(contract)
@@ -89,6 +89,11 @@ def _keyring_for(
         "key_id": None,
     }
     if not needs_secret(contract):
+        given = secret_arg if secret_arg is not None else environ.get(ENV_VAR)
+        if not given:
+            return None, info
+        # Not needed, but given: refuse it all the same when it is given unsafely.
+        load_secret(secret_from_env_or_path(given, environ), data_paths=data_paths)
         return None, info
     secret = load_secret(secret_from_env_or_path(secret_arg, environ), data_paths=data_paths)
     info["key_id"] = secret.key_id

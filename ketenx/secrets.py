@@ -230,11 +230,18 @@ def _has_git_entry(folder: Path) -> bool:
 
 
 def _refuse_if_not_ignored_by_git(path: Path, resolved: Path) -> None:
-    """Refuse a secret inside a git work tree unless git ignores it (skipped without git)."""
+    """Refuse a secret inside a git work tree unless git ignores it. Without a git program,
+    a secret below a ``.git`` entry is refused: nothing can tell whether git ignores it."""
+    folder = resolved.parent
     git = shutil.which("git")
     if git is None:
+        if any(_has_git_entry(parent) for parent in (folder, *folder.parents)):
+            raise KeyMaterialError(
+                f"{path}: the secret file is below a git repository, and without a git "
+                "program it cannot be confirmed that git ignores it",
+                hint="move the secret out of the repository, or install git",
+            )
         return
-    folder = resolved.parent
     env = _git_env()
     top = subprocess.run(
         [git, "-C", str(folder), "rev-parse", "--show-toplevel"],

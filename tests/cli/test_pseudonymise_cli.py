@@ -366,6 +366,33 @@ def test_secret_value_on_the_command_line(run, dirs, secret):
     assert value not in result.err
 
 
+def keep_only_contract(tmp_path: Path) -> Path:
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text(encoding="utf-8"))
+    doc["fields"] = {
+        name: ({"treatment": "keep"} if name in ("geslacht", "gemeente") else {"treatment": "drop"})
+        for name in doc["fields"]
+    }
+    path = tmp_path / "keep-only.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_an_unneeded_secret_is_still_refused_when_unsafe(run, dirs, secret, tmp_path):
+    contract = keep_only_contract(tmp_path)
+    src, out = make_input(dirs), dirs[0] / "o.csv"
+    value = secret.read_text().split()[-1]
+    as_value = run("pseudonymise", src, "-c", contract, "-s", value, "-o", out)
+    assert as_value.code == 3 and "file path only" in as_value.err and value not in as_value.err
+    beside = dirs[0] / "s.secret"
+    beside.write_bytes(secret.read_bytes())
+    beside.chmod(0o600)
+    assert run("pseudonymise", src, "-c", contract, "-s", beside, "-o", out).code == 3
+    assert not out.exists()
+    # no secret at all, or a safe one: a contract that keys nothing needs none
+    assert run("pseudonymise", src, "-c", contract, "-o", out).code == 0
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
+
+
 def test_secret_from_environment(run, dirs, secret):
     out = dirs[0] / "o.csv"
     result = run(

@@ -252,16 +252,20 @@ def test_a_repository_git_will_not_inspect_is_refused(tmp_path: Path) -> None:
     refused(load_secret, path, match="git refuses to inspect")
 
 
-def test_without_git_the_git_check_is_skipped(
+def test_without_git_a_secret_below_a_repository_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = tmp_path / "repo"
-    repo.mkdir()
+    (repo / "sub").mkdir(parents=True)
     (repo / ".git").mkdir()
-    path = repo / "ketenx.secret"
+    path = repo / "sub" / "ketenx.secret"
     SEEN.append(new_secret(path).secret_bytes)
+    outside = tmp_path / "keys" / "ketenx.secret"
+    outside.parent.mkdir(mode=0o700)
+    SEEN.append(new_secret(outside).secret_bytes)
     monkeypatch.setattr("ketenx.secrets.shutil.which", lambda name: None)
-    assert load_secret(path)
+    refused(load_secret, path, match="without a git program it cannot be confirmed")
+    assert load_secret(outside)  # no repository above it: nothing to ask git
 
 
 def test_short_secret_refused(keys: Path) -> None:
