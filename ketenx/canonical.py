@@ -1,8 +1,9 @@
 """RFC 8785 canonical JSON and the digests taken over it.
 
-Documents written in YAML are first brought to the JSON data model: dates and times that
-YAML parses as such become ISO 8601 strings, so the digest never depends on layout, key
-order or on YAML versus JSON.
+Documents written in YAML are first brought to the JSON data model (contracts are read so
+that a date or time stays the text that was written; a ``date``/``datetime`` object handed
+in by a library caller becomes an ISO 8601 string), so the digest never depends on layout,
+key order or on YAML versus JSON.
 """
 
 from __future__ import annotations
@@ -19,12 +20,33 @@ from .errors import ContractError
 JsonValue = Any
 
 
+MAX_VALUES = 1_000_000  # values in one document, YAML aliases expanded
+
+
 def to_json_model(value: Any, *, where: str = "") -> JsonValue:
     """Return ``value`` as plain JSON data (dict/list/str/int/float/bool/None).
 
     ``datetime`` values become RFC 3339 strings, ``date`` values ``YYYY-MM-DD``.
-    Anything else that JSON cannot carry is an error naming its location.
+    Anything else that JSON cannot carry is an error naming its location, and so is a
+    structure that refers to itself or holds more than ``MAX_VALUES`` values (YAML aliases
+    can make a small file expand without end).
     """
+    budget = [MAX_VALUES]
+    try:
+        return _to_json(value, where, budget)
+    except RecursionError:
+        raise ContractError(
+            f"{where or '/'}: nested too deeply, or refers to itself (a recursive YAML alias)"
+        ) from None
+
+
+def _to_json(value: Any, where: str, budget: list[int]) -> JsonValue:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ContractError(
+            f"{where or '/'}: the document holds more than {MAX_VALUES:,} values "
+            "(YAML aliases expanded)"
+        )
     if value is None or isinstance(value, bool | str | int | float):
         return value
     if isinstance(value, _dt.datetime):
@@ -42,10 +64,10 @@ def to_json_model(value: Any, *, where: str = "") -> JsonValue:
                         "quote it so that it is a string"
                     )
                 raise ContractError(f"{where or '/'}: unsupported key type {type(key).__name__}")
-            out[key] = to_json_model(item, where=f"{where}/{pointer_escape(key)}")
+            out[key] = _to_json(item, f"{where}/{pointer_escape(key)}", budget)
         return out
     if isinstance(value, list | tuple):
-        return [to_json_model(item, where=f"{where}/{i}") for i, item in enumerate(value)]
+        return [_to_json(item, f"{where}/{i}", budget) for i, item in enumerate(value)]
     raise ContractError(f"{where or '/'}: value of type {type(value).__name__} is not JSON data")
 
 

@@ -8,10 +8,12 @@ inlined when the contract is read, so the digest covers it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -21,6 +23,7 @@ from .canonical import canonical_digest, pointer, to_json_model
 from .errors import ContractError
 from .formats import is_test_oin, oin_problem
 from .resources import load_schema
+from .writers import FORMULA_START
 
 TREATMENTS = ("keep", "drop", "pseudonymise", "encrypt", "generalise", "mask", "redact")
 
@@ -175,8 +178,12 @@ def read_structured(path: Path, *, what: str) -> Any:
         raise ContractError(f"{path}: cannot read {what}: {exc.strerror}") from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return yaml.load(text, Loader=_ContractLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ContractError(f"{path}: {what} is nested too deeply") from None
+    except _DuplicateKey as exc:
+        raise ContractError(f"{path}{exc.where}: {what} has the key `{exc.key}` twice") from None
     except json.JSONDecodeError as exc:
         raise ContractError(
             f"{path}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
@@ -188,6 +195,51 @@ def read_structured(path: Path, *, what: str) -> Any:
         raise ContractError(f"{where}: {what} is not valid YAML: {problem}") from None
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str, where: str = "") -> None:
+        super().__init__(key)
+        self.key = key
+        self.where = where
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+class _ContractLoader(yaml.SafeLoader):
+    """YAML as a contract needs it: a key given twice is an error (a reviewer would read one
+    value and ketenx use the other), and timestamps stay the text that was written, so a YAML
+    contract and its JSON twin have the same digest."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: construct_mapping reports it
+                break
+            if duplicate:
+                mark = key_node.start_mark
+                raise _DuplicateKey(str(key), f":{mark.line + 1}:{mark.column + 1}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
     """Every problem with a contract document: its shape first, then its consistency."""
     validator = Draft202012Validator(
@@ -197,10 +249,68 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
         Problem(pointer(*err.absolute_path), err.message)
         for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))
     ]
+    problems.extend(_unrepresentable(doc))
     if not isinstance(doc, Mapping):
         return problems
     problems.extend(_consistency(doc))
     return problems
+
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _unrepresentable(value: Any, *path: str | int) -> Iterator[Problem]:
+    """Numbers that RFC 8785 canonical JSON (and so the contract digest) cannot carry:
+    integers beyond ±(2^53 − 1) and NaN or infinite floats."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and abs(value) > _SAFE_INTEGER:
+        yield Problem(
+            pointer(*path),
+            "an integer beyond ±(2^53 − 1) cannot be written as canonical JSON (RFC 8785); "
+            "the contract digest needs it",
+        )
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield Problem(pointer(*path), "NaN and infinity are not JSON numbers")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _unrepresentable(item, *path, key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _unrepresentable(item, *path, i)
+
+
+def _references(schema: Any, *path: str | int) -> Iterator[tuple[str, str]]:
+    """(pointer, target) of every ``$ref`` in the schema."""
+    if isinstance(schema, Mapping):
+        for key, item in schema.items():
+            if key == "$ref" and isinstance(item, str):
+                yield pointer(*path, key), item
+            else:
+                yield from _references(item, *path, key)
+    elif isinstance(schema, list):
+        for i, item in enumerate(schema):
+            yield from _references(item, *path, i)
+
+
+def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
+    """A ``$ref`` inside the input schema must point into the schema itself (``#…``): the
+    digest covers the contract and its one inlined schema file, nothing fetched later."""
+    for where, target in _references(schema, "schema"):
+        if not target.startswith("#"):
+            yield Problem(
+                where,
+                f"reference `{target}` leaves the schema: inside the schema only local "
+                "references (`#/$defs/…`) are allowed (the whole schema may be one file `$ref`)",
+            )
+            continue
+        node: Any = schema
+        try:
+            for token in target[1:].split("/")[1:] if target != "#" else []:
+                token = unquote(token).replace("~1", "/").replace("~0", "~")
+                node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            yield Problem(where, f"reference `{target}` points to nothing in the schema")
 
 
 def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
@@ -216,9 +326,6 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                 problems.append(
                     Problem(pointer(role, "oin"), "a test OIN (prefix 00000099)", "warning")
                 )
-    for key in ("purpose", "legal_basis"):
-        if isinstance(doc.get(key), str) and not doc[key].strip():
-            problems.append(Problem(pointer(key), f"{key} must not be blank"))
 
     schema = doc.get("schema")
     if not isinstance(schema, Mapping):
@@ -233,6 +340,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
             )
         )
         return problems
+    problems.extend(_reference_problems(schema))
     if schema.get("type") != "object":
         problems.append(Problem("/schema/type", "the input schema must have type: object"))
     properties = schema.get("properties")
@@ -269,6 +377,14 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                 continue
             out = spec.get("as", name)
             if isinstance(out, str):
+                if out.startswith(FORMULA_START):
+                    problems.append(
+                        Problem(
+                            pointer("fields", name),
+                            f"output column name `{out}` starts like a spreadsheet formula "
+                            "(= + - @ TAB CR): a CSV header would carry it; rename it with `as:`",
+                        )
+                    )
                 if out in outputs:
                     problems.append(
                         Problem(

@@ -25,7 +25,7 @@ def lint(contract: Path = CONTRACT_ARG) -> None:
     for problem in problems:
         stderr(problem.render(str(contract)))
     if errors:
-        stderr(f"{contract}: REJECTED: {len(errors)} errors")
+        stderr(f"{contract}: REJECTED: {len(errors)} error{'' if len(errors) == 1 else 's'}")
         raise typer.Exit(1)
     typer.echo(f"{contract}: OK")
 

@@ -203,3 +203,127 @@ def test_digest_cli(run):
     result = run("contract", "digest", SAMPLE_CONTRACT)
     assert result.code == 0
     assert result.out.strip() == load_contract(SAMPLE_CONTRACT).digest()
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["2026-01-01", "2024-01-01 10:00:00", "2024-01-01T10:00:00.5Z", "2024-1-1 10:00:00+02:00"],
+)
+def test_yaml_timestamps_keep_their_text(tmp_path: Path, when: str):
+    """A date or time in YAML stays the text as written, so the JSON twin has the digest."""
+    text = SAMPLE_CONTRACT.read_text().replace(
+        "retention: P2Y", f"retention: P2Y\ndescription: {when}"
+    )
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    doc = read_document(p)
+    assert doc["description"] == when
+    q = tmp_path / "c.json"
+    q.write_text(json.dumps(doc))
+    assert load_contract(p).digest() == load_contract(q).digest()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("dup.yaml", "id: a\nversion: 1\nid: b\n"),
+        ("dup.json", '{"id": "a", "version": 1, "id": "b"}'),
+        ("nested.yaml", "schema:\n  properties:\n    a: 1\n    a: 2\n"),
+    ],
+)
+def test_a_key_given_twice_is_refused(tmp_path: Path, name: str, text: str):
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(ContractError, match="twice"):
+        read_document(p)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("a: &a [*a]\n", "refers to itself"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        (
+            "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)),
+            "more than 1,000,000 values",
+        ),
+    ],
+)
+def test_self_referring_deep_or_exploding_documents_are_refused(tmp_path: Path, text, match):
+    p = tmp_path / ("c.json" if text.startswith("[") else "c.yaml")
+    p.write_text(text)
+    with pytest.raises(ContractError, match=match):
+        read_document(p)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("version",), 2**53, "2^53"),
+        (("schema", "properties", "lengte_cm", "maximum"), float("inf"), "NaN and infinity"),
+        (("schema", "properties", "lengte_cm", "maximum"), float("nan"), "NaN and infinity"),
+    ],
+)
+def test_numbers_canonical_json_cannot_carry_are_refused(path, value, message):
+    doc = sample()
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    assert [(p, m) for p, m in errors(doc) if message in m] == [
+        ("/" + "/".join(path), next(m for _, m in errors(doc) if message in m))
+    ]
+    with pytest.raises(ContractError):
+        Contract.from_document(doc)
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("defs.json", "leaves the schema"),
+        ("https://example.invalid/x.json", "leaves the schema"),
+        ("#/$defs/nope", "points to nothing"),
+        ("#/properties/gemeente/nope", "points to nothing"),
+    ],
+)
+def test_schema_references_must_resolve_inside_the_schema(ref, message):
+    doc = sample()
+    doc["schema"]["$defs"] = {"code": {"type": "string"}}
+    doc["schema"]["properties"]["gemeente"] = {"$ref": ref}
+    assert any(p == "/schema/properties/gemeente/$ref" and message in m for p, m in errors(doc)), (
+        errors(doc)
+    )
+    doc["schema"]["properties"]["gemeente"] = {"$ref": "#/$defs/code"}
+    assert errors(doc) == []
+
+
+def test_unusable_contract_is_exit_3_without_traceback(run, tmp_path: Path):
+    p = tmp_path / "c.yaml"
+    p.write_text(SAMPLE_CONTRACT.read_text().replace("version: 3", "version: 99999999999999999999"))
+    data = tmp_path / "d.csv"
+    data.write_text("bsn\n111222333\n")
+    for args in (("check", data, "-c", p), ("contract", "digest", p)):
+        result = run(*args)
+        assert result.code == 3 and "Traceback" not in result.err, result.err
+    assert run("contract", "lint", p).code == 1
+
+
+@pytest.mark.parametrize(("role", "blank"), [("recipient", "\t"), ("sender", "  ")])
+def test_blank_party_name_is_rejected(role, blank):
+    doc = sample()
+    doc[role]["name"] = blank
+    assert [p for p, _ in errors(doc)] == [f"/{role}/name"]
+
+
+def test_blank_legal_basis_is_reported_once():
+    doc = sample()
+    doc["legal_basis"] = "   "
+    assert [p for p, _ in errors(doc)] == ["/legal_basis"]
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+x", "-x", "@x", "\tx", "\rx"])
+def test_output_name_that_starts_like_a_formula_is_rejected(name):
+    doc = sample()
+    doc["fields"]["gemeente"]["as"] = name
+    assert any(p == "/fields/gemeente" and "formula" in m for p, m in errors(doc))
