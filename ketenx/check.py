@@ -94,6 +94,9 @@ class Checker:
     allow_empty: bool = False
     progress: ProgressCallback | None = None
     unneutralise: bool = False  # a delivery: undo CSV formula neutralisation before checking
+    # field → normalisation (docs/spec/pseudonyms.md §5) applied to its strings before they
+    # are checked: `pseudonymise` checks a keyed value in the form that will be keyed.
+    normalise: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_schema(cls, schema: Mapping[str, Any], **kwargs: Any) -> Checker:
@@ -177,6 +180,12 @@ class Checker:
                 name: schema.coerce_column(name, cells[pos], types)
                 for name, pos in positions.items()
             }
+            if self.normalise:
+                from .pseudonym import normalise_texts
+
+                for name, how in self.normalise.items():
+                    if name in columns:
+                        columns[name] = normalise_texts(columns[name], how)
             bad = self._judge(columns, n, types)
             for i in special:
                 bad.pop(i, None)
@@ -264,6 +273,8 @@ class Checker:
                 if isinstance(item, Malformed):
                     special[i] = Violation(start + i + 1, "", item.rule, item.message)
             records: list[Any] = [None if i in special else item for i, item in enumerate(items)]
+            if self.normalise:
+                _normalise_records(records, self.normalise)
             columns, flat = record_columns(records, names)
             if flat and not special:
                 bad = self._judge(columns, n)
@@ -357,3 +368,15 @@ class JsonBatch:
 
 
 __all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]
+
+
+def _normalise_records(records: list[Any], normalise: Mapping[str, str]) -> None:
+    """Normalise, in place, the string values of the named fields of JSON records."""
+    from .pseudonym import normalise as normalise_one
+
+    for rec in records:
+        if type(rec) is dict:
+            for name, how in normalise.items():
+                value = rec.get(name)
+                if type(value) is str:
+                    rec[name] = normalise_one(value, how)

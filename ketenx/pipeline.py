@@ -249,6 +249,8 @@ def pseudonymise_stream(
         else []
     )
     checker = Checker(RecordSchema(contract.schema), max_errors=max_errors)
+    # A keyed field is checked in the form it is keyed in: " 12345672 " → "012345672".
+    checker.normalise = {c.source: c.normalise for c in transformer.columns if c.normalise}
     hashed_in = HashingReader(source)
     hashed_out = HashingWriter(sink)
     reader_in = io.BufferedReader(hashed_in, 1 << 20)

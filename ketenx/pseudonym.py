@@ -200,6 +200,16 @@ def normalise_many(values: Sequence[Any], how: str) -> list[str]:
     return list(map(str.strip, map(nfc, values)))
 
 
+def normalise_texts(values: Sequence[Any], how: str) -> Sequence[Any]:
+    """:func:`normalise` applied to the strings of a column; other values (numbers, null,
+    absent) are left as they are. Used to check a keyed value in the form that is keyed."""
+    if how == "none":
+        return values
+    if set(map(type, values)) <= {str}:
+        return normalise_many(values, how)
+    return [normalise(v, how) if type(v) is str else v for v in values]
+
+
 def default_normalisation(
     property_schema: Mapping[str, Any], treatment: str = "pseudonymise"
 ) -> str:

@@ -83,9 +83,11 @@ def message_for(rule: str, schema: Mapping[str, Any] | bool) -> str:
         case "pattern":
             return f"does not match the pattern {s.get('pattern')}"
         case "minLength":
-            return f"is shorter than {s.get('minLength')} characters"
+            n = s.get("minLength")
+            return "must not be empty" if n == 1 else f"is shorter than {n} characters"
         case "maxLength":
-            return f"is longer than {s.get('maxLength')} characters"
+            n = s.get("maxLength")
+            return f"is longer than {n} character{'' if n == 1 else 's'}"
         case "minimum":
             return f"is less than the minimum {s.get('minimum')}"
         case "maximum":

@@ -194,6 +194,47 @@ def pseudonyms(path: Path) -> list[str]:
     return [line.split(",")[0] for line in path.read_text().splitlines()[1:]]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_keyed_fields_are_checked_and_keyed_in_normalised_form(run, dirs, secret, fmt):
+    """The BSN default (strip, left-pad to nine) applies before the input check, so an export
+    that lost a BSN's leading zero or padded a cell gets the same pseudonyms; `ketenx check`
+    still reports the export as it is."""
+    clean = [GOOD_ROWS[0], GOOD_ROWS[1]]
+    messy = [
+        GOOD_ROWS[0].replace("111222333", '" 111222333 "'),
+        GOOD_ROWS[1].replace("012345672", "12345672"),  # leading zero lost in a spreadsheet
+    ]
+    outs = []
+    for name, rows in (("clean", clean), ("messy", messy)):
+        src = make_input(dirs, rows, name=f"{name}.csv")
+        if fmt == "jsonl":  # the same records as JSON Lines (CSV cells stay strings)
+            import csv as _csv
+
+            with open(src, newline="", encoding="utf-8") as fh:
+                recs = list(_csv.DictReader(fh))
+            for r in recs:
+                for k in ("huisnummer",):
+                    r[k] = int(r[k])
+                for k in ("lengte_cm", "gewicht_kg"):
+                    r[k] = float(r[k]) if r[k] else None
+                r["email_ouder"] = r["email_ouder"] or None
+            src = dirs[0] / f"{name}.jsonl"
+            src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+        out = dirs[0] / f"{name}.out.{fmt}"
+        result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+        assert result.code == 0, result.err
+        outs.append(out.read_text(encoding="utf-8"))
+        if name == "messy":
+            checked = run("check", src, "-c", SAMPLE_CONTRACT, "-f", "json")
+            assert checked.code == 1
+            assert {e["rule"] for e in json.loads(checked.out)["errors"]} == {"nl-bsn"}
+    ids = [
+        [line.split(",")[0] if fmt == "csv" else json.loads(line)["persoon_id"] for line in o]
+        for o in (x.splitlines()[1 if fmt == "csv" else 0 :] for x in outs)
+    ]
+    assert ids[0] == ids[1] and len(set(ids[0])) == 2
+
+
 def test_deterministic_domain_and_recipient_separation(run, dirs, secret, tmp_path):
     src = make_input(dirs)
     a, b = dirs[0] / "a.csv", dirs[0] / "b.csv"

@@ -53,7 +53,7 @@ emails = st.builds(  # letter case is kept: `encrypt` does not lower-case an e-m
 records = st.lists(
     st.fixed_dictionaries(
         {
-            "id": any_text,
+            "id": any_text.filter(str.strip),  # keyed after NFC + trim: must stay non-empty
             "note": st.one_of(
                 any_text,
                 st.builds(lambda p, t, q: p + t + q, padding, any_text, padding),
