@@ -234,6 +234,10 @@ def pseudonymise_stream(
                     f"output column `{name}` may hold objects or arrays, which CSV cannot "
                     "carry: use --to jsonl"
                 )
+    # What an empty CSV cell reads back as, per column: null where the type allows it.
+    empty_cells = {
+        name: None if "null" in _types(prop) else MISSING for name, prop in out_props.items()
+    }
     # Columns whose cells could start like a formula: strings that ketenx did not make itself
     # (pseudonyms, ciphertexts and generalisations never start with = + - @ TAB CR).
     made_safe = {c.name for c in transformer.columns if c.treatment in _SAFE_OUTPUT}
@@ -320,22 +324,30 @@ def pseudonymise_stream(
             assert keyring is not None
             keyed = run_tasks(keyring, staged.tasks)
         treated = staged.complete(keyed) if keyed is not None else staged.out
+        # The recipient checks what the file carries: in CSV an empty string is an empty cell,
+        # which reads back as null or absent.
+        seen = _as_csv_reads(treated, empty_cells) if output_format == "csv" else treated
         if out_plan is not None:
-            bad = out_plan.check_columns(treated)
+            bad = out_plan.check_columns(seen)
         else:  # an output schema outside the hot path's subset: the reference, per record
             bad = {
                 i: [(v.field, v.rule) for v in out_reference.explain(rec, i + 1)]
                 for i in range(n)
-                if not out_reference.is_valid(rec := RecordSchema.row_record(treated, i))
+                if not out_reference.is_valid(rec := RecordSchema.row_record(seen, i))
             }
         if bad:
             for i, pairs in sorted(bad.items()):
                 row = keep[i] if keep is not None else i  # the row in the input batch
                 for field_ptr, rule in pairs:
                     prop = out_props.get(field_ptr[1:], {})
-                    out_report.add(
-                        Violation(start + row + 1, field_ptr, rule, message_for(rule, prop))
-                    )
+                    message = message_for(rule, prop)
+                    col = treated.get(field_ptr[1:])
+                    if seen is not treated and col is not None and col[i] == "":
+                        message = (
+                            "is an empty string, which a CSV cell cannot tell from a missing "
+                            "value (use --to jsonl or --to json)"
+                        )
+                    out_report.add(Violation(start + row + 1, field_ptr, rule, message))
             out_report.invalid_records += len(bad)
             result.rejected = True
             return
@@ -378,6 +390,18 @@ def pseudonymise_stream(
     result.output_digest = hashed_out.digest()
     result.output_bytes = hashed_out.size
     return result
+
+
+def _as_csv_reads(
+    columns: Mapping[str, Sequence[Any]], empty_cells: Mapping[str, Any]
+) -> Mapping[str, Sequence[Any]]:
+    """The columns as a CSV reader will see them: an empty string becomes an empty cell."""
+    if not any("" in col for col in columns.values()):
+        return columns
+    return {
+        name: [empty_cells.get(name, MISSING) if v == "" else v for v in col] if "" in col else col
+        for name, col in columns.items()
+    }
 
 
 def _types(prop: Mapping[str, Any]) -> set[str]:

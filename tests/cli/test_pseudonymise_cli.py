@@ -464,3 +464,45 @@ def test_output_schema_command(run):
     assert result.code == 0
     schema = json.loads(result.out)
     assert schema["additionalProperties"] is False and "persoon_id" in schema["properties"]
+
+
+def test_an_empty_string_csv_cannot_carry_rejects_a_csv_delivery(run, dirs, secret, tmp_path):
+    doc = {
+        "ketenx": 1,
+        "id": "leeg",
+        "version": 1,
+        "sender": {"name": "S", "oin": "00000001001234567000"},
+        "recipient": {"name": "R", "oin": "00000001009876543000"},
+        "purpose": "t",
+        "legal_basis": "t",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "opm": {"type": "string"},
+                "tel": {"type": ["string", "null"]},
+            },
+            "required": ["id", "opm", "tel"],
+            "additionalProperties": False,
+        },
+        "fields": {
+            "id": {"treatment": "pseudonymise"},
+            "opm": {"treatment": "keep"},
+            "tel": {"treatment": "mask", "keep_last": 2},
+        },
+    }
+    contract = tmp_path / "leeg.json"
+    contract.write_text(json.dumps(doc))
+    src = dirs[0] / "in.jsonl"
+    src.write_text('{"id": "a", "opm": "", "tel": ""}\n')
+    out = dirs[0] / "o.csv"
+    refused = run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out)
+    assert refused.code == 1 and "/opm" in refused.err and "--to jsonl" in refused.err
+    assert not out.exists()
+    # JSON carries the empty string; a nullable column reads an empty cell as null
+    as_json = dirs[0] / "o.jsonl"
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", as_json).code == 0
+    assert run("check", as_json, "-c", contract, "--side", "output").code == 0
+    src.write_text('{"id": "a", "opm": "x", "tel": ""}\n')
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
+    assert run("check", out, "-c", contract, "--side", "output").code == 0
