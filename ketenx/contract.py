@@ -297,16 +297,17 @@ def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
     """A ``$ref`` inside the input schema must point into the schema itself (``#…``): the
     digest covers the contract and its one inlined schema file, nothing fetched later."""
     for where, target in _references(schema, "schema"):
-        if not target.startswith("#"):
+        if not target.startswith(("#/$defs/", "#/definitions/")):
             yield Problem(
                 where,
-                f"reference `{target}` leaves the schema: inside the schema only local "
-                "references (`#/$defs/…`) are allowed (the whole schema may be one file `$ref`)",
+                f"reference `{target}` does not point into `$defs`: inside the schema only "
+                "references to `#/$defs/…` are allowed (the whole schema may be one file "
+                "`$ref`), so the delivered record's schema can carry what they point to",
             )
             continue
         node: Any = schema
         try:
-            for token in target[1:].split("/")[1:] if target != "#" else []:
+            for token in target[1:].split("/")[1:]:
                 token = unquote(token).replace("~1", "/").replace("~0", "~")
                 node = node[int(token)] if isinstance(node, list) else node[token]
         except (KeyError, IndexError, ValueError, TypeError):

@@ -60,7 +60,7 @@ def output_schema(contract: Contract) -> dict[str, Any]:
         properties[spec.output_name] = prop
         if name in required_in:
             required.append(spec.output_name)
-    return {
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Delivered record of {contract.id} v{contract.version}",
         "type": "object",
@@ -68,6 +68,10 @@ def output_schema(contract: Contract) -> dict[str, Any]:
         "required": required,
         "additionalProperties": False,
     }
+    for key in ("$defs", "definitions"):  # what a kept property's `$ref` points into
+        if key in contract.schema:
+            schema[key] = contract.schema[key]
+    return schema
 
 
 _SAFE_OUTPUT = frozenset({"pseudonymise", "encrypt", "generalise"})

@@ -186,7 +186,14 @@ def _age_band(spec: FieldSpec) -> ColumnFn:
         if bottom is not None and age < bottom:
             return f"<{_number_label(bottom)}"
         low = (age // width) * width
-        return f"{low}-{low + width - 1}"
+        high = low + width - 1
+        # With top/bottom coding a band's label names only the ages it holds: 15-17, not 15-19,
+        # when 18 and up are "18+".
+        if bottom is not None:
+            low = max(low, bottom)
+        if top is not None:
+            high = min(high, top - 1)
+        return f"{low}-{high}"
 
     return _mapper(band)
 
@@ -251,7 +258,7 @@ def _typed(base: dict[str, Any], nullable: bool) -> dict[str, Any]:
 
 
 PSEUDONYM_PATTERN = "^kx1_[A-Za-z0-9_-]{27}$"
-ENCRYPTED_PATTERN = "^kx1e_[A-Za-z0-9_-]+$"
+ENCRYPTED_PATTERN = "^kx1e_[A-Za-z0-9_-]{22,}$"  # the IV alone is 22 characters
 
 
 def output_property(spec: FieldSpec, input_schema: Mapping[str, Any]) -> dict[str, Any] | None:

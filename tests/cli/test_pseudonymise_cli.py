@@ -506,3 +506,23 @@ def test_an_empty_string_csv_cannot_carry_rejects_a_csv_delivery(run, dirs, secr
     src.write_text('{"id": "a", "opm": "x", "tel": ""}\n')
     assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
     assert run("check", out, "-c", contract, "--side", "output").code == 0
+
+
+def test_a_kept_ref_property_keeps_its_defs_in_the_output_schema(run, dirs, secret, tmp_path):
+    from jsonschema import Draft202012Validator
+
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text(encoding="utf-8"))
+    doc["schema"]["$defs"] = {"gemeente": {"type": "string", "minLength": 2}}
+    doc["schema"]["properties"]["gemeente"] = {"$ref": "#/$defs/gemeente"}
+    contract = tmp_path / "defs.yaml"
+    contract.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    schema = json.loads(run("contract", "output-schema", contract).out)
+    assert schema["properties"]["gemeente"] == {"$ref": "#/$defs/gemeente"}
+    assert schema["$defs"] == doc["schema"]["$defs"]
+    out = dirs[0] / "out.jsonl"
+    result = run("pseudonymise", make_input(dirs), "-c", contract, "-s", secret, "-o", out)
+    assert result.code == 0, result.err
+    validator = Draft202012Validator(schema)
+    for line in out.read_text(encoding="utf-8").splitlines():
+        validator.validate(json.loads(line))
+    assert run("check", out, "-c", contract, "--side", "output").code == 0

@@ -281,10 +281,12 @@ def test_numbers_canonical_json_cannot_carry_are_refused(path, value, message):
 @pytest.mark.parametrize(
     ("ref", "message"),
     [
-        ("defs.json", "leaves the schema"),
-        ("https://example.invalid/x.json", "leaves the schema"),
+        ("defs.json", "does not point into `$defs`"),
+        ("https://example.invalid/x.json", "does not point into `$defs`"),
+        ("#/properties/postcode", "does not point into `$defs`"),
+        ("#", "does not point into `$defs`"),
         ("#/$defs/nope", "points to nothing"),
-        ("#/properties/gemeente/nope", "points to nothing"),
+        ("#/$defs/code/nope", "points to nothing"),
     ],
 )
 def test_schema_references_must_resolve_inside_the_schema(ref, message):
@@ -327,3 +329,15 @@ def test_output_name_that_starts_like_a_formula_is_rejected(name):
     doc = sample()
     doc["fields"]["gemeente"]["as"] = name
     assert any(p == "/fields/gemeente" and "formula" in m for p, m in errors(doc))
+
+
+@pytest.mark.parametrize(("key", "value"), [("top", 17.5), ("bottom", 0.5), ("top", 0)])
+def test_age_band_coding_is_in_whole_years(key, value):
+    doc = sample()
+    doc["fields"]["geboortedatum"] = {
+        "treatment": "generalise",
+        "to": "age-band",
+        "reference_date": "2026-01-01",
+        key: value,
+    }
+    assert any(p == f"/fields/geboortedatum/{key}" for p, _ in errors(doc)), errors(doc)

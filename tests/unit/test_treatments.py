@@ -66,13 +66,29 @@ def test_age_band_with_top_and_bottom_coding():
             "generalise", to="age-band", reference_date="2026-06-30", band_width=5, top=18, bottom=2
         )
     )
-    # ages 11, 10 (birthday not yet), 18, 1
-    assert fn(["2015-01-01", "2015-07-01", "2008-06-30", "2025-01-01"]) == [
-        "10-14",
-        "10-14",
-        "18+",
-        "<2",
-    ]
+    # ages 11, 10 (birthday not yet), 18, 1, 17, 3
+    assert fn(
+        ["2015-01-01", "2015-07-01", "2008-06-30", "2025-01-01", "2008-07-01", "2023-01-01"]
+    ) == ["10-14", "10-14", "18+", "<2", "15-17", "2-4"]
+
+
+def test_age_band_labels_name_only_the_ages_they_hold():
+    """Every label of a band covers exactly the ages that get it (top/bottom coding cuts
+    the outer bands)."""
+    fn = generalise(
+        spec(
+            "generalise", to="age-band", reference_date="2026-06-30", band_width=4, top=11, bottom=3
+        )
+    )
+    seen: dict[str, set[int]] = {}
+    for age in range(0, 20):
+        (label,) = fn([f"{2026 - age}-01-01"])
+        seen.setdefault(label, set()).add(age)
+    for label, ages in seen.items():
+        if "-" in label:
+            low, high = map(int, label.split("-"))
+            assert ages == set(range(low, high + 1)), label
+    assert seen["<3"] == {0, 1, 2} and seen["11+"] == set(range(11, 20))
 
 
 def test_age_band_needs_reference_date():
