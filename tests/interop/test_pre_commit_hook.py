@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,8 +46,9 @@ def test_hook_from_this_repository(tmp_path: Path) -> None:
         "    hooks:\n"
         "      - id: ketenx-check\n"
         "        args: [--contract, contract.yaml]\n"
-        "        files: ^exports/\n"
+        "        files: ^exports/.*\\.(csv|jsonl|ndjson|json)$\n"
     )
+    (consumer / "exports" / "README.md").write_text("not data\n", encoding="utf-8")
     git("add", "-A", cwd=consumer)
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "CI": "true"}
     env.pop("VIRTUAL_ENV", None)
@@ -72,3 +74,20 @@ def test_hook_from_this_repository(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "record 1, field /bsn: rule nl-bsn" in failed.stdout
     assert "111222334" not in failed.stdout
+
+    # One run covers every file (require_serial): one report, with --output too.
+    for i in range(8):
+        (consumer / "exports" / f"more{i}.csv").write_text(csv_text(*GOOD_ROWS), "utf-8")
+    config = consumer / ".pre-commit-config.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "args: [--contract, contract.yaml]",
+            "args: [--contract, contract.yaml, --format, json, --output, report.json]",
+        )
+    )
+    git("add", "-A", cwd=consumer)
+    reported = hook()
+    assert reported.returncode == 1
+    report = json.loads((consumer / "report.json").read_text())
+    assert report["valid"] is False
+    assert len(report["files"]) == 10  # good, bad and the eight more: all in one report
