@@ -14,6 +14,7 @@ import csv
 import io
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final, Literal, TypeVar
@@ -247,7 +248,7 @@ def _csv_problem(exc: csv.Error, record: int) -> Malformed:
     text = str(exc)
     if "field larger than field limit" in text:
         return Malformed(
-            record, "cell-size", f"a cell is larger than the limit of {MAX_CELL_BYTES} bytes"
+            record, "cell-size", f"a cell is longer than the limit of {MAX_CELL_BYTES} characters"
         )
     if "unexpected end of data" in text or "EOF" in text:
         return Malformed(record, "csv-syntax", "unbalanced quotes: a quoted cell is never closed")
@@ -270,7 +271,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+class _OutOfRange(ValueError):
+    """A JSON number too large for a 64-bit float (it would become infinity)."""
+
+
+_OUT_OF_RANGE = "a number is too large for a 64-bit float"
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _OutOfRange(_OUT_OF_RANGE)
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _batched(items: Iterator[_T]) -> Iterator[list[_T]]:
@@ -312,7 +327,9 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
             pending = lines.pop()
             if len(pending) > MAX_RECORD_BYTES:
                 raise Malformed(
-                    record + 1, "record-size", f"a line is longer than {MAX_RECORD_BYTES} bytes"
+                    record + 1,
+                    "record-size",
+                    f"a line is longer than {MAX_RECORD_BYTES} characters",
                 )
         for line in lines:
             if not line.strip():
@@ -320,6 +337,8 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
             record += 1
             try:
                 value = decode(line)
+            except _OutOfRange:
+                yield Malformed(record, "json-syntax", _OUT_OF_RANGE)
             except ValueError as exc:
                 col = getattr(exc, "colno", None)
                 where = f" at column {col}" if col else ""
@@ -381,13 +400,17 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
             value, end = raw_decode(buf, pos)
         except RecursionError:
             raise Malformed(record + 1, "json-syntax", _TOO_DEEP) from None
+        except _OutOfRange:
+            raise Malformed(record + 1, "json-syntax", _OUT_OF_RANGE) from None
         except ValueError:
             # Maybe the element continues in the next block.
             if text.eof:
                 raise Malformed(record + 1, "json-syntax", "the record is not valid JSON") from None
             if len(buf) - pos > MAX_RECORD_BYTES:
                 raise Malformed(
-                    record + 1, "record-size", f"a record is larger than {MAX_RECORD_BYTES} bytes"
+                    record + 1,
+                    "record-size",
+                    f"a record is longer than {MAX_RECORD_BYTES} characters",
                 ) from None
             buf = buf[pos:] + text.read()
             pos = 0

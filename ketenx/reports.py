@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
@@ -95,8 +95,18 @@ RULE_DESCRIPTIONS: Mapping[str, str] = {
 }
 
 
-def _where(record: int, fieldname: str) -> str:
-    place = "header" if record == 0 else f"record {record}"
+_HEADER_RULES = frozenset({"header", "required", "unknown-column", "duplicate-column"})
+
+
+def _place(record: int, rules: Iterable[str]) -> str:
+    """Record 0 is the CSV header for a header rule, otherwise the file as a whole."""
+    if record:
+        return f"record {record}"
+    return "header" if _HEADER_RULES.intersection(rules) else "file"
+
+
+def _where(record: int, fieldname: str, rule: str) -> str:
+    place = _place(record, (rule,))
     return f"{place}, field {fieldname}" if fieldname else place
 
 
@@ -120,7 +130,9 @@ def render_text(report: CheckReport, color: bool = False) -> str:
             f"{f.path}: {paint('REJECTED', '31;1')}: {f.invalid_records} of "
             f"{_count(f.records, 'record')} invalid, {_count(f.total_errors, 'error')}"
         )
-        lines.extend(f"  {_where(v.record, v.field)}: rule {v.rule}: {v.message}" for v in f.errors)
+        lines.extend(
+            f"  {_where(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}" for v in f.errors
+        )
         if f.truncated:
             lines.append(
                 f"  … {_count(f.total_errors - len(f.errors), 'more error')} not listed "
@@ -196,7 +208,7 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
         for v in f.errors:
             by_record.setdefault(v.record, []).append(v)
         for record, violations in by_record.items():
-            name = "header" if record == 0 else f"record {record}"
+            name = _place(record, (v.rule for v in violations))
             case = ET.SubElement(suite, "testcase", classname=f.path, name=name)
             rules = sorted({v.rule for v in violations})
             failure = ET.SubElement(
@@ -206,7 +218,8 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
                 type=rules[0],
             )
             failure.text = "\n".join(
-                f"{_where(v.record, v.field)}: rule {v.rule}: {v.message}" for v in violations
+                f"{_where(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}"
+                for v in violations
             )
             cases += 1
             failures += 1
@@ -257,13 +270,13 @@ def render_sarif(report: CheckReport, color: bool = False) -> str:
     results = []
     for f in report.files:
         for v in f.errors:
-            place = "header" if v.record == 0 else f"record {v.record}"
+            place = _place(v.record, (v.rule,))
             results.append(
                 {
                     "ruleId": v.rule,
                     "ruleIndex": index[v.rule],
                     "level": "error",
-                    "message": {"text": f"{_where(v.record, v.field)}: {v.message}"},
+                    "message": {"text": f"{_where(v.record, v.field, v.rule)}: {v.message}"},
                     "locations": [
                         {
                             "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}},
@@ -329,7 +342,7 @@ def render_github(report: CheckReport, color: bool = False) -> str:
             lines.append(
                 f"::error file={_gh_escape(f.path, prop=True)},"
                 f"title={_gh_escape('ketenx ' + v.rule, prop=True)}::"
-                f"{_gh_escape(_where(v.record, v.field) + ': ' + v.message)}"
+                f"{_gh_escape(_where(v.record, v.field, v.rule) + ': ' + v.message)}"
             )
         if f.truncated:
             lines.append(

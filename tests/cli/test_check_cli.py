@@ -287,3 +287,15 @@ def test_text_report_counts_read_naturally(run, write, contract_path):
     assert first.endswith(": REJECTED: 0 of 0 records invalid, 1 error")
     one = write("one.csv", csv_text(GOOD_ROWS[0]))
     assert run("check", one, "-c", contract_path).out.strip().endswith(": OK: 1 record valid")
+
+
+def test_record_zero_is_the_header_only_for_header_rules(run, write, contract_path):
+    blank = write("blank.csv", "")
+    assert "  file: rule no-records" in run("check", blank, "-c", contract_path).out
+    obj = write("obj.json", '{"a": 1}')
+    assert "  file: rule json-structure" in run("check", obj, "-c", contract_path).out
+    no_bsn = write("no-bsn.csv", csv_text(*GOOD_ROWS).replace("bsn,", "x,", 1))
+    text = run("check", no_bsn, "-c", contract_path).out
+    assert "  header, field /bsn: rule required" in text
+    junit = run("check", blank, "-c", contract_path, "-f", "junit").out
+    assert 'name="file"' in junit and 'name="header"' not in junit

@@ -284,3 +284,14 @@ def test_csv_bad_bytes_at_a_block_edge(monkeypatch, data, rule):
     with pytest.raises(Malformed) as info:
         list(reader.batches())
     assert (info.value.record, info.value.rule) == (1, rule)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1E+999", "123456789e999"])
+def test_json_numbers_beyond_a_float_are_rejected_not_infinite(number):
+    line = f'{{"a": {number}}}'.encode()
+    (batch,) = list(jsonl_batches(io.BytesIO(line + b'\n{"a": 1.5e300}\n')))
+    assert isinstance(batch[0], Malformed) and "too large" in batch[0].message
+    assert batch[1] == {"a": 1.5e300}
+    with pytest.raises(Malformed) as info:
+        list(json_array_batches(io.BytesIO(b'[{"a": 1}, ' + line + b"]")))
+    assert (info.value.record, info.value.rule) == (2, "json-syntax")
