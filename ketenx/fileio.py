@@ -2,7 +2,7 @@
 
 An output file appears only when it is complete: it is written to a temporary file in the
 same folder and renamed over the target on success; on any failure the temporary file is
-removed and the target is untouched.
+removed and the target is untouched. (A device or named pipe is written as a stream.)
 """
 
 from __future__ import annotations
@@ -37,8 +37,22 @@ def open_input(path: str) -> IO[bytes]:
 
 @contextlib.contextmanager
 def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]:
-    """Write ``path`` atomically: yields a binary file; renamed into place on success."""
+    """Write ``path`` atomically: yields a binary file; renamed into place on success.
+
+    A symbolic link is followed: the file it points to is replaced, the link stays. A device
+    or named pipe (``/dev/stdout``, a FIFO) is a stream, not a file: it is written directly
+    (replacing it would, run as root, swap a device node for a regular file)."""
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    if target.exists() and not target.is_file() and not target.is_dir():
+        try:
+            stream = open(target, "wb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise OperationalError(f"{target}: cannot write: {exc.strerror}") from None
+        with stream:
+            yield stream
+        return
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OperationalError(f"{target}: the folder {folder} does not exist")

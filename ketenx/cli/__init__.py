@@ -7,6 +7,8 @@ imported inside the commands, so that ``ketenx --version`` starts fast.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 import typer
 
 from .. import __version__
-from ..errors import KetenxError
+from ..errors import ExitCode, KetenxError, OperationalError
 
 app = typer.Typer(
     name="ketenx",
@@ -72,10 +74,43 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with standard output closed
+        sys.stdout = _ClosedStdout()
     try:
-        command.main(args=args, prog_name="ketenx", standalone_mode=True)
+        try:
+            command.main(args=args, prog_name="ketenx", standalone_mode=True)
+        finally:
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except KetenxError as exc:
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
         sys.stderr.write(f"ketenx: error: {exc.diagnostics()}\n")
         sys.exit(int(exc.exit_code))
+    except OSError as exc:  # writing the output failed: an operational error
+        if _state["debug"]:
+            traceback.print_exc(file=sys.stderr)
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
+        sys.stderr.write(f"ketenx: error: cannot write the output: {exc.strerror or exc}\n")
+        sys.exit(int(ExitCode.OPERATIONAL))
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when ketenx was started without one: writing to it is an error."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            raise OperationalError("standard output is closed: the output cannot be written")
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that the flush at exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass

@@ -299,3 +299,30 @@ def test_record_zero_is_the_header_only_for_header_rules(run, write, contract_pa
     assert "  header, field /bsn: rule required" in text
     junit = run("check", blank, "-c", contract_path, "-f", "junit").out
     assert 'name="file"' in junit and 'name="header"' not in junit
+
+
+@pytest.mark.parametrize("where", ["closed", "full"])
+def test_an_output_that_cannot_be_written_is_exit_3(write, contract_path, where):
+    import stat
+    import subprocess
+    import sys
+
+    if where == "full" and not (
+        Path("/dev/full").exists() and stat.S_ISCHR(Path("/dev/full").stat().st_mode)
+    ):
+        pytest.skip("no /dev/full here")
+    data = write("ok.csv", csv_text(*GOOD_ROWS))
+    for args in (
+        ("check", str(data), "-c", str(contract_path)),
+        ("contract", "digest", str(contract_path)),
+    ):
+        cmd = [sys.executable, "-m", "ketenx", *args]
+        if where == "full":
+            with open("/dev/full", "w") as full:
+                done = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True)
+        else:
+            done = subprocess.run(
+                ["sh", "-c", 'exec "$@" >&-', "sh", *cmd], stderr=subprocess.PIPE, text=True
+            )
+        assert done.returncode == 3, done.stderr
+        assert done.stderr.startswith("ketenx: error: ") and "Traceback" not in done.stderr
