@@ -171,12 +171,22 @@ def normalise(value: Any, how: str) -> str:
     if how == "email":
         return text.strip().lower()
     if how == "postcode":
-        return "".join(text.split()).upper()
+        return _postcode(text)
     if how == "text":
         return unicodedata.normalize("NFC", text).strip()
     if how == "none":
         return text
     raise ValueError(f"unknown normalisation {how!r}")
+
+
+def _postcode(text: str) -> str:
+    """Remove white space and ``-``, upper-case, drop a leading ``NL`` before a digit: the
+    forms python-stdnum's ``nl.postcode`` accepts (``1234 ab``, ``1234-AB``, ``NL-1234 AB``)
+    become one (``1234AB``)."""
+    compact = "".join(text.split()).replace("-", "").upper()
+    if compact.startswith("NL") and compact[2:3].isascii() and compact[2:3].isdigit():
+        compact = compact[2:]
+    return compact
 
 
 def normalise_many(values: Sequence[Any], how: str) -> list[str]:
@@ -195,7 +205,7 @@ def normalise_many(values: Sequence[Any], how: str) -> list[str]:
     if how == "email":
         return list(map(str.lower, map(str.strip, values)))
     if how == "postcode":
-        return list(map(str.upper, map("".join, map(str.split, values))))
+        return list(map(_postcode, values))
     nfc = functools.partial(unicodedata.normalize, "NFC")
     return list(map(str.strip, map(nfc, values)))
 

@@ -233,8 +233,22 @@ def test_email_case_and_whitespace(email: str) -> None:
 @given(st.from_regex(r"[1-9][0-9]{3} ?[A-Za-z]{2}", fullmatch=True))
 def test_postcode_forms(postcode: str) -> None:
     compact = postcode.replace(" ", "").upper()
-    for v in (postcode, postcode.lower(), f" {compact[:4]}  {compact[4:]} "):
+    forms = (
+        postcode,
+        postcode.lower(),
+        f" {compact[:4]}  {compact[4:]} ",
+        f"{compact[:4]}-{compact[4:]}",
+        f"NL-{postcode}",
+        f"nl {compact.lower()}",
+    )
+    for v in forms:
         assert normalise(v, "postcode") == compact
+    # every form the nl-postcode format accepts gets one pseudonym
+    from ketenx.formats import FORMATS
+
+    check = FORMATS["nl-postcode"]
+    accepted = [v for v in forms if check(v)]
+    assert len({A.pseudonymise(normalise(v, "postcode")) for v in accepted}) <= 1
 
 
 @given(st.text())

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -70,7 +71,8 @@ def normalise(value: object, how: str) -> str:
     if how == "email":
         return text.strip().lower()
     if how == "postcode":
-        return "".join(text.split()).upper()
+        compact = "".join(text.split()).replace("-", "").upper()
+        return compact[2:] if re.match(r"NL[0-9]", compact) else compact
     if how == "text":
         return unicodedata.normalize("NFC", text).strip()
     return text  # none
@@ -119,12 +121,24 @@ INPUTS: list[tuple[Any, str, str]] = [
     ("ÉLODIE.Dupont@Example.FR", "email", "email_ouder"),
     ("1234 ab", "postcode", "postcode"),
     (" 1234\tAb ", "postcode", "postcode"),
+    ("1234-ab", "postcode", "postcode"),
+    ("NL-1234 AB", "postcode", "postcode"),
+    ("nl 1234ab", "postcode", "postcode"),
     ("Zoe\u0308 ", "text", "voornamen"),
     ("Zoë", "text", "voornamen"),
     ("ﬁne", "text", "opmerking"),
     ("\u00a0😀 emoji\u3000", "text", "opmerking"),
     (True, "text", "opmerking"),
     (120.5, "text", "lengte_cm"),
+    (1.0, "text", "lengte_cm"),
+    (-0.0, "text", "lengte_cm"),
+    (0.0001, "text", "lengte_cm"),
+    (1e-07, "text", "lengte_cm"),
+    (1e16, "text", "lengte_cm"),
+    (1.5e300, "text", "lengte_cm"),
+    (123456789012345680.0, "text", "lengte_cm"),
+    (12345678901234567890, "text", "lengte_cm"),
+    (-7, "none", "lengte_cm"),
     ("van der Meer", "none", "achternaam"),
     ("  spaties  ", "none", "achternaam"),
     ("", "none", "achternaam"),
