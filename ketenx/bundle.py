@@ -92,6 +92,7 @@ def pack(
     delimiter: str | None = None,
     now: _dt.datetime | None = None,
     jobs: int = 1,
+    allow_empty: bool = False,
 ) -> str:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file.
 
@@ -140,6 +141,7 @@ def pack(
                 path=data,
                 delimiter=delimiter,
                 jobs=jobs,
+                allow_empty=allow_empty,
             )
         raise_if_rejected(result)
         meta = delivery_meta(
@@ -284,8 +286,10 @@ def unpack(
             raise VerificationError(
                 f"the delivery was created at {rfc3339(verified.created)}, before --not-before"
             )
+        expected = (predicate.get("records") or {}).get("output")
         checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
         checker.unneutralise = True
+        checker.allow_empty = expected == 0  # a signed empty delivery (pack --allow-empty)
         with open(members[data_name], "rb") as fh:
             report = checker.check(fh, format_for(data_name) or "csv")
         if not report.valid:
@@ -295,7 +299,6 @@ def unpack(
                 f"the delivered data does not match the output schema: {place}, field "
                 f"{v.field or '-'}: rule {v.rule} ({report.invalid_records} invalid records)"
             )
-        expected = (predicate.get("records") or {}).get("output")
         if expected is not None and expected != report.records:
             raise VerificationError("the number of records differs from the signed count")
 

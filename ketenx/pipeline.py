@@ -215,6 +215,7 @@ def pseudonymise_stream(
     path: str = "-",
     delimiter: str | None = None,
     skip_check: bool = False,
+    allow_empty: bool = False,
     max_errors: int = 20,
     jobs: int = 1,
 ) -> PassResult:
@@ -256,7 +257,7 @@ def pseudonymise_stream(
         if input_format == "csv" and output_format == "csv"
         else []
     )
-    checker = Checker(RecordSchema(contract.schema), max_errors=max_errors)
+    checker = Checker(RecordSchema(contract.schema), max_errors=max_errors, allow_empty=allow_empty)
     # A keyed field is checked in the form it is keyed in: " 12345672 " → "012345672".
     checker.normalise = {c.source: c.normalise for c in transformer.columns if c.normalise}
     hashed_in = HashingReader(source)

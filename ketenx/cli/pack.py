@@ -9,7 +9,7 @@ import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
 from .check import InputFormatChoice
-from .pseudonymise import SECRET_OPTION, ToFormat
+from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
 
 
@@ -30,6 +30,7 @@ def pack(
     ),
     input_format: InputFormatChoice | None = typer.Option(None, "--input-format"),
     delimiter: str | None = typer.Option(None, "--delimiter"),
+    allow_empty: bool = ALLOW_EMPTY_OPTION,
     jobs: int = JOBS_OPTION,
 ) -> None:
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
@@ -54,6 +55,7 @@ def pack(
             input_format=input_format.value if input_format else None,
             delimiter=delimiter,
             jobs=resolve_jobs(jobs),
+            allow_empty=allow_empty,
         )
     )
 

@@ -22,6 +22,14 @@ SECRET_OPTION = typer.Option(
 )
 
 
+ALLOW_EMPTY_OPTION = typer.Option(
+    False,
+    "--allow-empty",
+    help="Accept an input without records and deliver an empty file (an empty export "
+    "usually means a broken pipeline, so it is refused by default).",
+)
+
+
 class ToFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -51,6 +59,7 @@ def pseudonymise(
         help="Do not stop at invalid input records: drop them instead. Warned about and "
         "recorded in the metadata.",
     ),
+    allow_empty: bool = ALLOW_EMPTY_OPTION,
     jobs: int = JOBS_OPTION,
 ) -> None:
     """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
@@ -72,6 +81,7 @@ def pseudonymise(
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         skip_check=unsafe_skip_check,
+        allow_empty=allow_empty,
         jobs=resolve_jobs(jobs),
     )
     stderr(summary)

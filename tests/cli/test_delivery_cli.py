@@ -408,3 +408,14 @@ def test_partners_lint(run, ex, tmp_path):
         "overlapping",
     ):
         assert expected in result.err, expected
+
+
+def test_an_empty_delivery_packs_with_allow_empty_and_unpacks(run, ex):
+    ex.export.write_text(ex.export.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    refused, delivery = ex.pack(run)
+    assert refused.code == 1 and "no-records" in refused.err and not delivery.exists()
+    result, delivery = ex.pack(run, "--allow-empty")
+    assert result.code == 0, result.err
+    opened = ex.unpack(run, delivery)
+    assert opened.code == 0, opened.err
+    assert (ex.inbox / "data.csv").read_text().count("\n") == 1

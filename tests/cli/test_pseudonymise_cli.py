@@ -526,3 +526,33 @@ def test_a_kept_ref_property_keeps_its_defs_in_the_output_schema(run, dirs, secr
     for line in out.read_text(encoding="utf-8").splitlines():
         validator.validate(json.loads(line))
     assert run("check", out, "-c", contract, "--side", "output").code == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "delivered"),
+    [
+        ("empty.csv", "", None),
+        ("header.csv", csv_text(), None),
+        ("empty.json", "[]", "[]\n"),
+        ("empty.jsonl", "", ""),
+    ],
+)
+def test_an_empty_input_is_refused_unless_allowed(run, dirs, secret, name, content, delivered):
+    src = dirs[0] / name
+    src.write_text(content, encoding="utf-8")
+    out = dirs[0] / ("out." + name.split(".")[1])
+    refused = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+    assert refused.code == 1 and "no-records" in refused.err and "--allow-empty" in refused.err
+    assert not out.exists()
+    args = ("-c", SAMPLE_CONTRACT, "-s", secret, "-o", out, "--allow-empty")
+    assert run("pseudonymise", src, *args).code == 0
+    text = out.read_text(encoding="utf-8")
+    if delivered is not None:
+        assert text == delivered
+    else:
+        assert text.count("\n") == 1 and text.startswith("persoon_id,")
+    meta = json.loads(out.with_name(out.name + ".meta.json").read_text())
+    assert meta["output"]["records"] == 0
+    assert run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output", "--allow-empty").code == 0
+    back = dirs[0] / ("back." + name.split(".")[1])
+    assert run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", back).code == 0
