@@ -21,7 +21,7 @@ from jsonschema.exceptions import SchemaError
 
 from .canonical import canonical_digest, pointer, to_json_model
 from .errors import ContractError
-from .formats import is_test_oin, oin_problem
+from .formats import FORMATS, is_test_oin, oin_problem
 from .resources import load_schema
 from .writers import FORMULA_START
 
@@ -293,6 +293,36 @@ def _references(schema: Any, *path: str | int) -> Iterator[tuple[str, str]]:
             yield from _references(item, *path, i)
 
 
+# JSON Schema 2020-12's own format names: annotations that ketenx does not check (docs/formats.md).
+_ANNOTATION_FORMATS = frozenset(
+    {
+        "time", "duration", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6", "uri",
+        "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer",
+        "relative-json-pointer", "regex",
+    }
+)  # fmt: skip
+
+
+def _unchecked_formats(schema: Any, *path: str | int) -> Iterator[Problem]:
+    """A warning for a ``format`` that is neither ketenx's nor a standard one: most likely a
+    typo (``nl-bsm``), which would silently turn a check off."""
+    if isinstance(schema, Mapping):
+        for key, item in schema.items():
+            if key == "format" and isinstance(item, str):
+                if item not in FORMATS and item not in _ANNOTATION_FORMATS:
+                    yield Problem(
+                        pointer("schema", *path, key),
+                        f"unknown format `{item}` is not checked (ketenx checks: "
+                        f"{', '.join(FORMATS)}); a typo?",
+                        "warning",
+                    )
+            elif key not in ("const", "enum", "default", "examples"):
+                yield from _unchecked_formats(item, *path, key)
+    elif isinstance(schema, list):
+        for i, item in enumerate(schema):
+            yield from _unchecked_formats(item, *path, i)
+
+
 def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
     """A ``$ref`` inside the input schema must point into the schema itself (``#…``): the
     digest covers the contract and its one inlined schema file, nothing fetched later."""
@@ -342,6 +372,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
         )
         return problems
     problems.extend(_reference_problems(schema))
+    problems.extend(_unchecked_formats(schema))
     if schema.get("type") != "object":
         problems.append(Problem("/schema/type", "the input schema must have type: object"))
     properties = schema.get("properties")

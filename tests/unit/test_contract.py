@@ -341,3 +341,14 @@ def test_age_band_coding_is_in_whole_years(key, value):
         key: value,
     }
     assert any(p == f"/fields/geboortedatum/{key}" for p, _ in errors(doc)), errors(doc)
+
+
+def test_an_unknown_format_is_a_warning():
+    doc = sample()
+    doc["schema"]["properties"]["bsn"]["format"] = "nl-bsm"
+    doc["schema"]["properties"]["gemeente"]["format"] = "uuid"  # a standard annotation: fine
+    problems = lint_document(doc)
+    assert [(p.pointer, p.severity) for p in problems] == [
+        ("/schema/properties/bsn/format", "warning")
+    ]
+    assert "nl-bsm" in problems[0].message
