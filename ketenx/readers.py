@@ -66,14 +66,21 @@ def format_for(name: str) -> InputFormat | None:
 
 
 class _Broken(Exception):
-    """The first NUL byte or invalid UTF-8 sequence of a text file has been reached."""
+    """The first NUL byte or invalid UTF-8 sequence of a text file has been reached (or a
+    line longer than any record may be)."""
 
-    def __init__(self, rule: Literal["binary", "encoding"]) -> None:
+    def __init__(self, rule: Literal["binary", "encoding", "record-size"]) -> None:
         super().__init__(rule)
         self.rule = rule
 
     def malformed(self, after: int) -> Malformed:
         """The :class:`Malformed` for this break, after ``after`` good records."""
+        if self.rule == "record-size":
+            return Malformed(
+                after + 1,
+                "record-size",
+                f"a line is longer than the limit of {MAX_RECORD_BYTES} characters",
+            )
         if self.rule == "encoding":
             return Malformed(
                 after + 1,
@@ -213,20 +220,46 @@ class CsvReader:
                 return
 
 
+# str.splitlines also splits at these; a file opened with newline="" does not.
+_OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines of ``text`` with their ends (LF, CRLF or CR only, as ``newline=""`` reads)."""
+    if any(ch in text for ch in _OTHER_LINE_BREAKS):
+        return io.StringIO(text, newline="").readlines()
+    return text.splitlines(keepends=True)
+
+
 def _line_blocks(blocks: Iterator[str]) -> Iterator[list[str]]:
     """Lines (ends kept; LF, CRLF or CR, as a file opened with ``newline=""`` gives them)
     from blocks of text, a block's lines at a time. A line cut by the end of a block is
-    completed from the next one; when ``blocks`` raises, the cut line is dropped."""
-    pending = ""
+    completed from the next ones (each block is looked at once, so a long line costs linear
+    time); a line longer than ``MAX_RECORD_BYTES`` characters raises ``_Broken("record-size")``.
+    When ``blocks`` raises, the cut line is dropped."""
+    parts: list[str] = []  # the start of a line cut by the end of a block
+    size = 0
     for text in blocks:
-        lines = io.StringIO(pending + text, newline="").readlines()
-        last = lines[-1]
+        ends_in_cr = bool(parts) and parts[-1][-1] == "\r"
+        if "\n" not in text and "\r" not in text and not ends_in_cr:  # the cut line goes on
+            parts.append(text)
+            size += len(text)
+            if size > MAX_RECORD_BYTES:
+                raise _Broken("record-size")
+            continue
+        if parts:
+            parts.append(text)
+            text = "".join(parts)
+        lines = _split_lines(text)
         # A last line without LF may go on in the next block (a CR may be half of a CRLF).
-        pending = lines.pop() if last[-1] != "\n" else ""
+        parts = [lines.pop()] if lines[-1][-1] != "\n" else []
+        size = len(parts[0]) if parts else 0
+        if size > MAX_RECORD_BYTES:
+            raise _Broken("record-size")
         if lines:
             yield lines
-    if pending:
-        yield [pending]
+    if parts:
+        yield ["".join(parts)]
 
 
 def _sniff(header_line: str) -> str:

@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ketenx import readers
 from ketenx.check import Checker
@@ -295,3 +297,32 @@ def test_json_numbers_beyond_a_float_are_rejected_not_infinite(number):
     with pytest.raises(Malformed) as info:
         list(json_array_batches(io.BytesIO(b'[{"a": 1}, ' + line + b"]")))
     assert (info.value.record, info.value.rule) == (2, "json-syntax")
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list('ab,"\r\n\x0b\x0c\x85\u2028é'))),
+    st.lists(st.integers(1, 7), max_size=20),
+)
+def test_line_blocks_split_as_newline_empty_does(text, cuts):
+    """However the text is cut into blocks, the lines are those of a file opened with
+    newline="" (LF, CRLF, CR; not the other breaks str.splitlines knows)."""
+    blocks, pos = [], 0
+    for cut in cuts:
+        if pos < len(text):
+            blocks.append(text[pos : pos + cut])
+            pos += cut
+    if pos < len(text):
+        blocks.append(text[pos:])
+    blocks = [b for b in blocks if b]
+    got = [line for batch in readers._line_blocks(iter(blocks)) for line in batch]
+    assert got == io.StringIO(text, newline="").readlines()
+
+
+def test_a_line_longer_than_any_record_is_refused_early(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_RECORD_BYTES", 100)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 16)
+    data = (HEADER + "\n" + GOOD_ROWS[0] + "\n" + "x" * 1000 + "\n").encode()
+    reader = CsvReader(io.BytesIO(data))
+    with pytest.raises(Malformed) as info:
+        list(reader.batches())
+    assert (info.value.record, info.value.rule) == (2, "record-size")
