@@ -228,6 +228,8 @@ class _ContractLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: keys it brings
+                continue  # may be overridden here, as YAML merge keys intend
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
@@ -425,6 +427,28 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                         )
                     )
                 outputs[out] = name
+
+        if fields and not outputs and all(isinstance(v, Mapping) for v in fields.values()):
+            problems.append(
+                Problem("/fields", "every field is dropped: the delivery would carry nothing")
+            )
+        for name, spec in fields.items():
+            prop = properties.get(name)
+            if not (isinstance(spec, Mapping) and spec.get("treatment") == "encrypt"):
+                continue
+            if not isinstance(prop, Mapping):
+                continue
+            types = prop.get("type")
+            listed = {types} if isinstance(types, str) else set(types or ())
+            if "string" in listed and listed & {"integer", "number", "boolean"}:
+                problems.append(
+                    Problem(
+                        pointer("fields", name),
+                        f"encrypted field `{name}` may be a string or a number/boolean: "
+                        '`reidentify` gives a string back for both (7 and "7" encrypt alike)',
+                        "warning",
+                    )
+                )
 
     pseudonymisation = doc.get("pseudonymisation")
     if isinstance(pseudonymisation, Mapping):

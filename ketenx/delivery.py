@@ -25,7 +25,7 @@ from typing import Any
 from . import __version__
 from .contract import Contract
 from .errors import InputFileError, RejectedError, UsageError
-from .fileio import atomic_output, open_input
+from .fileio import atomic_output, is_stream, open_input
 from .pipeline import (
     KEYED,
     Keyring,
@@ -34,6 +34,7 @@ from .pipeline import (
     output_schema,
     pseudonymise_stream,
     raise_if_rejected,
+    refuse_csv_for_structures,
 )
 from .readers import InputFormat, Malformed, check_delimiter, format_for
 from .validation import Violation
@@ -60,6 +61,12 @@ def output_format_for(name: str | None, to: str | None, default: str) -> OutputF
         if fmt == known:
             return known
     raise UsageError(f"unknown output format {fmt!r}")
+
+
+def refuse_stream(output: Path) -> None:
+    """A delivery is a file (its metadata, or its temporary work files, go next to it)."""
+    if is_stream(output):
+        raise UsageError(f"{output}: the output must be a file, not a device, pipe or stream")
 
 
 def meta_path_for(output: Path) -> Path:
@@ -135,6 +142,7 @@ def prepare(
     out_fmt = output_format_for(output.name if output_is_data else None, to, in_fmt)
     if data != "-" and Path(data).resolve() == output.resolve():
         raise UsageError("the output file must not be the input file")
+    refuse_stream(output)
     policy = str(contract.pseudonymisation.get("policy", "deterministic"))
     nonce_hex = _random.token_bytes(16).hex() if policy == "per-delivery" else None
     data_paths = [output] if data == "-" else [Path(data), output]
@@ -314,6 +322,7 @@ def write_reidentified(
     from .validation import RecordSchema, record_columns
     from .writers import RecordWriter
 
+    refuse_stream(output)
     meta = read_meta(meta_path or meta_path_for(data))
     if meta.get("contract", {}).get("digest") != contract.digest():
         raise RejectedError(
@@ -352,6 +361,8 @@ def write_reidentified(
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"{data}: a delivery is CSV, JSON Lines or a JSON array")
     out_fmt = output_format_for(output.name, None, fmt)
+    if out_fmt == "csv":
+        refuse_csv_for_structures(output_schema(contract))
     schema = RecordSchema(output_schema(contract))
     checker = Checker(schema, max_errors=20)
     checker.unneutralise = True

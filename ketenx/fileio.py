@@ -3,6 +3,7 @@
 An output file appears only when it is complete: it is written to a temporary file in the
 same folder and renamed over the target on success; on any failure the temporary file is
 removed and the target is untouched. (A device or named pipe is written as a stream.)
+A delivery and its metadata must be files (:func:`is_stream` refuses the rest early).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,17 +39,16 @@ def open_input(path: str) -> IO[bytes]:
 
 @contextlib.contextmanager
 def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]:
-    """Write ``path`` atomically: yields a binary file; renamed into place on success.
+    """Write ``path`` atomically: yields a binary file; renamed into place on success (a
+    symbolic link at ``path`` is replaced, as ``mv`` would).
 
-    A symbolic link is followed: the file it points to is replaced, the link stays. A device
-    or named pipe (``/dev/stdout``, a FIFO) is a stream, not a file: it is written directly
-    (replacing it would, run as root, swap a device node for a regular file)."""
+    A stream is written directly: a path below ``/dev`` or ``/proc`` (``/dev/stdout``) and an
+    existing device or named pipe. Renaming over those would, run as root, swap a device node
+    or the system's ``/dev/stdout`` link for a regular file."""
     target = Path(path)
-    if target.is_symlink():
-        target = Path(os.path.realpath(target))
-    if target.exists() and not target.is_file() and not target.is_dir():
+    if is_stream(target):
         try:
-            stream = open(target, "wb")  # noqa: SIM115 - closed below
+            stream = open(target, "ab")  # noqa: SIM115 - closed below; "a": never truncates
         except OSError as exc:
             raise OperationalError(f"{target}: cannot write: {exc.strerror}") from None
         with stream:
@@ -73,6 +74,19 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` names a stream rather than a file: below ``/dev`` or ``/proc``, or an
+    existing device, socket or named pipe."""
+    absolute = Path(os.path.abspath(path))
+    if absolute.parts[1:2] in (("dev",), ("proc",)):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def file_digest(path: str | Path) -> str:

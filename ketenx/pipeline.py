@@ -231,14 +231,7 @@ def pseudonymise_stream(
     out_props = out_schema.schema["properties"]
     out_reference = out_schema.reference
     if output_format == "csv":
-        for name, prop in out_props.items():
-            types = prop.get("type")
-            listed = {types} if isinstance(types, str) else set(types or ())
-            if not listed or not listed <= _CSV_TYPES:
-                raise UsageError(
-                    f"output column `{name}` may hold objects or arrays, which CSV cannot "
-                    "carry: use --to jsonl"
-                )
+        refuse_csv_for_structures(out_schema.schema)
     # What an empty CSV cell reads back as, per column: null where the type allows it.
     empty_cells = {
         name: None if "null" in _types(prop) else MISSING for name, prop in out_props.items()
@@ -395,6 +388,30 @@ def pseudonymise_stream(
     result.output_digest = hashed_out.digest()
     result.output_bytes = hashed_out.size
     return result
+
+
+def refuse_csv_for_structures(schema: Mapping[str, Any]) -> None:
+    """CSV cells hold scalars: refuse CSV when a column of the record ``schema`` may hold
+    objects or arrays (or its type is not stated)."""
+    for name, prop in schema.get("properties", {}).items():
+        seen = 0
+        while isinstance(prop, Mapping) and isinstance(prop.get("$ref"), str) and seen < 32:
+            prop, seen = _local_ref(schema, prop["$ref"]), seen + 1  # #/$defs/… (lint)
+        types = prop.get("type") if isinstance(prop, Mapping) else None
+        listed = {types} if isinstance(types, str) else set(types or ())
+        if not listed or not listed <= _CSV_TYPES:
+            raise UsageError(
+                f"output column `{name}` may hold objects or arrays, which CSV cannot "
+                "carry: use JSON Lines or JSON"
+            )
+
+
+def _local_ref(schema: Mapping[str, Any], ref: str) -> Any:
+    node: Any = schema
+    for token in ref.removeprefix("#").split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node.get(token) if isinstance(node, Mapping) else None
+    return node
 
 
 def _as_csv_reads(

@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
@@ -42,11 +43,16 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
     debug: bool = typer.Option(
-        False, "--debug", envvar="KETENX_DEBUG", help="Show a traceback for failures."
+        False, "--debug", help="Show a traceback for failures (also KETENX_DEBUG=1)."
     ),
 ) -> None:
     """ketenx: prepare a dataset for the hop to the next agency."""
-    _state["debug"] = debug
+    _state["debug"] = debug or _env_flag("KETENX_DEBUG")
+
+
+def _env_flag(name: str) -> bool:
+    """An environment switch: on unless unset, empty, 0, false, no or off (any case)."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _register() -> None:
@@ -74,8 +80,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
-    if sys.stdout is None:  # started with standard output closed
-        sys.stdout = _ClosedStdout()
+    original = sys.stdout
+    # Started with standard output closed: writing is an error. Otherwise a failing write
+    # (full disk, broken pipe) becomes an OperationalError before click sees it (click would
+    # turn a broken pipe into a silent exit 1, "rejected").
+    sys.stdout = _ClosedStdout() if original is None else _GuardedStdout(original)
     try:
         try:
             command.main(args=args, prog_name="ketenx", standalone_mode=True)
@@ -86,13 +95,44 @@ def main(argv: Sequence[str] | None = None) -> None:
             traceback.print_exc(file=sys.stderr)
         sys.stderr.write(f"ketenx: error: {exc.diagnostics()}\n")
         sys.exit(int(exc.exit_code))
-    except OSError as exc:  # writing the output failed: an operational error
+    except OSError as exc:  # reading or writing failed where no KetenxError says more
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
-        if isinstance(exc, BrokenPipeError):
-            _silence_stdout()
-        sys.stderr.write(f"ketenx: error: cannot write the output: {exc.strerror or exc}\n")
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"ketenx: error: {where}input/output error: {exc.strerror or exc}\n")
         sys.exit(int(ExitCode.OPERATIONAL))
+    finally:
+        if isinstance(sys.stdout, _GuardedStdout) and sys.stdout.failed:
+            _silence_stdout(original)
+        sys.stdout = original
+
+
+class _GuardedStdout:
+    """Standard output whose write failures are :class:`OperationalError` (exit 3)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    failed = False
+
+    def _guard(self, exc: OSError) -> OperationalError:
+        self.failed = True  # main() silences the stream before exit: its flush would fail again
+        return OperationalError(f"cannot write the output: {exc.strerror or exc}")
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise self._guard(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise self._guard(exc) from None
 
 
 class _ClosedStdout(io.TextIOBase):
@@ -107,10 +147,10 @@ class _ClosedStdout(io.TextIOBase):
         return 0
 
 
-def _silence_stdout() -> None:
-    """After a broken pipe, point stdout at /dev/null so that the flush at exit is quiet."""
+def _silence_stdout(stream: Any) -> None:
+    """After a failed write, point stdout at /dev/null so that the flush at exit is quiet."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
         pass

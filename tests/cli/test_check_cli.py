@@ -259,7 +259,13 @@ def test_version_and_help(run):
 
 @pytest.mark.parametrize(
     ("args", "env"),
-    [(("--debug",), {}), ((), {"KETENX_DEBUG": "1"}), ((), {"KETENX_DEBUG": "true"})],
+    [
+        (("--debug",), {}),
+        ((), {"KETENX_DEBUG": "1"}),
+        ((), {"KETENX_DEBUG": "true"}),
+        ((), {"KETENX_DEBUG": "2"}),
+        ((), {"KETENX_DEBUG": "Yes"}),
+    ],
 )
 def test_debug_shows_traceback_and_keeps_exit_code(run, write, contract_path, tmp_path, args, env):
     ok = write("ok.csv", csv_text(*GOOD_ROWS))
@@ -272,7 +278,7 @@ def test_debug_shows_traceback_and_keeps_exit_code(run, write, contract_path, tm
     assert stdin.code == 2 and "Traceback" in stdin.err
 
 
-@pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", "", "OFF", " 0 "])
 def test_debug_env_false_values_keep_traceback_off(run, contract_path, tmp_path, value):
     result = run(
         "check", tmp_path / "missing.csv", "-c", contract_path, env={"KETENX_DEBUG": value}
@@ -326,3 +332,17 @@ def test_an_output_that_cannot_be_written_is_exit_3(write, contract_path, where)
             )
         assert done.returncode == 3, done.stderr
         assert done.stderr.startswith("ketenx: error: ") and "Traceback" not in done.stderr
+
+
+def test_a_reader_that_went_away_is_exit_3_with_one_line(contract_path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "ketenx", "contract", "output-schema", str(contract_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait() == 3, err
+    assert err == "ketenx: error: cannot write the output: Broken pipe\n"

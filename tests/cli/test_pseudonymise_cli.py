@@ -526,6 +526,11 @@ def test_a_kept_ref_property_keeps_its_defs_in_the_output_schema(run, dirs, secr
     for line in out.read_text(encoding="utf-8").splitlines():
         validator.validate(json.loads(line))
     assert run("check", out, "-c", contract, "--side", "output").code == 0
+    as_csv = dirs[0] / "out.csv"  # the $ref'd type is a string: CSV can carry it
+    assert (
+        run("pseudonymise", make_input(dirs), "-c", contract, "-s", secret, "-o", as_csv).code == 0
+    )
+    assert run("check", as_csv, "-c", contract, "--side", "output").code == 0
 
 
 @pytest.mark.parametrize(
@@ -556,3 +561,40 @@ def test_an_empty_input_is_refused_unless_allowed(run, dirs, secret, name, conte
     assert run("check", out, "-c", SAMPLE_CONTRACT, "--side", "output", "--allow-empty").code == 0
     back = dirs[0] / ("back." + name.split(".")[1])
     assert run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", back).code == 0
+
+
+def test_a_delivery_must_be_a_file(run, dirs, secret):
+    result = run(
+        "pseudonymise", make_input(dirs), "-c", SAMPLE_CONTRACT, "-s", secret, "-o", "/dev/null"
+    )
+    assert result.code == 2 and "must be a file" in result.err
+
+
+def test_reidentify_refuses_csv_for_a_delivery_with_structures(run, dirs, secret, tmp_path):
+    doc = {
+        "ketenx": 1,
+        "id": "nested",
+        "version": 1,
+        "sender": {"name": "S", "oin": "00000001001234567000"},
+        "recipient": {"name": "R", "oin": "00000001009876543000"},
+        "purpose": "t",
+        "legal_basis": "t",
+        "schema": {
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "o": {"type": "object"}},
+            "required": ["a"],
+        },
+        "fields": {"a": {"treatment": "encrypt"}, "o": {"treatment": "keep"}},
+    }
+    contract = tmp_path / "nested.json"
+    contract.write_text(json.dumps(doc))
+    src = dirs[0] / "in.jsonl"
+    src.write_text('{"a": "x,y", "o": {"k": [1, 2]}}\n')
+    out = dirs[0] / "out.jsonl"
+    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out).code == 0
+    back = dirs[0] / "back.csv"
+    refused = run("reidentify", out, "-c", contract, "-s", secret, "-o", back)
+    assert refused.code == 2 and "objects or arrays" in refused.err and not back.exists()
+    ok = dirs[0] / "back.jsonl"
+    assert run("reidentify", out, "-c", contract, "-s", secret, "-o", ok).code == 0
+    assert json.loads(ok.read_text()) == {"a": "x,y", "o": {"k": [1, 2]}}

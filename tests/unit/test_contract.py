@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketenx.contract import Contract, lint_document, load_contract, read_document
+from ketenx.contract import (
+    Contract,
+    lint_document,
+    load_contract,
+    read_document,
+    read_structured,
+)
 from ketenx.errors import ContractError
 from tests.conftest import SAMPLE_CONTRACT
 
@@ -352,3 +358,26 @@ def test_an_unknown_format_is_a_warning():
         ("/schema/properties/bsn/format", "warning")
     ]
     assert "nl-bsm" in problems[0].message
+
+
+def test_yaml_merge_keys_work_and_may_be_overridden(tmp_path: Path):
+    p = tmp_path / "m.yaml"
+    p.write_text("base: &b {type: string, minLength: 2}\nx: {<<: *b, minLength: 1}\n")
+    assert read_structured(p, what="contract") == {
+        "base": {"type": "string", "minLength": 2},
+        "x": {"type": "string", "minLength": 1},
+    }
+
+
+def test_a_contract_that_drops_every_field_is_rejected():
+    doc = sample()
+    doc["fields"] = {name: {"treatment": "drop"} for name in doc["fields"]}
+    assert ("/fields", "every field is dropped: the delivery would carry nothing") in errors(doc)
+
+
+def test_an_encrypted_field_of_mixed_type_is_a_warning():
+    doc = sample()
+    doc["schema"]["properties"]["email_ouder"]["type"] = ["string", "integer", "null"]
+    warnings = [(p.pointer, p.severity) for p in lint_document(doc)]
+    assert ("/fields/email_ouder", "warning") in warnings
+    assert errors(doc) == []
