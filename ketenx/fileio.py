@@ -55,8 +55,7 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
             yield stream
         return
     folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OperationalError(f"{target}: the folder {folder} does not exist")
+    make_folder(folder, mode=0o755)
     if target.is_dir():
         raise OperationalError(f"{target}: is a directory, not a file")
     try:
@@ -74,6 +73,18 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def make_folder(folder: Path, *, mode: int) -> None:
+    """Create ``folder`` and missing parents (new ones get ``mode``, less the umask)."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(mode=mode, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OperationalError(f"{folder}: exists and is not a folder") from None
+    except OSError as exc:
+        raise OperationalError(f"{folder}: cannot create the folder: {exc.strerror}") from None
 
 
 def is_stream(path: Path) -> bool:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pyrage import x25519
 
 from .errors import KeyMaterialError
+from .fileio import make_folder
 
 PASSPHRASE_ENV = "KETENX_PASSPHRASE"  # noqa: S105 (the variable name, not a secret)
 
@@ -69,6 +70,7 @@ def _refuse_existing(*paths: Path) -> None:
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` exclusively with ``mode`` (exactly, regardless of umask)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    make_folder(path.parent, mode=0o700)  # a new folder for keys is private
     try:
         fd = os.open(path, flags, mode & 0o600)
     except FileExistsError:

@@ -440,7 +440,7 @@ def raise_if_rejected(result: PassResult) -> None:
     for rep, what in ((result.report, "input"), (result.output_report, "output")):
         if rep.errors:
             v = rep.errors[0]
-            place = "header" if v.record == 0 else f"record {v.record}"
+            place = f"record {v.record}" if v.record else "header" if v.field else "file"
             where = f"{place}, field {v.field}" if v.field else place
             more = rep.total_errors - 1
             raise RejectedError(

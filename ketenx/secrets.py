@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KeyMaterialError
+from .fileio import make_folder
 
 MAGIC = "KETENX-SECRET-1"
 SECRET_BYTES = 32
@@ -119,6 +120,7 @@ def new_secret(path: str | Path) -> Secret:
     """Write a fresh 256-bit secret to ``path``, created with mode 0600; never overwrite."""
     path = Path(path)
     raw = _random.token_bytes(SECRET_BYTES)
+    make_folder(path.parent, mode=0o700)  # a new folder for secrets is private
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

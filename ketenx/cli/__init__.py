@@ -7,6 +7,7 @@ imported inside the commands, so that ``ketenx --version`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
@@ -124,7 +125,20 @@ class _GuardedStdout:
 
     def write(self, text: str) -> int:
         try:
-            return int(self._stream.write(text))
+            raw = getattr(self._stream, "buffer", None)
+            if not isinstance(raw, io.RawIOBase):
+                return int(self._stream.write(text))
+            # Unbuffered (python -u, PYTHONUNBUFFERED): a TextIOWrapper over a raw file drops
+            # the rest of a short write (a pipe whose reader went away). Write all, or fail.
+            self._stream.flush()
+            encoding = self._stream.encoding or "utf-8"
+            view = memoryview(text.encode(encoding, self._stream.errors or "strict"))
+            while view:
+                written = raw.write(view)
+                if not written:
+                    raise BlockingIOError(errno.EAGAIN, "the output accepts no more data")
+                view = view[written:]
+            return len(text)
         except OSError as exc:
             raise self._guard(exc) from None
 

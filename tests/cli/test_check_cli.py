@@ -346,3 +346,24 @@ def test_a_reader_that_went_away_is_exit_3_with_one_line(contract_path):
         err = proc.stderr.read().decode()
     assert proc.wait() == 3, err
     assert err == "ketenx: error: cannot write the output: Broken pipe\n"
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_leaves_halfway_is_exit_3(write, contract_path, unbuffered):
+    """The report is larger than a pipe holds; the reader takes a little and goes away."""
+    import os
+    import subprocess
+    import sys
+
+    data = write("bad.csv", csv_text(*[BAD_ROW] * 3000))
+    cmd = [sys.executable, "-m", "ketenx", "check", str(data), "-c", str(contract_path)]
+    cmd += ["-f", "json", "--max-errors", "100000"]
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b'{\n  "$sche'
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait() == 3, err
+    assert err == "ketenx: error: cannot write the output: Broken pipe\n"

@@ -598,3 +598,15 @@ def test_reidentify_refuses_csv_for_a_delivery_with_structures(run, dirs, secret
     ok = dirs[0] / "back.jsonl"
     assert run("reidentify", out, "-c", contract, "-s", secret, "-o", ok).code == 0
     assert json.loads(ok.read_text()) == {"a": "x,y", "o": {"k": [1, 2]}}
+
+
+def test_missing_output_and_secret_folders_are_created(run, dirs, tmp_path):
+    import stat
+
+    secret = tmp_path / "new-secrets" / "deeper" / "s.secret"
+    assert run("keys", "new-secret", secret).code == 0
+    assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
+    out = dirs[0] / "out" / "2026" / "delivery.csv"
+    result = run("pseudonymise", make_input(dirs), "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+    assert result.code == 0, result.err
+    assert out.exists() and (out.parent / "delivery.csv.meta.json").exists()

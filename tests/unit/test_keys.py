@@ -15,7 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_pri
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
-from ketenx.errors import ExitCode, KeyMaterialError, OperationalError, VerificationError
+from ketenx.errors import (
+    ExitCode,
+    KetenxError,
+    KeyMaterialError,
+    OperationalError,
+    VerificationError,
+)
 from ketenx.keys import (
     key_id,
     load_age_identity,
@@ -102,9 +108,15 @@ def test_unsafe_no_passphrase_is_explicit(tmp_path: Path) -> None:
         new_signing_key(tmp_path / "k2", PASS, unsafe_no_passphrase=True)
 
 
-def test_missing_parent_directory(tmp_path: Path) -> None:
-    with pytest.raises(KeyMaterialError, match="cannot create"):
-        new_signing_key(tmp_path / "nope" / "k", PASS)
+def test_missing_parent_directory_is_created_private(tmp_path: Path) -> None:
+    key_path, _ = new_signing_key(tmp_path / "nope" / "k", PASS)
+    assert key_path.exists() and stat.S_IMODE(key_path.parent.stat().st_mode) == 0o700
+
+
+def test_a_file_in_the_way_of_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(KetenxError, match=r"not a folder|cannot create"):
+        new_signing_key(tmp_path / "file" / "k", PASS)
 
 
 def test_wrong_passphrase_leaks_nothing(tmp_path: Path) -> None:

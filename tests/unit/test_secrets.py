@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -113,8 +114,11 @@ def test_overwrite_refused(secret_file: Path) -> None:
     assert secret_file.read_bytes() == before
 
 
-def test_new_secret_in_a_missing_folder(tmp_path: Path) -> None:
-    refused(new_secret, tmp_path / "nope" / "s.secret", match="cannot create the secret file")
+def test_new_secret_in_a_missing_folder_creates_it_private(tmp_path: Path) -> None:
+    path = tmp_path / "nope" / "s.secret"
+    SEEN.append(new_secret(path).secret_bytes)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_secret(path)
 
 
 def test_key_id_is_hmac_of_a_fixed_message() -> None:
