@@ -156,7 +156,10 @@ def read_document(path: str | Path) -> dict[str, Any]:
         if not ref.startswith("#"):
             target = (path.parent / ref).resolve()
             doc["schema"] = read_structured(target, what="schema referenced by the contract")
-    model: dict[str, Any] = to_json_model(doc)
+    try:
+        model: dict[str, Any] = to_json_model(doc)
+    except ContractError as exc:  # name the file: the message names only the place in it
+        raise ContractError(f"{path}: {exc.message}", hint=exc.hint) from None
     return model
 
 

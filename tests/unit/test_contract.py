@@ -259,8 +259,9 @@ def test_a_key_given_twice_is_refused(tmp_path: Path, name: str, text: str):
 def test_self_referring_deep_or_exploding_documents_are_refused(tmp_path: Path, text, match):
     p = tmp_path / ("c.json" if text.startswith("[") else "c.yaml")
     p.write_text(text)
-    with pytest.raises(ContractError, match=match):
+    with pytest.raises(ContractError, match=match) as info:
         read_document(p)
+    assert str(p) in info.value.message  # the message names the file
 
 
 @pytest.mark.parametrize(
