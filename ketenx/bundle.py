@@ -258,6 +258,7 @@ def unpack(
     schema → only then write the data and a receipt into ``output_dir``."""
     from .check import Checker
     from .pipeline import output_schema
+    from .reports import place_of
     from .validation import RecordSchema
 
     now = now or _dt.datetime.now(_dt.UTC)
@@ -294,7 +295,7 @@ def unpack(
             report = checker.check(fh, format_for(data_name) or "csv")
         if not report.valid:
             v = report.errors[0]
-            place = "header" if v.record == 0 else f"record {v.record}"
+            place = place_of(v.record, (v.rule,))
             raise RejectedError(
                 f"the delivered data does not match the output schema: {place}, field "
                 f"{v.field or '-'}: rule {v.rule} ({report.invalid_records} invalid records)"

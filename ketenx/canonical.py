@@ -12,6 +12,7 @@ import datetime as _dt
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import rfc8785
 
@@ -89,6 +90,19 @@ def canonical_digest(value: Any) -> str:
 def pointer_escape(token: str) -> str:
     """Escape one JSON Pointer reference token (RFC 6901)."""
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def resolve_fragment(document: Any, fragment: str) -> Any:
+    """The value a URI fragment JSON Pointer (``#/$defs/code``, RFC 6901 §6) names in
+    ``document``; :class:`LookupError` when it names nothing."""
+    node = document
+    for token in fragment.removeprefix("#").split("/")[1:]:
+        token = unquote(token).replace("~1", "/").replace("~0", "~")
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise LookupError(fragment) from None
+    return node
 
 
 def pointer(*tokens: str | int) -> str:

@@ -13,16 +13,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
-from .canonical import canonical_digest, pointer, to_json_model
+from .canonical import canonical_digest, pointer, resolve_fragment, to_json_model
 from .errors import ContractError
 from .formats import FORMATS, is_test_oin, oin_problem
 from .resources import load_schema
+from .validation import declared_types
 from .writers import FORMULA_START
 
 TREATMENTS = ("keep", "drop", "pseudonymise", "encrypt", "generalise", "mask", "redact")
@@ -264,38 +264,38 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
 _SAFE_INTEGER = 2**53 - 1
 
 
-def _unrepresentable(value: Any, *path: str | int) -> Iterator[Problem]:
-    """Numbers that RFC 8785 canonical JSON (and so the contract digest) cannot carry:
-    integers beyond ±(2^53 − 1) and NaN or infinite floats."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int) and abs(value) > _SAFE_INTEGER:
-        yield Problem(
-            pointer(*path),
-            "an integer beyond ±(2^53 − 1) cannot be written as canonical JSON (RFC 8785); "
-            "the contract digest needs it",
-        )
-    elif isinstance(value, float) and not math.isfinite(value):
-        yield Problem(pointer(*path), "NaN and infinity are not JSON numbers")
-    elif isinstance(value, Mapping):
+JsonPath = tuple[str | int, ...]
+
+
+def _nodes(
+    value: Any, path: JsonPath = (), skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[JsonPath, Any]]:
+    """Every value of a JSON document with its path, depth first (keys in ``skip`` are not
+    entered)."""
+    yield path, value
+    if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _unrepresentable(item, *path, key)
+            if key not in skip:
+                yield from _nodes(item, (*path, key), skip)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _unrepresentable(item, *path, i)
+            yield from _nodes(item, (*path, i), skip)
 
 
-def _references(schema: Any, *path: str | int) -> Iterator[tuple[str, str]]:
-    """(pointer, target) of every ``$ref`` in the schema."""
-    if isinstance(schema, Mapping):
-        for key, item in schema.items():
-            if key == "$ref" and isinstance(item, str):
-                yield pointer(*path, key), item
-            else:
-                yield from _references(item, *path, key)
-    elif isinstance(schema, list):
-        for i, item in enumerate(schema):
-            yield from _references(item, *path, i)
+def _unrepresentable(doc: Any) -> Iterator[Problem]:
+    """Numbers that RFC 8785 canonical JSON (and so the contract digest) cannot carry:
+    integers beyond ±(2^53 − 1) and NaN or infinite floats."""
+    for path, value in _nodes(doc):
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > _SAFE_INTEGER:
+            yield Problem(
+                pointer(*path),
+                "an integer beyond ±(2^53 − 1) cannot be written as canonical JSON (RFC 8785); "
+                "the contract digest needs it",
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            yield Problem(pointer(*path), "NaN and infinity are not JSON numbers")
 
 
 # JSON Schema 2020-12's own format names: annotations that ketenx does not check (docs/formats.md).
@@ -308,30 +308,31 @@ _ANNOTATION_FORMATS = frozenset(
 )  # fmt: skip
 
 
-def _unchecked_formats(schema: Any, *path: str | int) -> Iterator[Problem]:
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})  # values, not schemas
+
+
+def _unchecked_formats(schema: Any) -> Iterator[Problem]:
     """A warning for a ``format`` that is neither ketenx's nor a standard one: most likely a
     typo (``nl-bsm``), which would silently turn a check off."""
-    if isinstance(schema, Mapping):
-        for key, item in schema.items():
-            if key == "format" and isinstance(item, str):
-                if item not in FORMATS and item not in _ANNOTATION_FORMATS:
-                    yield Problem(
-                        pointer("schema", *path, key),
-                        f"unknown format `{item}` is not checked (ketenx checks: "
-                        f"{', '.join(FORMATS)}); a typo?",
-                        "warning",
-                    )
-            elif key not in ("const", "enum", "default", "examples"):
-                yield from _unchecked_formats(item, *path, key)
-    elif isinstance(schema, list):
-        for i, item in enumerate(schema):
-            yield from _unchecked_formats(item, *path, i)
+    for path, value in _nodes(schema, ("schema",), _DATA_KEYWORDS):
+        if path[-1] != "format" or not isinstance(value, str):
+            continue
+        if value not in FORMATS and value not in _ANNOTATION_FORMATS:
+            yield Problem(
+                pointer(*path),
+                f"unknown format `{value}` is not checked (ketenx checks: "
+                f"{', '.join(FORMATS)}); a typo?",
+                "warning",
+            )
 
 
 def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
     """A ``$ref`` inside the input schema must point into the schema itself (``#…``): the
     digest covers the contract and its one inlined schema file, nothing fetched later."""
-    for where, target in _references(schema, "schema"):
+    for path, target in _nodes(schema, ("schema",)):
+        if path[-1] != "$ref" or not isinstance(target, str):
+            continue
+        where = pointer(*path)
         if not target.startswith(("#/$defs/", "#/definitions/")):
             yield Problem(
                 where,
@@ -340,12 +341,9 @@ def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
                 "`$ref`), so the delivered record's schema can carry what they point to",
             )
             continue
-        node: Any = schema
         try:
-            for token in target[1:].split("/")[1:]:
-                token = unquote(token).replace("~1", "/").replace("~0", "~")
-                node = node[int(token)] if isinstance(node, list) else node[token]
-        except (KeyError, IndexError, ValueError, TypeError):
+            resolve_fragment(schema, target)
+        except LookupError:
             yield Problem(where, f"reference `{target}` points to nothing in the schema")
 
 
@@ -441,8 +439,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                 continue
             if not isinstance(prop, Mapping):
                 continue
-            types = prop.get("type")
-            listed = {types} if isinstance(types, str) else set(types or ())
+            listed = declared_types(prop) or frozenset()
             if "string" in listed and listed & {"integer", "number", "boolean"}:
                 problems.append(
                     Problem(

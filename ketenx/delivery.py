@@ -37,7 +37,7 @@ from .pipeline import (
     refuse_csv_for_structures,
 )
 from .readers import InputFormat, Malformed, check_delimiter, format_for
-from .validation import Violation
+from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
 META_SUFFIX = ".meta.json"
@@ -97,10 +97,8 @@ def _keyring_for(
     }
     if not needs_secret(contract):
         given = secret_arg if secret_arg is not None else environ.get(ENV_VAR)
-        if not given:
-            return None, info
-        # Not needed, but given: refuse it all the same when it is given unsafely.
-        load_secret(secret_from_env_or_path(given, environ), data_paths=data_paths)
+        if given:  # not needed, but given: refuse it all the same when it is given unsafely
+            load_secret(secret_from_env_or_path(given, environ), data_paths=data_paths)
         return None, info
     secret = load_secret(secret_from_env_or_path(secret_arg, environ), data_paths=data_paths)
     info["key_id"] = secret.key_id
@@ -361,9 +359,9 @@ def write_reidentified(
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"{data}: a delivery is CSV, JSON Lines or a JSON array")
     out_fmt = output_format_for(output.name, None, fmt)
-    if out_fmt == "csv":
-        refuse_csv_for_structures(output_schema(contract))
     schema = RecordSchema(output_schema(contract))
+    if out_fmt == "csv":
+        refuse_csv_for_structures(schema.schema)
     checker = Checker(schema, max_errors=20)
     checker.unneutralise = True
     checker.allow_empty = meta.get("output", {}).get("records") == 0  # made with --allow-empty
@@ -418,9 +416,7 @@ def _restorer(input_property: Mapping[str, Any]) -> Callable[[str], Any]:
     """How a decrypted text becomes the input value again: a string stays text; a number or
     boolean (a property whose ``type`` does not allow strings) was encrypted as its JSON
     text (docs/spec/pseudonyms.md §5) and is parsed back."""
-    types = input_property.get("type")
-    listed = {types} if isinstance(types, str) else set(types or ["string"])
-    if "string" in listed:
+    if "string" in (declared_types(input_property) or {"string"}):
         return str
 
     def parse(text: str) -> Any:
@@ -432,9 +428,8 @@ def _restorer(input_property: Mapping[str, Any]) -> Callable[[str], Any]:
     return parse
 
 
-def _prop_types(schema: Any, name: str) -> set[str]:
-    t = schema.schema["properties"][name].get("type")
-    return {t} if isinstance(t, str) else set(t or ["string"])
+def _prop_types(schema: Any, name: str) -> frozenset[str]:
+    return declared_types(schema.schema["properties"][name]) or frozenset({"string"})
 
 
 __all__ = ["KEYED", "delivery_meta", "meta_path_for", "write_pseudonymised", "write_reidentified"]

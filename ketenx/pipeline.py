@@ -18,12 +18,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
+from .canonical import resolve_fragment
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
 from .errors import KeyMaterialError, RejectedError, UsageError
 from .readers import InputFormat, Malformed
+from .reports import where_of
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
-from .validation import MISSING, RecordSchema, Violation, message_for, record_columns
+from .validation import (
+    MISSING,
+    RecordSchema,
+    Violation,
+    declared_types,
+    message_for,
+    record_columns,
+)
 from .workers import MAX_HELPERS, KeyedHelpers, KeyedTask, can_fork, run_tasks
 from .writers import HashingReader, HashingWriter, OutputFormat, RecordWriter
 
@@ -396,22 +405,16 @@ def refuse_csv_for_structures(schema: Mapping[str, Any]) -> None:
     for name, prop in schema.get("properties", {}).items():
         seen = 0
         while isinstance(prop, Mapping) and isinstance(prop.get("$ref"), str) and seen < 32:
-            prop, seen = _local_ref(schema, prop["$ref"]), seen + 1  # #/$defs/… (lint)
-        types = prop.get("type") if isinstance(prop, Mapping) else None
-        listed = {types} if isinstance(types, str) else set(types or ())
+            try:  # lint allows only #/$defs/… references
+                prop, seen = resolve_fragment(schema, prop["$ref"]), seen + 1
+            except LookupError:
+                prop = None
+        listed = declared_types(prop) if isinstance(prop, Mapping) else None
         if not listed or not listed <= _CSV_TYPES:
             raise UsageError(
                 f"output column `{name}` may hold objects or arrays, which CSV cannot "
                 "carry: use JSON Lines or JSON"
             )
-
-
-def _local_ref(schema: Mapping[str, Any], ref: str) -> Any:
-    node: Any = schema
-    for token in ref.removeprefix("#").split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        node = node.get(token) if isinstance(node, Mapping) else None
-    return node
 
 
 def _as_csv_reads(
@@ -426,11 +429,8 @@ def _as_csv_reads(
     }
 
 
-def _types(prop: Mapping[str, Any]) -> set[str]:
-    t = prop.get("type")
-    if t is None:
-        return {"string"}
-    return {t} if isinstance(t, str) else set(t)
+def _types(prop: Mapping[str, Any]) -> frozenset[str]:
+    return declared_types(prop) or frozenset({"string"})
 
 
 def raise_if_rejected(result: PassResult) -> None:
@@ -440,8 +440,7 @@ def raise_if_rejected(result: PassResult) -> None:
     for rep, what in ((result.report, "input"), (result.output_report, "output")):
         if rep.errors:
             v = rep.errors[0]
-            place = f"record {v.record}" if v.record else "header" if v.field else "file"
-            where = f"{place}, field {v.field}" if v.field else place
+            where = where_of(v.record, v.field, v.rule)
             more = rep.total_errors - 1
             raise RejectedError(
                 f"{what} rejected: {where}: rule {v.rule}: {v.message}"

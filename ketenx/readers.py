@@ -359,11 +359,7 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
             lines = data.split("\n")
             pending = lines.pop()
             if len(pending) > MAX_RECORD_BYTES:
-                raise Malformed(
-                    record + 1,
-                    "record-size",
-                    f"a line is longer than {MAX_RECORD_BYTES} characters",
-                )
+                raise _Broken("record-size").malformed(record)
         for line in lines:
             if not line.strip():
                 continue

@@ -98,15 +98,16 @@ RULE_DESCRIPTIONS: Mapping[str, str] = {
 _HEADER_RULES = frozenset({"header", "required", "unknown-column", "duplicate-column"})
 
 
-def _place(record: int, rules: Iterable[str]) -> str:
-    """Record 0 is the CSV header for a header rule, otherwise the file as a whole."""
+def place_of(record: int, rules: Iterable[str]) -> str:
+    """``record N``; record 0 is the ``header`` (CSV) for a header rule, else the ``file``."""
     if record:
         return f"record {record}"
     return "header" if _HEADER_RULES.intersection(rules) else "file"
 
 
-def _where(record: int, fieldname: str, rule: str) -> str:
-    place = _place(record, (rule,))
+def where_of(record: int, fieldname: str, rule: str) -> str:
+    """Where a violation is, for a message: ``record 3, field /bsn``, ``header, field /x``."""
+    place = place_of(record, (rule,))
     return f"{place}, field {fieldname}" if fieldname else place
 
 
@@ -131,7 +132,7 @@ def render_text(report: CheckReport, color: bool = False) -> str:
             f"{_count(f.records, 'record')} invalid, {_count(f.total_errors, 'error')}"
         )
         lines.extend(
-            f"  {_where(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}" for v in f.errors
+            f"  {where_of(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}" for v in f.errors
         )
         if f.truncated:
             lines.append(
@@ -208,7 +209,7 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
         for v in f.errors:
             by_record.setdefault(v.record, []).append(v)
         for record, violations in by_record.items():
-            name = _place(record, (v.rule for v in violations))
+            name = place_of(record, (v.rule for v in violations))
             case = ET.SubElement(suite, "testcase", classname=f.path, name=name)
             rules = sorted({v.rule for v in violations})
             failure = ET.SubElement(
@@ -218,7 +219,7 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
                 type=rules[0],
             )
             failure.text = "\n".join(
-                f"{_where(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}"
+                f"{where_of(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}"
                 for v in violations
             )
             cases += 1
@@ -270,13 +271,13 @@ def render_sarif(report: CheckReport, color: bool = False) -> str:
     results = []
     for f in report.files:
         for v in f.errors:
-            place = _place(v.record, (v.rule,))
+            place = place_of(v.record, (v.rule,))
             results.append(
                 {
                     "ruleId": v.rule,
                     "ruleIndex": index[v.rule],
                     "level": "error",
-                    "message": {"text": f"{_where(v.record, v.field, v.rule)}: {v.message}"},
+                    "message": {"text": f"{where_of(v.record, v.field, v.rule)}: {v.message}"},
                     "locations": [
                         {
                             "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}},
@@ -342,7 +343,7 @@ def render_github(report: CheckReport, color: bool = False) -> str:
             lines.append(
                 f"::error file={_gh_escape(f.path, prop=True)},"
                 f"title={_gh_escape('ketenx ' + v.rule, prop=True)}::"
-                f"{_gh_escape(_where(v.record, v.field, v.rule) + ': ' + v.message)}"
+                f"{_gh_escape(where_of(v.record, v.field, v.rule) + ': ' + v.message)}"
             )
         if f.truncated:
             lines.append(

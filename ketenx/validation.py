@@ -301,7 +301,8 @@ def _bound_screen(
     return lambda col: bool(op(pick(col), bound))
 
 
-def _types_of(schema: Mapping[str, Any]) -> frozenset[str] | None:
+def declared_types(schema: Mapping[str, Any]) -> frozenset[str] | None:
+    """The JSON types a (sub)schema's ``type`` lists; ``None`` when it states none."""
     t = schema.get("type")
     if t is None:
         return None
@@ -538,7 +539,7 @@ _BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
 def _property_checks(schema: Mapping[str, Any]) -> tuple[list[tuple[str, Check]], str | None]:
     """The (rule, predicate) pairs of a simple property schema, the type check first."""
     checks: list[tuple[str, Check]] = []
-    types = _types_of(schema)
+    types = declared_types(schema)
     if types is not None:
         preds = [_TYPE_CHECKS[t] for t in sorted(types)]
         checks.append(("type", preds[0] if len(preds) == 1 else _any_of(preds)))
@@ -567,7 +568,7 @@ def _property_checks(schema: Mapping[str, Any]) -> tuple[list[tuple[str, Check]]
 def _is_simple_property(schema: Any) -> bool:
     if not isinstance(schema, Mapping) or not set(schema) <= _SIMPLE_PROPERTY_KEYWORDS:
         return False
-    types = _types_of(schema)
+    types = declared_types(schema)
     if types is None or not types <= _SCALAR_TYPES:
         return False
     if "enum" in schema and not all(isinstance(e, str) for e in schema["enum"]):
@@ -600,7 +601,7 @@ class ColumnPlan:
                 field=pointer(name),
                 schema=sub,
                 required=name in required,
-                types=_types_of(sub),
+                types=declared_types(sub),
                 checks=checks,
                 format_name=fmt,
             )
@@ -657,7 +658,7 @@ class RecordSchema:
         self._coercers: dict[str, tuple[_Coercer | None, bool]] = {}
         for name in self.property_names:
             sub = props[name] if isinstance(props[name], Mapping) else {}
-            types = _types_of(sub)
+            types = declared_types(sub)
             coerce = None if types is None or "string" in types else _Coercer(types)
             allows_null = types is not None and "null" in types
             self._coercers[name] = (coerce, allows_null)
