@@ -84,28 +84,33 @@ def all_output(results: Sequence[Result]) -> str:
     return "\n".join(r.out + r.err for r in results)
 
 
-def make_contract(
+def contract_document(
     contract_id: str,
     schema: dict[str, Any],
     fields: dict[str, Any],
     *,
     recipient_oin: str = "00000001009876543000",
     **extra: Any,
+) -> dict[str, Any]:
+    """A minimal valid contract document for tests, around a schema and fields."""
+    return {
+        "ketenx": 1,
+        "id": contract_id,
+        "version": 1,
+        "sender": {"name": "S", "oin": "00000001001234567000"},
+        "recipient": {"name": "R", "oin": recipient_oin},
+        "purpose": "tests",
+        "legal_basis": "tests",
+        "schema": schema,
+        "fields": fields,
+        **extra,
+    }
+
+
+def make_contract(
+    contract_id: str, schema: dict[str, Any], fields: dict[str, Any], **kw: Any
 ) -> Any:
-    """A minimal valid :class:`ketenx.contract.Contract` for tests, around a schema and fields."""
+    """:func:`contract_document` as a :class:`ketenx.contract.Contract`."""
     from ketenx.contract import Contract
 
-    return Contract.from_document(
-        {
-            "ketenx": 1,
-            "id": contract_id,
-            "version": 1,
-            "sender": {"name": "S", "oin": "00000001001234567000"},
-            "recipient": {"name": "R", "oin": recipient_oin},
-            "purpose": "tests",
-            "legal_basis": "tests",
-            "schema": schema,
-            "fields": fields,
-            **extra,
-        }
-    )
+    return Contract.from_document(contract_document(contract_id, schema, fields, **kw))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
+from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, contract_document, csv_text
 
 NAMES = ("Zoë", "Jansen", "Bülent", "Çelik", "Anna, Maria", "van der Meer")
 BSNS = ("111222333", "012345672", "123456782")
@@ -467,15 +467,9 @@ def test_output_schema_command(run):
 
 
 def test_an_empty_string_csv_cannot_carry_rejects_a_csv_delivery(run, dirs, secret, tmp_path):
-    doc = {
-        "ketenx": 1,
-        "id": "leeg",
-        "version": 1,
-        "sender": {"name": "S", "oin": "00000001001234567000"},
-        "recipient": {"name": "R", "oin": "00000001009876543000"},
-        "purpose": "t",
-        "legal_basis": "t",
-        "schema": {
+    doc = contract_document(
+        "leeg",
+        {
             "type": "object",
             "properties": {
                 "id": {"type": "string"},
@@ -485,12 +479,12 @@ def test_an_empty_string_csv_cannot_carry_rejects_a_csv_delivery(run, dirs, secr
             "required": ["id", "opm", "tel"],
             "additionalProperties": False,
         },
-        "fields": {
+        {
             "id": {"treatment": "pseudonymise"},
             "opm": {"treatment": "keep"},
             "tel": {"treatment": "mask", "keep_last": 2},
         },
-    }
+    )
     contract = tmp_path / "leeg.json"
     contract.write_text(json.dumps(doc))
     src = dirs[0] / "in.jsonl"
@@ -571,21 +565,15 @@ def test_a_delivery_must_be_a_file(run, dirs, secret):
 
 
 def test_reidentify_refuses_csv_for_a_delivery_with_structures(run, dirs, secret, tmp_path):
-    doc = {
-        "ketenx": 1,
-        "id": "nested",
-        "version": 1,
-        "sender": {"name": "S", "oin": "00000001001234567000"},
-        "recipient": {"name": "R", "oin": "00000001009876543000"},
-        "purpose": "t",
-        "legal_basis": "t",
-        "schema": {
+    doc = contract_document(
+        "nested",
+        {
             "type": "object",
             "properties": {"a": {"type": "string"}, "o": {"type": "object"}},
             "required": ["a"],
         },
-        "fields": {"a": {"treatment": "encrypt"}, "o": {"treatment": "keep"}},
-    }
+        {"a": {"treatment": "encrypt"}, "o": {"treatment": "keep"}},
+    )
     contract = tmp_path / "nested.json"
     contract.write_text(json.dumps(doc))
     src = dirs[0] / "in.jsonl"

@@ -33,6 +33,7 @@ from ketenx.pseudonym import (
     normalise_many,
 )
 from ketenx.secrets import Secret, parse_secret
+from tests.conftest import make_contract
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "pseudonyms"
 DATA = json.loads((VECTORS / "pseudonyms.json").read_text(encoding="utf-8"))
@@ -90,19 +91,12 @@ def test_columns_give_the_same_bytes_as_single_values() -> None:
 
 
 def _contract(entry: dict) -> Contract:
-    return Contract.from_document(
-        {
-            "ketenx": 1,
-            "id": entry["contract_id"],
-            "version": 1,
-            "sender": {"name": "S", "oin": "00000001001234567000"},
-            "recipient": {"name": "R", "oin": entry["recipient_oin"]},
-            "purpose": "test vectors",
-            "legal_basis": "test vectors",
-            "schema": {"type": "object", "properties": {"bsn": {"type": "string"}}},
-            "fields": {"bsn": {"treatment": "pseudonymise"}},
-            "pseudonymisation": entry["pseudonymisation"],
-        }
+    return make_contract(
+        entry["contract_id"],
+        {"type": "object", "properties": {"bsn": {"type": "string"}}},
+        {"bsn": {"treatment": "pseudonymise"}},
+        recipient_oin=entry["recipient_oin"],
+        pseudonymisation=entry["pseudonymisation"],
     )
 
 
