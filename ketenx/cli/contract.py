@@ -49,5 +49,68 @@ def output_schema_cmd(contract: Path = CONTRACT_ARG) -> None:
     typer.echo(json.dumps(output_schema(load_contract(contract)), indent=2, ensure_ascii=False))
 
 
+@contract_app.command("init")
+def init(
+    export: str = typer.Option(
+        ...,
+        "--from",
+        help="The export to draft from: CSV, JSON Lines or a JSON array (`-`: standard input).",
+        show_default=False,
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the draft here (never over a file); default stdout."
+    ),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="csv, jsonl or json; by default from the extension."
+    ),
+    delimiter: str | None = typer.Option(
+        None, "--delimiter", help="CSV delimiter; by default `,` or `;` sniffed from the header."
+    ),
+    sample: int | None = typer.Option(
+        None, "--sample", min=1, help="Read at most this many records (default: all)."
+    ),
+) -> None:
+    """Draft a contract from an export: types and formats inferred, every field dropped."""
+    from ..draft import draft_contract
+    from ..errors import OperationalError, UsageError
+    from ..fileio import atomic_output, open_input
+    from ..readers import InputFormat, check_delimiter, format_for
+
+    check_delimiter(delimiter)
+    choices: dict[str | None, InputFormat] = {"csv": "csv", "jsonl": "jsonl", "json": "json"}
+    fmt = choices.get(input_format or format_for(export))
+    if fmt is None:
+        raise UsageError(
+            f"{export}: cannot tell the input format; use --input-format csv|jsonl|json"
+        )
+    if output is not None and output.exists():
+        raise OperationalError(f"{output} already exists; refusing to overwrite")
+    stream = open_input(export)
+    try:
+        draft = draft_contract(
+            stream,
+            fmt,
+            source="standard input" if export == "-" else export,
+            delimiter=delimiter,
+            sample=sample,
+        )
+    finally:
+        if export != "-":
+            stream.close()
+    if output is None:
+        typer.echo(draft.text, nl=False)
+        return
+    with atomic_output(output) as fh:
+        fh.write(draft.text.encode("utf-8"))
+    withheld = sum(f.withheld for f in draft.fields)
+    stderr(
+        f"ketenx contract init: {len(draft.fields)} field{'' if len(draft.fields) == 1 else 's'} "
+        f"from {draft.records} record{'' if draft.records == 1 else 's'}, every one dropped: "
+        f"{output}"
+        + (f" ({withheld} column name(s) withheld: they may be data)" if withheld else "")
+    )
+    stderr(f"hint: fill in the placeholders and treatments, then `ketenx contract lint {output}`")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(contract_app, name="contract")
