@@ -16,18 +16,39 @@ CONTRACT_ARG = typer.Argument(..., help="The exchange contract (YAML or JSON).",
 
 
 @contract_app.command("lint")
-def lint(contract: Path = CONTRACT_ARG) -> None:
-    """Check a contract's shape and consistency; exit 1 when it is rejected."""
+def lint(
+    contracts: list[Path] = typer.Argument(
+        ..., help="Exchange contracts (YAML or JSON).", show_default=False
+    ),
+) -> None:
+    """Check contracts' shape and consistency; exit 1 when any is rejected, 3 when any
+    cannot be read as a contract (every file is still linted)."""
     from ..contract import lint_document, read_document
+    from ..errors import KetenxError
 
-    problems = lint_document(read_document(contract))
-    errors = [p for p in problems if p.severity == "error"]
-    for problem in problems:
-        stderr(problem.render(str(contract)))
-    if errors:
-        stderr(f"{contract}: REJECTED: {len(errors)} error{'' if len(errors) == 1 else 's'}")
+    rejected, unreadable = False, None
+    for contract in contracts:
+        try:
+            document = read_document(contract)
+        except KetenxError as exc:
+            if len(contracts) == 1:
+                raise
+            stderr(f"ketenx: error: {exc.diagnostics()}")
+            unreadable = exc.exit_code
+            continue
+        problems = lint_document(document)
+        errors = [p for p in problems if p.severity == "error"]
+        for problem in problems:
+            stderr(problem.render(str(contract)))
+        if errors:
+            rejected = True
+            stderr(f"{contract}: REJECTED: {len(errors)} error{'' if len(errors) == 1 else 's'}")
+        else:
+            typer.echo(f"{contract}: OK")
+    if unreadable is not None:
+        raise typer.Exit(int(unreadable))
+    if rejected:
         raise typer.Exit(1)
-    typer.echo(f"{contract}: OK")
 
 
 @contract_app.command("digest")

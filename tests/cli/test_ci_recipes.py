@@ -189,3 +189,13 @@ def test_pre_commit_default_files_pass_over_config_json() -> None:
         assert files.search(name), name
     for name in ["renovate.json", "contract.json", ".github/x.json", "package.json", "a.csv"]:
         assert not files.search(name), name
+
+
+def test_pre_commit_lint_hook_takes_contract_folders_only() -> None:
+    (hook,) = [h for h in yaml.safe_load(HOOKS.read_text()) if h["id"] == "ketenx-contract-lint"]
+    assert hook["entry"] == "ketenx contract lint"
+    files = re.compile(hook["files"])
+    for name in ["contracts/ggd.yaml", "x/contract/a.yml", "contracts/b.json"]:
+        assert files.search(name), name
+    for name in ["exports/a.json", "renovate.json", "contracts/old/x.yaml", "ggd.yaml"]:
+        assert not files.search(name), name
