@@ -19,12 +19,13 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode, KetenxError, OperationalError
+from ._polish import polish
 
 app = typer.Typer(
     name="ketenx",
     help="Schema-check, pseudonymise, sign and seal datasets for the next agency in the chain.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     code stays the documented one.
     """
     command = typer.main.get_command(app)
+    polish(command, debug=lambda: _state["debug"])
     args = list(sys.argv[1:] if argv is None else argv)
     original = sys.stdout
     # Started with standard output closed: writing is an error. Otherwise a failing write

@@ -9,7 +9,9 @@ import typer
 from ._common import stderr
 
 contract_app = typer.Typer(
-    help="Lint a contract and print its digest.", no_args_is_help=True, rich_markup_mode=None
+    help="Draft, lint and digest contracts; print the output schema.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 CONTRACT_ARG = typer.Argument(..., help="The exchange contract (YAML or JSON).", show_default=False)
