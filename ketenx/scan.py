@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Any
 
 from stdnum import iban as _iban
@@ -111,7 +112,7 @@ class Finding:
     field: str
     rule: str
     records: int = 0
-    first: list[int] = field(default_factory=list)
+    first: list[int] = _field(default_factory=list)
 
 
 def scanned_fields(contract: Any, *, side: str = "input") -> dict[str, tuple[str, ...]]:
