@@ -220,13 +220,14 @@ class Assessment:
 _BINS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
 
 
-def _histogram(sizes: Iterable[int]) -> dict[str, int]:
+def _histogram(classes_at: Mapping[int, int]) -> dict[str, int]:
+    """Classes by size, in bins: ``{"1": …, "2": …, "3-4": …, …, "100+": …}``."""
     hist = {(f"{lo}" if lo == hi else f"{lo}-{hi}" if hi else f"{lo}+"): 0 for lo, hi in _BINS}
     labels = list(hist)
-    for size in sizes:
+    for size, n in classes_at.items():
         for label, (lo, hi) in zip(labels, _BINS, strict=True):
             if size >= lo and (hi is None or size <= hi):
-                hist[label] += 1
+                hist[label] += n
                 break
     return hist
 
@@ -237,13 +238,25 @@ def _pattern(key: int, q: int) -> int:
     return sum(1 << j for j in range(q) if (key >> (_BITS * j)) & mask == _NONE)
 
 
+def _keep_mask(keep: int, q: int) -> int:
+    """The bit mask that keeps, of a class key, the quasi-identifiers whose bit is set in
+    ``keep`` (the others become empty)."""
+    mask = (1 << _BITS) - 1
+    return sum(mask << (_BITS * j) for j in range(q) if keep >> j & 1)
+
+
 def _project(key: int, keep: int, q: int) -> int:
     """``key`` with only the quasi-identifiers whose bit is set in ``keep``."""
-    mask = (1 << _BITS) - 1
-    out = 0
-    for j in range(q):
-        if keep >> j & 1:
-            out |= key & (mask << (_BITS * j))
+    return key & _keep_mask(keep, q)
+
+
+def _projected(classes: Mapping[int, int], mask: int) -> dict[int, int]:
+    """Class counts after a projection (``key & mask``)."""
+    out: dict[int, int] = {}
+    get = out.get
+    for key, count in classes.items():
+        projected = key & mask
+        out[projected] = get(projected, 0) + count
     return out
 
 
@@ -257,14 +270,11 @@ def class_sizes(classes: Mapping[int, int], q: int, missing: Missing) -> dict[in
     by_pattern: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for key, count in classes.items():
         by_pattern[_pattern(key, q)].append((key, count))
-    projections: dict[tuple[int, int], Counter[int]] = {}
+    projections: dict[tuple[int, int], dict[int, int]] = {}
 
-    def table(pattern: int, keep: int) -> Counter[int]:
+    def table(pattern: int, keep: int) -> dict[int, int]:
         if (pattern, keep) not in projections:
-            counts: Counter[int] = Counter()
-            for key, count in by_pattern[pattern]:
-                counts[_project(key, keep, q)] += count
-            projections[pattern, keep] = counts
+            projections[pattern, keep] = _projected(dict(by_pattern[pattern]), _keep_mask(keep, q))
         return projections[pattern, keep]
 
     sizes: dict[int, int] = {}
@@ -273,7 +283,7 @@ def class_sizes(classes: Mapping[int, int], q: int, missing: Missing) -> dict[in
         total = 0
         for pattern in by_pattern:
             keep = full & ~(own | pattern)
-            total += table(pattern, keep)[_project(key, keep, q)]
+            total += table(pattern, keep).get(_project(key, keep, q), 0)
         sizes[key] = total
     return sizes
 
@@ -370,16 +380,23 @@ def _figures(
     counter: RiskCounter, classes: Mapping[int, int], alive: set[int], removed: set[int], q: int
 ) -> Assessment:
     policy = counter.policy
-    live = {k: classes[k] for k in alive}
+    live = {k: classes[k] for k in alive} if removed else dict(classes)
     sizes = class_sizes(live, q, policy.missing)
     distinct, entropy = _diversity(counter.pairs, alive)
-    records = sum(live.values())
+    # Records and classes by the size they count for: every figure follows from these.
+    records_at: dict[int, int] = {}
+    classes_at: dict[int, int] = {}
+    for key, count in live.items():
+        size = sizes[key]
+        records_at[size] = records_at.get(size, 0) + count
+        classes_at[size] = classes_at.get(size, 0) + 1
+    records = sum(records_at.values())
     smallest = min(sizes.values(), default=0)
     k = policy.k or 0
-    below_k = sum(live[key] for key, size in sizes.items() if size < k)
-    uniques = sum(live[key] for key, size in sizes.items() if size == 1)
+    below_k = sum(n for size, n in records_at.items() if size < k)
+    uniques = records_at.get(1, 0)
     max_risk = 1 / smallest if smallest else 0.0
-    average = sum(live[key] / sizes[key] for key in live) / records if records else 0.0
+    average = sum(n / size for size, n in records_at.items()) / records if records else 0.0
     l_distinct = {
         name: min(d.values(), default=0) for name, d in zip(policy.sensitive, distinct, strict=True)
     }
@@ -390,10 +407,7 @@ def _figures(
     without: dict[str, int] = {}
     if q > 1:
         for j, name in enumerate(policy.quasi_identifiers):
-            keep = ((1 << q) - 1) & ~(1 << j)
-            projected: Counter[int] = Counter()
-            for key, count in live.items():
-                projected[_project(key, keep, q)] += count
+            projected = _projected(live, _keep_mask(((1 << q) - 1) & ~(1 << j), q))
             reduced = class_sizes(projected, q, policy.missing)
             without[name] = min(reduced.values(), default=0)
     suppressed = sum(classes[k] for k in removed)
@@ -412,7 +426,7 @@ def _figures(
         average_risk=round(average, 6),
         l_distinct=l_distinct,
         l_entropy=l_entropy,
-        class_sizes=_histogram(sizes[key] for key in live),
+        class_sizes=_histogram(classes_at),
         without=without,
         suppressed=suppressed,
         suppressed_keys=frozenset(removed),

@@ -58,13 +58,14 @@ def _env_flag(name: str) -> bool:
 
 
 def _register() -> None:
-    from . import check, contract, keys, pack, partners, pseudonymise, sign
+    from . import check, contract, keys, pack, partners, privacy, pseudonymise, sign
 
     check.register(app)
     contract.register(app)
     pseudonymise.register(app)
     sign.register(app)
     pack.register(app)
+    privacy.register(app)
     keys.register(app)
     partners.register(app)
 

@@ -44,6 +44,8 @@ SUMMARIES = {
     "verify": "Verify files against a DSSE envelope and the partner registry.",
     "pack": "Check, pseudonymise, sign and encrypt into one delivery file.",
     "unpack": "Decrypt, verify and check a delivery, then write the inbox.",
+    "risk": "Measure re-identification risk against the contract's thresholds.",
+    "scan": "Find identifiers in the fields the contract keeps.",
     "contract": "Draft, lint and digest contracts; the output schema.",
     "contract lint": "Check contracts' shape and consistency.",
     "contract digest": "Print the contract's digest (sha256 over RFC 8785).",
