@@ -294,11 +294,24 @@ def read_meta(path: Path) -> dict[str, Any]:
     input fingerprint) is still read: its input name, digest and size are dropped and its
     fingerprint is null, so nothing downstream sees them."""
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
-    except (OSError, ValueError) as exc:
-        raise InputFileError(f"{path}: cannot read delivery metadata: {exc}") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read delivery metadata: {exc.strerror}") from None
+    try:  # the messages name what is wrong and where, never the bytes found there
+        meta: dict[str, Any] = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: delivery metadata is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"{path}: delivery metadata is not JSON ({exc.msg}, line {exc.lineno} column "
+            f"{exc.colno})"
+        ) from None
+    except (RecursionError, ValueError):
+        raise InputFileError(
+            f"{path}: delivery metadata is nested too deeply or holds a number too long"
+        ) from None
     from jsonschema import Draft202012Validator
 
     from .resources import load_schema

@@ -248,3 +248,28 @@ def test_malformed_version_2_metadata_is_refused(run, ex, change):  # noqa: F811
     assert result.code == 3
     assert result.err.startswith("ketenx: error: ") and "not a complete" in result.err
     assert not back.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nested beyond the parser's recursion limit
+        b'{"input": ' + b"7" * 5000 + b"}",  # an integer beyond 4300 digits
+        b"\xff\xfeGEHEIM-111222333",  # not UTF-8
+        b'{"input": "GEHEIM-111222333"',  # not JSON
+        b'"GEHEIM-111222333"',  # JSON, not an object
+    ],
+    ids=["deep", "long-integer", "not-utf8", "not-json", "not-object"],
+)
+def test_hostile_metadata_is_one_line_exit_3(run, ex, content):  # noqa: F811
+    out = ex.root / "gemeente/out/d.csv"
+    made = run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", out)
+    assert made.code == 0, made.err
+    out.with_name("d.csv.meta.json").write_bytes(content)
+    back = ex.root / "gemeente/out/back.csv"
+    result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", back)
+    assert result.code == 3
+    assert result.err.startswith("ketenx: error: ") and "Traceback" not in result.err
+    assert len([ln for ln in result.err.splitlines() if not ln.startswith("hint:")]) == 1
+    assert "GEHEIM" not in result.err + result.out and "111222333" not in result.err
+    assert not back.exists()
