@@ -79,7 +79,7 @@ class HashingReader(io.RawIOBase):
 
     def __init__(self, source: IO[bytes], hasher: Any | None = None) -> None:
         self._source = source
-        self.sha256 = hashlib.sha256() if hasher is None else hasher
+        self.hasher = hashlib.sha256() if hasher is None else hasher
         self.size = 0
 
     def readable(self) -> bool:
@@ -89,18 +89,18 @@ class HashingReader(io.RawIOBase):
         data = self._source.read(len(buffer))
         n = len(data)
         buffer[:n] = data
-        self.sha256.update(data)
+        self.hasher.update(data)
         self.size += n
         return n
 
     def read(self, size: int = -1) -> bytes:
         data = self._source.read(size)
-        self.sha256.update(data)
+        self.hasher.update(data)
         self.size += len(data)
         return data
 
     def digest(self) -> str:
-        return "sha256:" + self.sha256.hexdigest()
+        return "sha256:" + self.hasher.hexdigest()
 
 
 def _needs_quotes(cells: Sequence[str]) -> bool:
