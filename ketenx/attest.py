@@ -53,7 +53,10 @@ def build_predicate(
     created: _dt.datetime,
     delivery_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ketenx delivery predicate from the contract and/or a delivery's metadata."""
+    """The ketenx delivery predicate from the contract and/or a delivery's metadata.
+
+    Of the sender's input it carries the format and the keyed fingerprint only, never a
+    plain digest or size (docs/spec/delivery.md §1, §4)."""
     from .pipeline import output_schema
 
     meta = meta or {}
@@ -92,7 +95,8 @@ def build_predicate(
     if meta:
         pseudo = meta.get("pseudonymisation", {})
         predicate["pseudonymisation"] = {
-            k: pseudo.get(k) for k in ("scheme", "domain", "key_id", "policy", "nonce")
+            k: pseudo.get(k)
+            for k in ("scheme", "domain", "shared_domain", "key_id", "policy", "nonce")
         }
         records_in = meta["input"]["records"]
         records_out = meta["output"]["records"]
@@ -101,7 +105,7 @@ def build_predicate(
             "output": records_out,
             "dropped": records_in - records_out,
         }
-        predicate["input"] = {k: meta["input"][k] for k in ("digest", "format", "bytes")}
+        predicate["input"] = {k: meta["input"].get(k) for k in ("format", "fingerprint")}
         predicate["checks"] = dict(meta.get("checks", {}))
     return predicate
 

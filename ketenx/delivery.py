@@ -7,8 +7,10 @@ clock for the metadata, and writes every output atomically. The work itself is d
 :mod:`ketenx.pipeline`.
 
 The metadata sidecar (``OUT.meta.json``, ``schemas/delivery-meta.schema.json``) records what
-was done — contract id and digest, key id, domain, policy, nonce, counts and digests — and
-never a secret or a value.
+was done — contract id and digest, key id, domain, policy, nonce, counts, the output's digest
+and the input's *keyed* fingerprint — and never a secret, a value, or anything unkeyed computed
+from the input (no plain digest, size or name of the input file: for a small delivery those
+would let the recipient find the values by trying candidates, docs/threat-model.md).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
 META_SUFFIX = ".meta.json"
-META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v1"
+META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v2"
+META_SCHEMA_V1 = "https://ketenx.example/schemas/delivery-meta/v1"
 SCHEME = "kx1"
 
 
@@ -239,7 +242,10 @@ def delivery_meta(
     output_format: str,
     created: _dt.datetime,
 ) -> dict[str, Any]:
-    """The metadata sidecar of a delivery (``schemas/delivery-meta.schema.json``)."""
+    """The metadata sidecar of a delivery (``schemas/delivery-meta.schema.json``).
+
+    ``input_name`` is not recorded: a file name can name a person, and it is none of the
+    recipient's business."""
     fields = contract.fields
     return {
         "$schema": META_SCHEMA_ID,
@@ -263,11 +269,9 @@ def delivery_meta(
             }
             for name, spec in fields.items()
         },
-        "input": {
-            "name": Path(input_name).name if input_name != "-" else "-",
+        "input": {  # personal data: no name, plain digest or size (docs/spec/delivery.md §1)
             "format": input_format,
-            "digest": result.input_digest,
-            "bytes": result.input_bytes,
+            "fingerprint": result.input_fingerprint,
             "records": result.records_in,
         },
         "output": {
@@ -286,20 +290,48 @@ def delivery_meta(
 
 
 def read_meta(path: Path) -> dict[str, Any]:
+    """A delivery's metadata, checked against its schema. Version 1 (ketenx before the keyed
+    input fingerprint) is still read: its input name, digest and size are dropped and its
+    fingerprint is null, so nothing downstream sees them."""
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
-    except (OSError, ValueError) as exc:
-        raise InputFileError(f"{path}: cannot read delivery metadata: {exc}") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read delivery metadata: {exc.strerror}") from None
+    try:  # the messages name what is wrong and where, never the bytes found there
+        meta: dict[str, Any] = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: delivery metadata is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"{path}: delivery metadata is not JSON ({exc.msg}, line {exc.lineno} column "
+            f"{exc.colno})"
+        ) from None
+    except (RecursionError, ValueError):
+        raise InputFileError(
+            f"{path}: delivery metadata is nested too deeply or holds a number too long"
+        ) from None
     from jsonschema import Draft202012Validator
 
     from .resources import load_schema
 
     validator = Draft202012Validator(load_schema("delivery-meta.schema.json"))
+    if isinstance(meta, dict) and meta.get("$schema", META_SCHEMA_V1) == META_SCHEMA_V1:
+        meta = _upgrade_v1(meta)
     if not isinstance(meta, dict) or not validator.is_valid(meta):
         raise InputFileError(f"{path}: not a complete ketenx delivery metadata file")
     return meta
+
+
+def _upgrade_v1(meta: dict[str, Any]) -> dict[str, Any]:
+    """Version-1 metadata in the version-2 form: the input's unkeyed name, digest and size
+    dropped, no fingerprint. A document that is not even version 1 is left to fail."""
+    source = meta.get("input")
+    if not isinstance(source, dict) or not {"digest", "bytes"} <= source.keys():
+        return meta
+    kept = {k: v for k, v in source.items() if k not in ("name", "digest", "bytes")}
+    return {**meta, "$schema": META_SCHEMA_ID, "input": {**kept, "fingerprint": None}}
 
 
 def write_reidentified(

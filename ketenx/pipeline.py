@@ -13,6 +13,7 @@ per-delivery nonce comes from the caller).
 from __future__ import annotations
 
 import collections
+import hmac
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class Keyring(Protocol):
 
     def decrypt(self, token: str, field: str) -> str: ...
 
+    def fingerprinter(self) -> hmac.HMAC | None: ...
+
 
 def needs_secret(contract: Contract) -> bool:
     """Whether any field is pseudonymised or encrypted."""
@@ -57,7 +60,11 @@ def needs_secret(contract: Contract) -> bool:
 def output_schema(contract: Contract) -> dict[str, Any]:
     """The JSON Schema of one delivered record: dropped fields gone, renames applied,
     pseudonyms and ciphertexts with their pattern, generalised fields with their new type,
-    ``additionalProperties: false``."""
+    ``additionalProperties: false`` (docs/spec/delivery.md §8, step by step).
+
+    ``required`` lists the output names in RFC 8785 order (UTF-16 code units), not in the
+    order the contract happens to list its fields: two contracts with the same digest have
+    the same output schema, and so the same ``output_schema_digest``."""
     props_in = contract.schema.get("properties", {})
     required_in = set(contract.schema.get("required", []))
     properties: dict[str, Any] = {}
@@ -74,13 +81,18 @@ def output_schema(contract: Contract) -> dict[str, Any]:
         "title": f"Delivered record of {contract.id} v{contract.version}",
         "type": "object",
         "properties": properties,
-        "required": required,
+        "required": sorted(required, key=_utf16),
         "additionalProperties": False,
     }
     for key in ("$defs", "definitions"):  # what a kept property's `$ref` points into
         if key in contract.schema:
             schema[key] = contract.schema[key]
     return schema
+
+
+def _utf16(name: str) -> bytes:
+    """The sort key of RFC 8785 §3.2.3: UTF-16 code units (big-endian bytes sort alike)."""
+    return name.encode("utf-16-be", "surrogatepass")
 
 
 _SAFE_OUTPUT = frozenset({"pseudonymise", "encrypt", "generalise"})
@@ -153,7 +165,7 @@ class Transformer:
 
     def stage(self, columns: Mapping[str, Sequence[Any]], n: int) -> Staged:
         """Apply the keyless treatments; collect the normalised values to be keyed."""
-        from .pseudonym import normalise_many
+        from .pseudonym import is_structure, normalise_many
 
         staged = Staged({}, [], [])
         for c in self.columns:
@@ -170,6 +182,16 @@ class Transformer:
                 col_values: Sequence[Any] = [col[i] for i in present]
             else:
                 col_values = col
+            if not set(map(type, col_values)) <= {str}:
+                for i, v in enumerate(col_values):
+                    if is_structure(v):
+                        raise TreatmentError(
+                            present[i] if present is not None else i,
+                            c.source,
+                            "keyed-scalar",
+                            "is an object or array: only a string, number or boolean is "
+                            f"{'encrypted' if c.treatment == 'encrypt' else 'pseudonymised'}",
+                        )
             texts = normalise_many(col_values, c.normalise)
             staged.tasks.append((c.treatment, c.source, texts))
             staged.slots.append((c.name, present, col))
@@ -198,14 +220,14 @@ class _Batch:
 
 @dataclass
 class PassResult:
-    """What one streaming pass did: counts and digests, never a value."""
+    """What one streaming pass did: counts, the output's digest and the input's keyed
+    fingerprint — never a value, and nothing unkeyed computed from the input."""
 
     report: FileReport  # the input check
     output_report: FileReport  # the output-side check
     records_in: int = 0
     records_out: int = 0
-    input_digest: str = ""
-    input_bytes: int = 0
+    input_fingerprint: str | None = None  # kx1f_…; None without a keyring
     output_digest: str = ""
     output_bytes: int = 0
     rejected: bool = False
@@ -262,7 +284,10 @@ def pseudonymise_stream(
     checker = Checker(RecordSchema(contract.schema), max_errors=max_errors, allow_empty=allow_empty)
     # A keyed field is checked in the form it is keyed in: " 12345672 " → "012345672".
     checker.normalise = {c.source: c.normalise for c in transformer.columns if c.normalise}
-    hashed_in = HashingReader(source)
+    # The input is personal data: only a keyed fingerprint of it is kept, never a plain digest
+    # or its size (docs/spec/delivery.md §1).
+    fingerprint = keyring.fingerprinter() if keyring is not None else None
+    hashed_in = HashingReader(source, fingerprint or _Discard())
     hashed_out = HashingWriter(sink)
     reader_in = io.BufferedReader(hashed_in, 1 << 20)
     writer = RecordWriter(
@@ -388,15 +413,24 @@ def pseudonymise_stream(
     checker.finish(report)
     if (not report.valid and not skip_check) or report.fatal:
         result.rejected = True  # a file that cannot be read to its end is never passed on
-    while reader_in.read(1 << 20):  # hash whatever the reader left unread
+    while reader_in.read(1 << 20):  # fingerprint whatever the reader left unread
         pass
     writer.close()
     result.records_in = report.records
-    result.input_digest = hashed_in.digest()
-    result.input_bytes = hashed_in.size
+    if fingerprint is not None:
+        from .pseudonym import fingerprint_of
+
+        result.input_fingerprint = fingerprint_of(fingerprint)
     result.output_digest = hashed_out.digest()
     result.output_bytes = hashed_out.size
     return result
+
+
+class _Discard:
+    """A hasher that keeps nothing: the input is not fingerprinted without a keyring."""
+
+    def update(self, data: bytes) -> None:
+        pass
 
 
 def refuse_csv_for_structures(schema: Mapping[str, Any]) -> None:

@@ -10,7 +10,10 @@ byte is specified in ``docs/spec/pseudonyms.md`` and pinned by the vectors in
 * pseudonym: ``kx1_`` + base64url (no padding) of the first 20 bytes of
   HMAC-SHA-256(HMAC key, UTF-8 of the normalised value);
 * ciphertext: ``kx1e_`` + base64url (no padding) of AES-SIV(UTF-8 of the normalised value)
-  with the associated-data components ``ketenx/v1/encrypt``, the field name and the domain.
+  with the associated-data components ``ketenx/v1/encrypt``, the field name and the domain;
+* input fingerprint: ``kx1f_`` + hex of HMAC-SHA-256 over the sender's input file under a
+  third domain key (info = ``ketenx/v1/input-fingerprint`` 0x00 domain): the only digest of
+  personal input that leaves the sender, and one the recipient cannot test guesses against.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import json
 import re
 import unicodedata
@@ -39,12 +43,15 @@ if TYPE_CHECKING:
 SCHEME = "kx1"
 PSEUDONYM_PREFIX = "kx1_"
 CIPHERTEXT_PREFIX = "kx1e_"
+FINGERPRINT_PREFIX = "kx1f_"
+FINGERPRINT_PATTERN = r"^kx1f_[0-9a-f]{64}$"
 PSEUDONYM_BYTES = 20  # 160 bits of the MAC are kept: 27 base64url characters
 PSEUDONYM_PATTERN = r"^kx1_[A-Za-z0-9_-]{27}$"
 CIPHERTEXT_PATTERN = r"^kx1e_[A-Za-z0-9_-]{22,}$"
 HKDF_SALT = b"ketenx/v1"
 INFO_PSEUDONYMISE = b"ketenx/v1/pseudonymise\x00"
 INFO_ENCRYPT = b"ketenx/v1/encrypt\x00"
+INFO_FINGERPRINT = b"ketenx/v1/input-fingerprint\x00"
 AD_LABEL = b"ketenx/v1/encrypt"  # first associated-data component; then field, then domain
 MIN_SECRET_BYTES = 32
 NONCE_BYTES = 16
@@ -157,11 +164,20 @@ def b64url_decode(text: str) -> bytes:
 # --- normalisation --------------------------------------------------------------------------
 
 
+def is_structure(value: Any) -> bool:
+    """Whether ``value`` is a JSON object or array, which is never keyed: its JSON text
+    would depend on member order and spacing (docs/spec/pseudonyms.md §5)."""
+    return isinstance(value, dict | list)
+
+
 def normalise(value: Any, how: str) -> str:
     """The text that is keyed for ``value`` (docs/spec/pseudonyms.md §5).
 
-    A non-string JSON value (number, boolean) is first written as its JSON text.
+    A non-string JSON scalar (number, boolean) is first written as its JSON text; an object
+    or array is refused with :class:`ValueError` (the pipeline refuses its record first).
     """
+    if is_structure(value):
+        raise ValueError("an object or array is not keyed")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if how == "bsn":
         text = text.strip()
@@ -235,6 +251,11 @@ def default_normalisation(
     return formats.get(str(property_schema.get("format", "")), "text")
 
 
+def fingerprint_of(mac: hmac.HMAC) -> str:
+    """``kx1f_`` + the 64 lower-case hex digits of a finished input-fingerprint HMAC."""
+    return FINGERPRINT_PREFIX + mac.hexdigest()
+
+
 # --- the keyring of one domain ----------------------------------------------------------------
 
 
@@ -248,11 +269,20 @@ def _not_unicode() -> InvalidTextError:
 class Keyring:
     """Pseudonymise, encrypt and decrypt in one domain. Never shows its keys."""
 
-    __slots__ = ("_ad_tail", "_inner", "_outer", "_siv", "domain", "key_id")
+    __slots__ = ("_ad_tail", "_fingerprint_key", "_inner", "_outer", "_siv", "domain", "key_id")
 
-    def __init__(self, hmac_key: bytes, siv_key: bytes, *, domain: str, key_id: str = "") -> None:
-        if len(hmac_key) != 32 or len(siv_key) != 64:
+    def __init__(
+        self,
+        hmac_key: bytes,
+        siv_key: bytes,
+        *,
+        domain: str,
+        key_id: str = "",
+        fingerprint_key: bytes = b"",
+    ) -> None:
+        if len(hmac_key) != 32 or len(siv_key) != 64 or len(fingerprint_key) not in (0, 32):
             raise ValueError("domain keys have the wrong length")
+        self._fingerprint_key = fingerprint_key
         # HMAC-SHA-256 with the keyed inner and outer states computed once, copied per value.
         self._inner, self._outer = _keyed_states(hmac_key)
         self._siv = AESSIV(siv_key)
@@ -280,7 +310,18 @@ class Keyring:
             hkdf_sha256(secret, salt=HKDF_SALT, info=INFO_ENCRYPT + d, length=64),
             domain=domain,
             key_id=key_id,
+            fingerprint_key=hkdf_sha256(
+                secret, salt=HKDF_SALT, info=INFO_FINGERPRINT + d, length=32
+            ),
         )
+
+    def fingerprinter(self) -> hmac.HMAC | None:
+        """A fresh HMAC-SHA-256 under this domain's fingerprint key, to be fed the input
+        file's bytes (:func:`fingerprint_of` turns it into the ``kx1f_`` text); None when
+        the keyring was built from bare keys without one."""
+        if not self._fingerprint_key:
+            return None
+        return hmac.new(self._fingerprint_key, digestmod="sha256")
 
     def __repr__(self) -> str:
         return f"Keyring(domain={self.domain!r}, key_id={self.key_id!r})"

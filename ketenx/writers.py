@@ -74,11 +74,12 @@ class HashingWriter(io.RawIOBase):
 
 
 class HashingReader(io.RawIOBase):
-    """A binary source that hashes (SHA-256) and counts everything read from it."""
+    """A binary source that feeds everything read from it to ``hasher`` (any object with
+    ``update``, e.g. a keyed HMAC; SHA-256 when none is given) and counts it."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], hasher: Any | None = None) -> None:
         self._source = source
-        self.sha256 = hashlib.sha256()
+        self.hasher = hashlib.sha256() if hasher is None else hasher
         self.size = 0
 
     def readable(self) -> bool:
@@ -88,18 +89,18 @@ class HashingReader(io.RawIOBase):
         data = self._source.read(len(buffer))
         n = len(data)
         buffer[:n] = data
-        self.sha256.update(data)
+        self.hasher.update(data)
         self.size += n
         return n
 
     def read(self, size: int = -1) -> bytes:
         data = self._source.read(size)
-        self.sha256.update(data)
+        self.hasher.update(data)
         self.size += len(data)
         return data
 
     def digest(self) -> str:
-        return "sha256:" + self.sha256.hexdigest()
+        return "sha256:" + self.hasher.hexdigest()
 
 
 def _needs_quotes(cells: Sequence[str]) -> bool:

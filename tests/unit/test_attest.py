@@ -97,3 +97,55 @@ def test_subject_checks():
         verify_statement(env, [*FILES, ("extra.csv", FILES[0][1])], registry, now=NOW)
     with pytest.raises(VerificationError, match="another contract"):
         verify_statement(env, FILES, registry, now=NOW, contract_digest="sha256:" + "11" * 32)
+
+
+def _meta(**pseudo) -> dict:
+    return {
+        "contract": {"id": CONTRACT.id, "version": CONTRACT.version, "digest": CONTRACT.digest()},
+        "sender_oin": SENDER,
+        "recipient_oin": CONTRACT.recipient.oin,
+        "pseudonymisation": {
+            "scheme": "kx1",
+            "policy": "deterministic",
+            "domain": "regio-gedeeld",
+            "shared_domain": True,
+            "nonce": None,
+            "key_id": "kx1k_0fbac25a15245687",
+            **pseudo,
+        },
+        "input": {"format": "csv", "fingerprint": "kx1f_" + "ab" * 32, "records": 2},
+        "output": {"name": "d.csv", "format": "csv", "digest": "sha256:" + "0" * 64,
+                   "bytes": 321, "records": 2},
+        "checks": {"input": "passed", "output": "passed", "records_dropped": 0},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("with_contract", [True, False])
+def test_predicate_from_metadata_carries_the_keyed_fingerprint_only(with_contract):
+    from jsonschema import Draft202012Validator
+
+    from ketenx.resources import load_schema
+
+    meta = _meta()
+    contract = CONTRACT if with_contract else None
+    predicate = build_predicate(contract=contract, meta=meta, created=CREATED)
+    assert predicate["input"] == {"format": "csv", "fingerprint": "kx1f_" + "ab" * 32}
+    assert predicate["pseudonymisation"]["shared_domain"] is True
+    assert predicate["records"] == {"input": 2, "output": 2, "dropped": 0}
+    Draft202012Validator(load_schema("predicate.schema.json")).validate(predicate)
+    # a plain digest or size handed in (metadata of an older ketenx) is not passed on
+    meta["input"].update(digest="sha256:" + "1" * 64, bytes=999, name="export-jansen.csv")
+    again = build_predicate(contract=contract, meta=meta, created=CREATED)
+    assert again["input"] == predicate["input"]
+    assert "1" * 64 not in str(again) and 999 not in again["input"].values()
+    assert "jansen" not in str(again)
+
+
+def test_predicate_schema_refuses_an_unkeyed_fingerprint():
+    from jsonschema import Draft202012Validator
+
+    from ketenx.resources import load_schema
+
+    predicate = build_predicate(contract=CONTRACT, meta=_meta(), created=CREATED)
+    predicate["input"]["fingerprint"] = "sha256:" + "0" * 64
+    assert not Draft202012Validator(load_schema("predicate.schema.json")).is_valid(predicate)

@@ -7,8 +7,11 @@ RFC 5869 and RFC 5297.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,22 +21,27 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from ketenx.contract import Contract
+from ketenx.pipeline import Transformer, pseudonymise_stream
 from ketenx.pseudonym import (
+    FINGERPRINT_PATTERN,
     HKDF_SALT,
     INFO_ENCRYPT,
+    INFO_FINGERPRINT,
     INFO_PSEUDONYMISE,
     PSEUDONYM_PATTERN,
     DecryptionError,
     Keyring,
+    b64url,
     domain_id,
     effective_domain,
+    fingerprint_of,
     hkdf_sha256,
     hmac_sha256,
     normalise,
     normalise_many,
 )
-from ketenx.secrets import Secret, parse_secret
-from tests.conftest import make_contract
+from ketenx.secrets import Secret, load_secret, parse_secret
+from tests.conftest import ROOT, make_contract
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "pseudonyms"
 DATA = json.loads((VECTORS / "pseudonyms.json").read_text(encoding="utf-8"))
@@ -120,6 +128,7 @@ def test_domain_keys() -> None:
     assert HKDF_SALT.decode() == params["hkdf_salt"]
     assert INFO_PSEUDONYMISE.hex() == params["hkdf_info_pseudonymise_prefix_hex"]
     assert INFO_ENCRYPT.hex() == params["hkdf_info_encrypt_prefix_hex"]
+    assert INFO_FINGERPRINT.hex() == params["hkdf_info_fingerprint_prefix_hex"]
 
 
 def test_whitespace_is_what_the_spec_lists() -> None:
@@ -127,24 +136,45 @@ def test_whitespace_is_what_the_spec_lists() -> None:
     assert {c for c in range(sys.maxunicode + 1) if chr(c).isspace()} == listed
 
 
+def _secret_file(tmp_path: Path, text: str) -> Path:
+    """``text`` as a secret file (UTF-8 bytes, mode 0600), as a reader finds it on disk."""
+    path = tmp_path / "keys" / "s.secret"
+    path.parent.mkdir(mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text.encode("utf-8"))
+    return path
+
+
 def test_secret_files_and_key_ids() -> None:
     for name, s in DATA["secrets"].items():
         secret = parse_secret(s["file_line"])
         assert secret == Secret(key_id=s["key_id"], secret_bytes=SECRETS[name])
         assert Keyring.derive(secret, "d").key_id == s["key_id"]
-    for good in DATA["secret_files"]["good"]:
-        secret = parse_secret(good["text"])
+
+
+@pytest.mark.parametrize("good", DATA["secret_files"]["good"], ids=lambda g: repr(g["text"][:3]))
+def test_good_secret_files(good: dict, tmp_path: Path) -> None:
+    for secret in (parse_secret(good["text"]), load_secret(_secret_file(tmp_path, good["text"]))):
         assert (secret.key_id, secret.secret_bytes.hex()) == (good["key_id"], good["secret_hex"])
 
 
 @pytest.mark.parametrize("bad", DATA["secret_files"]["must_fail"], ids=lambda b: b["why"])
-def test_bad_secret_files(bad: dict) -> None:
+def test_bad_secret_files(bad: dict, tmp_path: Path) -> None:
+    """Refused when read from a file (every row), and by the parser when the text is ASCII."""
     from ketenx.errors import KeyMaterialError
 
     with pytest.raises(KeyMaterialError) as info:
-        parse_secret(bad["text"])
-    for secret in SECRETS.values():
-        assert secret.hex() not in info.value.diagnostics()
+        load_secret(_secret_file(tmp_path, bad["text"]))
+    refusals = [info.value]
+    if bad["text"].isascii():
+        with pytest.raises(KeyMaterialError) as parsed:
+            parse_secret(bad["text"])
+        refusals.append(parsed.value)
+    for refusal in refusals:
+        for secret in SECRETS.values():
+            assert secret.hex() not in refusal.diagnostics()
+            assert b64url(secret) not in refusal.diagnostics()
 
 
 @pytest.mark.parametrize("row", DATA["decrypt"], ids=lambda r: r["why"] or "good")
@@ -197,11 +227,90 @@ def test_precomputed_hmac_states_equal_hmac() -> None:
         assert k.mac(b"x" * i) == hmac.digest(key, b"x" * i, "sha256")
 
 
-def test_generator_reproduces_the_vectors(tmp_path: Path) -> None:
-    out = tmp_path / "pseudonyms.json"
+# --- what the spec adds around the cases ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", DATA["input_fingerprints"], ids=lambda r: r["name"])
+def test_input_fingerprint(row: dict) -> None:
+    secret = SECRETS[row["secret"]]
+    d = row["effective_domain"].encode("utf-8")
+    key = hkdf_sha256(secret, salt=HKDF_SALT, info=INFO_FINGERPRINT + d, length=32)
+    assert key.hex() == row["fingerprint_key_hex"]
+    mac = keyring(row["secret"], row["effective_domain"]).fingerprinter()
+    assert mac is not None
+    data = bytes.fromhex(row["input_hex"])
+    for i in range(0, len(data), 3):  # fed in pieces, as the pipeline reads
+        mac.update(data[i : i + 3])
+    assert fingerprint_of(mac) == row["fingerprint"]
+    assert re.fullmatch(FINGERPRINT_PATTERN, row["fingerprint"])
+
+
+def test_input_fingerprints_are_not_plain_digests() -> None:
+    """Nobody without the secret can compute one: no row is an unkeyed digest, and the
+    fingerprint key is none of the domain's other keys."""
+    for row in DATA["input_fingerprints"]:
+        data = bytes.fromhex(row["input_hex"])
+        assert row["fingerprint"][5:] != hashlib.sha256(data).hexdigest()
+        k = keyring(row["secret"], row["effective_domain"])
+        assert row["fingerprint"][5:] != k.mac(data).hex()
+    assert len({r["fingerprint"] for r in DATA["input_fingerprints"]}) == len(
+        DATA["input_fingerprints"]
+    )
+
+
+@pytest.mark.parametrize("entry", DATA["default_normalisation"], ids=lambda e: json.dumps(e))
+def test_default_normalisation_through_the_contract(entry: dict) -> None:
+    """§5 step 2 as the pipeline applies it: a `format` reached through `$ref` does not count."""
+    field = {"treatment": entry["treatment"]}
+    if entry["normalise"]:
+        field["normalise"] = entry["normalise"]
+    schema = {"type": "object", "properties": {"x": entry["property"]}}
+    if entry["$defs"]:
+        schema["$defs"] = entry["$defs"]
+    contract = make_contract("c", schema, {"x": field})
+    (column,) = Transformer(contract, keyring("A", "d")).columns
+    assert column.normalise == entry["default"]
+
+
+@pytest.mark.parametrize("value", DATA["not_keyed"], ids=json.dumps)
+@pytest.mark.parametrize("treatment", ["pseudonymise", "encrypt"])
+def test_objects_and_arrays_are_never_keyed(value: object, treatment: str) -> None:
+    with pytest.raises(ValueError):
+        normalise(value, "text")
+    contract = make_contract(
+        "c", {"type": "object", "properties": {"x": {}}}, {"x": {"treatment": treatment}}
+    )
+    rows = [{"x": "a"}, {"x": value}]
+    source = io.BytesIO("".join(json.dumps(r) + "\n" for r in rows).encode())
+    sink = io.BytesIO()
+    result = pseudonymise_stream(source, "jsonl", sink, "jsonl", contract, keyring("A", "d"))
+    assert result.rejected and result.records_out == 0
+    (error,) = result.report.errors
+    assert (error.record, error.field, error.rule) == (2, "/x", "keyed-scalar")
+    assert json.dumps(value) not in error.message
+
+
+def test_the_spec_states_the_vector_counts() -> None:
+    spec = (ROOT / "docs" / "spec" / "pseudonyms.md").read_text(encoding="utf-8")
+    section = " ".join(spec[spec.index("## 9.") :].split())
+    assert f"{len(DATA['cases'])} cases" in section
+    assert f"{len(DATA['input_fingerprints'])} input fingerprints" in section
+    must_fail = sum(1 for r in DATA["decrypt"] if r["why"])
+    assert f"{must_fail} tokens that MUST NOT decrypt" in section
+    assert f"{len(DATA['secret_files']['must_fail'])} secret files that MUST be refused" in section
+
+
+def assert_generator_reproduces(vectors: Path, tmp_path: Path) -> None:
+    """Run the folder's ``make_vectors.py`` into ``tmp_path``: it must rewrite ``vectors``
+    byte for byte."""
+    out = tmp_path / vectors.name
     subprocess.run(
-        [sys.executable, str(VECTORS / "make_vectors.py"), str(out)],
+        [sys.executable, str(vectors.with_name("make_vectors.py")), str(out)],
         check=True,
         capture_output=True,
     )
-    assert out.read_bytes() == (VECTORS / "pseudonyms.json").read_bytes()
+    assert out.read_bytes() == vectors.read_bytes()
+
+
+def test_generator_reproduces_the_vectors(tmp_path: Path) -> None:
+    assert_generator_reproduces(VECTORS / "pseudonyms.json", tmp_path)

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 SALT = b"ketenx/v1"
 INFO_PSEUDONYMISE = b"ketenx/v1/pseudonymise\x00"
 INFO_ENCRYPT = b"ketenx/v1/encrypt\x00"
+INFO_FINGERPRINT = b"ketenx/v1/input-fingerprint\x00"
 AD_LABEL = b"ketenx/v1/encrypt"
 
 
@@ -56,6 +57,25 @@ def hmac_key(secret: bytes, domain: str) -> bytes:
 
 def siv_key(secret: bytes, domain: str) -> bytes:
     return hkdf(secret, INFO_ENCRYPT + domain.encode("utf-8"), 64)
+
+
+def fingerprint_key(secret: bytes, domain: str) -> bytes:
+    return hkdf(secret, INFO_FINGERPRINT + domain.encode("utf-8"), 32)
+
+
+def fingerprint(secret: bytes, domain: str, data: bytes) -> str:
+    return "kx1f_" + hmac.new(fingerprint_key(secret, domain), data, hashlib.sha256).hexdigest()
+
+
+def default_normalisation(prop: dict[str, Any], treatment: str, named: str | None) -> str:
+    """§5 step 2: the field's `normalise`, else `none` for encrypt, else by the property's
+    own `format` member (never one reached through `$ref`)."""
+    if named:
+        return named
+    if treatment == "encrypt":
+        return "none"
+    formats = {"nl-bsn": "bsn", "email": "email", "nl-postcode": "postcode"}
+    return formats.get(str(prop.get("format", "")), "text")
 
 
 def effective_domain(domain: str, policy: str, nonce: str | None) -> str:
@@ -146,6 +166,93 @@ INPUTS: list[tuple[Any, str, str]] = [
 ]
 
 
+# Added after the first 33: each is run for secret A in the first domain only (appended after the
+# earlier cases, which stay as they were).
+MORE_INPUTS: list[tuple[Any, str, str]] = [
+    # Lower-casing is Python's str.lower(): full mappings plus the Final_Sigma context rule.
+    ("ΟΔΟΣ@Example.GR", "email", "email_ouder"),  # Σ after a letter, before `@`: ς
+    ("Σ@example.gr", "email", "email_ouder"),  # no letter before it: σ
+    ("ΑΣΑ@example.gr", "email", "email_ouder"),  # between letters: σ
+    ("ΟΔΟΣ.ΣΑΣ@example.gr", "email", "email_ouder"),  # `.` is case-ignorable: the first is σ
+    ("ΟΔΟΣ'@example.gr", "email", "email_ouder"),  # `'` is case-ignorable, then `@`: ς
+    ("İstanbul@Example.TR", "email", "email_ouder"),  # İ → i + U+0307 (two code points)
+    ("1234 aß", "postcode", "postcode"),  # ß → SS in upper case
+    # Floats: the shortest digits that read back, and of those the nearest to the exact value.
+    (5e-324, "text", "lengte_cm"),  # 2⁻¹⁰⁷⁴: 1e-324 … 7e-324 all read back; 5 is nearest
+    (1e23, "text", "lengte_cm"),  # the double is 9.999999999999999161…e22
+    (9007199254740992.0, "text", "lengte_cm"),  # 2⁵³, e = 15: fixed notation
+    (9999999999999998.0, "text", "lengte_cm"),  # the largest double below 1e16: fixed
+    (0.30000000000000004, "text", "lengte_cm"),
+    (1e-05, "text", "lengte_cm"),  # e = −5: exponent notation
+    (1.7976931348623157e308, "text", "lengte_cm"),  # the largest double
+    (-2.5e-08, "text", "lengte_cm"),
+    # Integers up to 4300 digits (a longer one is refused when the input is read).
+    (int("9" * 40), "text", "lengte_cm"),
+    (-int("1" + "0" * 4299), "text", "lengte_cm"),  # 4300 digits and a sign
+    (int("7" * 4300), "none", "lengte_cm"),
+]
+
+# §5 step 2 through the contract: (property schema, $defs, treatment, `normalise` or None).
+DEFAULTS: list[tuple[dict[str, Any], dict[str, Any], str, str | None]] = [
+    ({"type": "string", "format": "nl-bsn"}, {}, "pseudonymise", None),
+    ({"type": "string", "format": "email"}, {}, "pseudonymise", None),
+    ({"type": "string", "format": "nl-postcode"}, {}, "pseudonymise", None),
+    ({"type": "string", "format": "date"}, {}, "pseudonymise", None),
+    ({"type": "string"}, {}, "pseudonymise", None),
+    ({"type": "string", "format": "nl-bsn"}, {}, "encrypt", None),
+    ({"type": "string", "format": "email"}, {}, "encrypt", "email"),
+    ({"type": "string", "format": "nl-bsn"}, {}, "pseudonymise", "none"),
+    # `format` reached through `$ref` does not count: name `normalise` to get `bsn`
+    ({"$ref": "#/$defs/bsn"}, {"bsn": {"type": "string", "format": "nl-bsn"}}, "pseudonymise",
+     None),
+    ({"$ref": "#/$defs/bsn"}, {"bsn": {"type": "string", "format": "nl-bsn"}}, "pseudonymise",
+     "bsn"),
+    ({"$ref": "#/$defs/pc"}, {"pc": {"type": "string", "format": "nl-postcode"}}, "pseudonymise",
+     None),
+]  # fmt: skip
+
+# Input files for the keyed fingerprint: (name, bytes).
+FINGERPRINT_INPUTS: list[tuple[str, bytes]] = [
+    ("empty file", b""),
+    ("one record", b"bsn\n111222333\n"),
+    ("CRLF and UTF-8", "bsn,voornamen\r\n111222333,Zoë\r\n".encode()),
+    ("same record, no final newline", b"bsn\n111222333"),
+]
+
+
+def default_entries() -> list[dict[str, Any]]:
+    return [
+        {
+            "property": prop,
+            "$defs": defs,
+            "treatment": treatment,
+            "normalise": named,
+            "default": default_normalisation(prop, treatment, named),
+        }
+        for prop, defs, treatment, named in DEFAULTS
+    ]
+
+
+def fingerprint_entries(domains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plan = [("A", domains[0]), ("A", domains[2]), ("A", domains[4]), ("B", domains[0])]
+    out = []
+    for secret_name, d in plan:
+        secret = SECRETS[secret_name]
+        domain = d["effective_domain"]
+        for name, data in FINGERPRINT_INPUTS:
+            out.append(
+                {
+                    "secret": secret_name,
+                    "effective_domain": domain,
+                    "fingerprint_key_hex": fingerprint_key(secret, domain).hex(),
+                    "name": name,
+                    "input_hex": data.hex(),
+                    "fingerprint": fingerprint(secret, domain, data),
+                }
+            )
+    return out
+
+
 def domain_entries() -> list[dict[str, Any]]:
     out = []
     for name, oin, contract_id, explicit, policy, nonce in DOMAINS:
@@ -168,12 +275,13 @@ def domain_entries() -> list[dict[str, Any]]:
 
 
 def cases(domains: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    plan = [("A", d) for d in domains] + [("B", d) for d in domains[:2]]
+    plan = [("A", d, INPUTS) for d in domains] + [("B", d, INPUTS) for d in domains[:2]]
+    plan.append(("A", domains[0], MORE_INPUTS))
     out = []
-    for secret_name, d in plan:
+    for secret_name, d, inputs in plan:
         secret = SECRETS[secret_name]
         domain = d["effective_domain"]
-        for value, how, field in INPUTS:
+        for value, how, field in inputs:
             text = normalise(value, how)
             out.append(
                 {
@@ -261,6 +369,18 @@ def secret_files() -> dict[str, Any]:
                 "secret_hex": a.hex(),
             },
             {"text": "  " + line + "  \r\n", "key_id": key_id(a), "secret_hex": a.hex()},
+            # the ASCII white space of str.split/str.strip, the line breaks of str.splitlines
+            {
+                "text": "\t" + line.replace(" ", "\t") + "\x0b",
+                "key_id": key_id(a),
+                "secret_hex": a.hex(),
+            },
+            {
+                "text": "# comment\x0c" + line.replace(" ", "\x1f") + "\x1e",
+                "key_id": key_id(a),
+                "secret_hex": a.hex(),
+            },
+            {"text": "#\r" + line + "\r", "key_id": key_id(a), "secret_hex": a.hex()},
         ],
         "must_fail": [
             {"why": "key id does not match", "text": secret_line(a, "kx1k_0000000000000000")},
@@ -272,6 +392,14 @@ def secret_files() -> dict[str, Any]:
             {"why": "two secret lines", "text": line + "\n" + secret_line(SECRETS["B"])},
             {"why": "no secret line", "text": "# only a comment\n"},
             {"why": "missing key id", "text": f"KETENX-SECRET-1 {body}"},
+            {
+                "why": "a non-ASCII byte (no-break space between fields)",
+                "text": line.replace(" ", "\u00a0"),
+            },
+            {
+                "why": "a line break inside the line (vertical tab)",
+                "text": line.replace(" ", "\x0b", 1),
+            },
         ],
     }
 
@@ -287,6 +415,7 @@ def vectors() -> dict[str, Any]:
             "hkdf_salt": SALT.decode(),
             "hkdf_info_pseudonymise_prefix_hex": INFO_PSEUDONYMISE.hex(),
             "hkdf_info_encrypt_prefix_hex": INFO_ENCRYPT.hex(),
+            "hkdf_info_fingerprint_prefix_hex": INFO_FINGERPRINT.hex(),
             "aes_siv_associated_data": ["ketenx/v1/encrypt", "<field name>", "<domain>"],
             "pseudonym_bytes": 20,
             "whitespace": whitespace,
@@ -309,6 +438,9 @@ def vectors() -> dict[str, Any]:
         ],
         "cases": cases(domains),
         "decrypt": decrypt_must_fail(domains),
+        "not_keyed": [{"b": 1, "a": 2}, [1, "2"], {}, []],
+        "default_normalisation": default_entries(),
+        "input_fingerprints": fingerprint_entries(domains),
     }
 
 
