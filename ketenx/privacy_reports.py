@@ -9,6 +9,7 @@ annotations. Every report is value-free: counts, sizes, field names of the contr
 from __future__ import annotations
 
 import json
+import operator
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,14 +45,18 @@ def read_columns(
             header = reader.header or []
             index = {name: header.index(name) for name in names if name in header}
             seen = 0
+            width = len(header)
+            pick = {name: operator.itemgetter(j) for name, j in index.items()}
             for rows in reader.batches():
-                for i, row in enumerate(rows):
-                    if len(row) != len(header):
-                        raise RejectedError(f"record {seen + i + 1}: rule row-length")
+                if len(set(map(len, rows))) != 1 or len(rows[0]) != width:
+                    bad = next(i for i, row in enumerate(rows) if len(row) != width)
+                    raise RejectedError(f"record {seen + bad + 1}: rule row-length")
                 seen += len(rows)
-                cells = list(zip(*rows, strict=True))
                 yield (
-                    {name: typed.coerce_column(name, cells[j]) for name, j in index.items()},
+                    {
+                        name: typed.coerce_column(name, list(map(get, rows)))
+                        for name, get in pick.items()
+                    },
                     len(rows),
                 )
             return

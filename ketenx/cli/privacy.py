@@ -71,6 +71,9 @@ class _NoKeys:
     def decrypt(self, token: str, field: str) -> str:  # pragma: no cover
         raise AssertionError("no keyed operation while measuring")
 
+    def fingerprinter(self) -> None:  # pragma: no cover
+        return None
+
 
 def _write(text: str, output: Path | None, summary: str) -> None:
     from ..fileio import atomic_output
