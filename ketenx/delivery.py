@@ -372,7 +372,7 @@ def write_reidentified(
     in_props = contract.schema.get("properties", {})
     restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}
     report = FileReport(path=str(data), max_errors=20)
-    with open_input(str(data)) as source, atomic_output(output) as sink:
+    with open_input(str(data)) as source, atomic_output(output, private=True) as sink:
         writer = RecordWriter(sink, out_fmt, names, string_cols)
         batches: Any = (
             checker.iter_csv(source, report)

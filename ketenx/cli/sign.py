@@ -53,8 +53,17 @@ def sign(
     from ..attest import build_predicate, sign_subjects
     from ..delivery import meta_path_for, read_meta
     from ..errors import UsageError
-    from ..fileio import atomic_output, file_digest
+    from ..fileio import atomic_output, file_digest, refuse_output_over_inputs
 
+    refuse_output_over_inputs(
+        [output],
+        [
+            ("signing key", key),
+            ("contract", contract),
+            *(("file to sign", path) for path in files),
+            *(("metadata of a file to sign", meta_path_for(path)) for path in files),
+        ],
+    )
     the_contract = load_contract(contract) if contract else None
     meta = None
     subjects = []
