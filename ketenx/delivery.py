@@ -26,6 +26,7 @@ from . import __version__
 from .contract import Contract
 from .errors import InputFileError, RejectedError, UsageError
 from .fileio import atomic_output, is_stream, open_input
+from .jsonlimits import MAX_META_BYTES, read_path
 from .pipeline import (
     KEYED,
     Keyring,
@@ -287,7 +288,9 @@ def delivery_meta(
 
 def read_meta(path: Path) -> dict[str, Any]:
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        meta: dict[str, Any] = read_path(
+            path, what=f"{path}: delivery metadata", max_bytes=MAX_META_BYTES, error=InputFileError
+        )
     except FileNotFoundError:
         raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
     except (OSError, ValueError) as exc:

@@ -96,9 +96,10 @@ def verify(
     ),
 ) -> None:
     """Verify FILES against a signature: exit 0 when every check passes, 1 with one line
-    saying which check failed."""
+    saying which check failed, 2 when two FILES have the same name. One signature by a key
+    registered for the sender is enough, whatever other signatures the envelope carries."""
     from ..attest import verify_statement
-    from ..bundle import read_envelope
+    from ..dsse import read_envelope
     from ..fileio import file_digest, open_input
     from ..partners import load_registry
 

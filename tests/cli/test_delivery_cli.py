@@ -573,15 +573,23 @@ def _respell(ex, victim: Path, argv: list[str | Path], spelling: str, monkeypatc
     return [*argv[:index], other, *argv[index + 1 :]]
 
 
-@pytest.mark.parametrize("spelling", ["same", "relative", "symlink", "hardlink"])
-@pytest.mark.parametrize("name", CASES)
+#: Where the colliding file's name is derived from the output's, only the plain spelling.
+_DERIVED = ("pseudonymise/sidecar-over-contract", "unpack/member-over-the-registry")
+
+
+@pytest.mark.parametrize(
+    ("name", "spelling"),
+    [
+        (name, spelling)
+        for name in CASES
+        for spelling in ("same", "relative", "symlink", "hardlink")
+        if spelling == "same" or name not in _DERIVED
+    ],
+)
 def test_no_command_writes_over_one_of_its_inputs(run, ex, monkeypatch, name, spelling):
     (ex.root / "c.yaml").write_bytes(SAMPLE_CONTRACT.read_bytes())
     case = _case(name, run, ex)
-    if spelling == "hardlink" and case.victim.is_dir():
-        pytest.skip("folders have no hard links")
-    if not case.direct and spelling != "same":
-        pytest.skip("the colliding file's name is derived from the output's")
+    assert case.direct == (name not in _DERIVED)
     argv = _respell(ex, case.victim, case.argv, spelling, monkeypatch) if case.direct else case.argv
     before = _tree(ex.root)
     result = run(*argv, env=case.env)
@@ -674,3 +682,112 @@ def test_reidentified_data_replacing_a_readable_file_is_0600(run, ex, umask):
     result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear)
     assert result.code == 0, result.err
     assert _mode(clear) == 0o600
+
+
+# --- verification semantics: several signatures, names, JSON limits -----------------------------
+
+
+def _add_signature(envelope: Path, key_path: Path, *, first: bool) -> None:
+    import base64
+
+    from ketenx.dsse import pae
+    from ketenx.keys import load_private_key
+    from ketenx.partners import public_key_id
+
+    env = json.loads(envelope.read_text())
+    key = load_private_key(key_path, PASSPHRASE.encode())
+    sig = key.sign(pae(env["payloadType"], base64.b64decode(env["payload"])))
+    entry = {"keyid": public_key_id(key.public_key()), "sig": base64.b64encode(sig).decode()}
+    env["signatures"] = [entry, *env["signatures"]] if first else [*env["signatures"], entry]
+    envelope.write_text(json.dumps(env))
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_another_partners_or_an_unknown_signature_does_not_hide_the_senders(
+    run, ex, signed, tmp_path, first
+):
+    out, meta, envelope = signed
+    assert run("keys", "new-signing", ex.root / "ggd/keys/ggd-sign").code == 0
+    assert run("keys", "new-signing", ex.root / "rogue").code == 0
+    _add_signature(envelope, ex.root / "ggd/keys/ggd-sign.key", first=first)
+    _add_signature(envelope, ex.root / "rogue.key", first=first)
+    doc = yaml.safe_load(ex.partners.read_text())
+    doc["partners"][1]["signing_keys"] = [
+        {"public_key_file": "ggd/keys/ggd-sign.pub", "valid_from": "2026-01-01"}
+    ]
+    both = ex.root / "partners-both.yaml"
+    both.write_text(yaml.safe_dump(doc))
+    for partners in (ex.partners, both):
+        result = run("verify", out, meta, "--signature", envelope, "-p", partners)
+        assert result.code == 0, result.err
+        assert result.out.startswith("OK:")
+
+
+def test_verify_refuses_two_files_with_the_same_name(run, ex, signed, tmp_path):
+    out, meta, envelope = signed
+    for folder, content in (("evil", out.read_bytes().replace(b"V,", b"M,", 1)), ("good", None)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / out.name).write_bytes(content or out.read_bytes())
+    base = ("--signature", envelope, "-p", ex.partners)
+    for files in (
+        (tmp_path / "evil" / out.name, tmp_path / "good" / out.name, meta),
+        (tmp_path / "good" / out.name, tmp_path / "evil" / out.name, meta),
+        (out, out, meta),
+    ):
+        result = run("verify", *files, *base)
+        assert result.code == 2, result.err
+        assert "same name" in result.err and "OK" not in result.out
+
+
+DEEP = b'{"payload": ' + b"[" * 100_000 + b'"Zo\xc3\xab-PLANTED"' + b"]" * 100_000 + b"}"
+
+
+def _one_clean_line(result, code: int) -> None:
+    assert result.code == code, result.err
+    assert "Traceback" not in result.err and "RecursionError" not in result.err
+    assert result.err.startswith("ketenx: error: ") and result.err.count("\n") == 1
+    assert "PLANTED" not in result.out + result.err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b"[" * 100_000, b" " * ((4 << 20) + 1), b'{"payload": "' + b"A" * (4 << 20) + b'"}'],
+    ids=["deep", "unclosed", "spaces-over-the-limit", "payload-over-the-limit"],
+)
+def test_verify_refuses_a_deep_or_huge_envelope_cleanly(run, ex, signed, content):
+    out, meta, envelope = signed
+    envelope.write_bytes(content)
+    result = run("verify", out, meta, "--signature", envelope, "-p", ex.partners)
+    _one_clean_line(result, 1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b"[" * 100_000, b'{"a": ' + b" " * (8 << 20) + b"1}"],
+    ids=["deep", "unclosed", "over-the-limit"],
+)
+def test_a_deep_or_huge_metadata_sidecar_is_refused_cleanly(run, ex, signed, tmp_path, content):
+    out, meta, _ = signed
+    meta.write_bytes(content)
+    before = _tree(ex.root)
+    clear = tmp_path / "clear.csv"
+    result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear)
+    _one_clean_line(result, 3)
+    assert "delivery metadata" in result.err and not clear.exists()
+    result = run("sign", out, "-k", ex.key, "-o", tmp_path / "e.json")
+    _one_clean_line(result, 3)
+    assert _tree(ex.root) == before and not (tmp_path / "e.json").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b" " * ((4 << 20) + 1)],
+    ids=["deep", "over-the-limit"],
+)
+def test_unpack_refuses_a_deep_or_huge_statement_member_cleanly(run, ex, content):
+    _, delivery = ex.pack(run, "--no-encrypt", out="d.tar")
+    bad = ex.root / "bad.tar"
+    rewrite_member(delivery, bad, "statement.dsse.json", lambda _: content)
+    result = run("unpack", bad, "-c", SAMPLE_CONTRACT, "-p", ex.partners, "-o", ex.inbox)
+    _one_clean_line(result, 1)
+    assert not ex.inbox.exists() or not any(ex.inbox.iterdir())
