@@ -51,8 +51,8 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
 
     The new file's mode honours the umask (``0666 & ~umask``, as ``open()`` creates files);
     with ``private`` it is :data:`PRIVATE_MODE` (``0600``) whatever the umask: for personal
-    data in the clear. The mode is set when the temporary file is created, so the data is
-    never readable by others, not even while it is written.
+    data in the clear. The mode is set when the temporary file is created, so private data
+    is never readable by others, not even while it is written.
 
     A stream is written directly: a path below ``/dev`` or ``/proc`` (``/dev/stdout``) and an
     existing device or named pipe. Renaming over those would, run as root, swap a device node
