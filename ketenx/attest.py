@@ -9,9 +9,10 @@ a recipient without ketenx can verify.
 Verification (:func:`verify_statement`) fails closed with :class:`VerificationError` naming
 the check that failed, in this order: payload type and signature (against every key in the
 registry; the envelope's ``keyid`` is a hint only), statement shape and predicate type,
-signer (registered for the sender's OIN, not revoked, valid at the statement's creation time,
-which must not lie in the future), subjects (every offered file listed with its digest, every
-listed subject offered), and the contract digest.
+signer (some key that signed is registered for the sender's OIN, not revoked, valid at the
+statement's creation time, which must not lie in the future; other signatures, valid or not,
+neither help nor hurt), subjects (names unique on both sides, every offered file listed with
+its digest, every listed subject offered), and the contract digest.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .dsse import (
     sign_statement,
     verify_envelope,
 )
-from .errors import VerificationError
+from .errors import UsageError, VerificationError
 from .partners import Registry, SigningKey, public_key_id
 from .resources import load_schema
 
@@ -148,7 +149,19 @@ def verify_statement(
     now: _dt.datetime,
     contract_digest: str | None = None,
 ) -> VerifiedStatement:
-    """Verify ``envelope`` for the offered ``files`` (name, ``sha256:<hex>``); fail closed."""
+    """Verify ``envelope`` for the offered ``files`` (name, ``sha256:<hex>``); fail closed.
+
+    The envelope may carry several signatures: it verifies when any of them is by a key
+    registered for the sender's OIN and valid at the signing time, in whatever order they
+    come. When none is, the reason given is that of the first signing key in registry order,
+    the sender's own keys first. Two offered files with the same name are a
+    :class:`UsageError` (subjects are named by file name, so one of them would go unchecked);
+    a statement that lists a name twice is refused."""
+    if len({name for name, _ in files}) != len(files):
+        raise UsageError(
+            "two offered files have the same name: subjects are named by file name, "
+            "so offer each name once"
+        )
     all_keys = [k for p in registry.partners for k in p.signing_keys]
     if not all_keys:
         raise VerificationError("the partner registry lists no signing keys")
@@ -165,12 +178,24 @@ def verify_statement(
         where = "/".join(map(str, errors[0].absolute_path)) or "predicate"
         raise VerificationError(f"the statement's predicate is malformed at {where}")
     created = _parse_created(predicate["created"])
-    signer = registry.check_signer(
-        predicate["sender"]["oin"], public_key_id(verified.public_key), created, now
-    )
+    sender = predicate["sender"]["oin"]
+    partner = registry.partner(sender)
+    own = {k.key_id for k in partner.signing_keys} if partner else set()
+    signed_by = sorted(map(public_key_id, verified.public_keys), key=lambda kid: kid not in own)
+    refusals: list[VerificationError] = []
+    for key_id in signed_by:
+        try:
+            signer = registry.check_signer(sender, key_id, created, now)
+            break
+        except VerificationError as refusal:
+            refusals.append(refusal)
+    else:
+        raise refusals[0]
 
     listed: dict[str, str] = {}
-    for subject in statement["subject"]:
+    for index, subject in enumerate(statement["subject"]):
+        if subject["name"] in listed:
+            raise VerificationError(f"statement subject {index} has the name of an earlier subject")
         listed[subject["name"]] = "sha256:" + subject["digest"]["sha256"]
     offered = dict(files)
     for name, digest in offered.items():

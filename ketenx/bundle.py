@@ -24,11 +24,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .attest import build_predicate, rfc3339, sign_subjects, verify_statement
 from .canonical import canonical_bytes, sha256_digest
 from .contract import Contract
+from .dsse import read_envelope
 from .errors import (
     InputFileError,
     KeyMaterialError,
@@ -270,10 +271,8 @@ def unpack(
     with _workdir(near) as work:
         members = _extract(_open_plain(delivery, identity, work), work)
         data_name = next(n for n in DATA_NAMES if n in members)
-        try:
-            envelope = json.loads(members[STATEMENT].read_bytes())
-        except ValueError:
-            raise VerificationError("the delivery's signature envelope is not JSON") from None
+        with open(members[STATEMENT], "rb") as fh:
+            envelope = read_envelope(fh)
         files = [(name, file_digest(members[name])) for name in (data_name, META, CONTRACT)]
         verified = verify_statement(
             envelope, files, registry, now=now, contract_digest=contract.digest()
@@ -356,10 +355,3 @@ def parse_time(text: str) -> _dt.datetime:
     except ValueError:
         raise UsageError(f"--not-before: not an RFC 3339 time or date: {text}") from None
     return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
-
-
-def read_envelope(stream: IO[bytes]) -> Any:
-    try:
-        return json.loads(stream.read())
-    except ValueError:
-        raise VerificationError("the signature file is not a JSON DSSE envelope") from None

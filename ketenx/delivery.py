@@ -28,6 +28,7 @@ from . import __version__
 from .contract import Contract
 from .errors import InputFileError, RejectedError, UsageError
 from .fileio import atomic_output, is_stream, open_input
+from .jsonlimits import MAX_META_BYTES, read_path
 from .pipeline import (
     KEYED,
     Keyring,
@@ -294,24 +295,13 @@ def read_meta(path: Path) -> dict[str, Any]:
     input fingerprint) is still read: its input name, digest and size are dropped and its
     fingerprint is null, so nothing downstream sees them."""
     try:
-        raw = path.read_bytes()
+        meta: dict[str, Any] = read_path(
+            path, what=f"{path}: delivery metadata", max_bytes=MAX_META_BYTES, error=InputFileError
+        )
     except FileNotFoundError:
         raise InputFileError(f"{path}: delivery metadata not found (pass it with --meta)") from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read delivery metadata: {exc.strerror}") from None
-    try:  # the messages name what is wrong and where, never the bytes found there
-        meta: dict[str, Any] = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputFileError(f"{path}: delivery metadata is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputFileError(
-            f"{path}: delivery metadata is not JSON ({exc.msg}, line {exc.lineno} column "
-            f"{exc.colno})"
-        ) from None
-    except (RecursionError, ValueError):
-        raise InputFileError(
-            f"{path}: delivery metadata is nested too deeply or holds a number too long"
-        ) from None
     from jsonschema import Draft202012Validator
 
     from .resources import load_schema
@@ -404,7 +394,7 @@ def write_reidentified(
     in_props = contract.schema.get("properties", {})
     restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}
     report = FileReport(path=str(data), max_errors=20)
-    with open_input(str(data)) as source, atomic_output(output) as sink:
+    with open_input(str(data)) as source, atomic_output(output, private=True) as sink:
         writer = RecordWriter(sink, out_fmt, names, string_cols)
         batches: Any = (
             checker.iter_csv(source, report)

@@ -1,4 +1,4 @@
-"""DSSE v1 envelopes with Ed25519, and in-toto Statement v1 payloads (pure: no I/O).
+"""DSSE v1 envelopes with Ed25519, and in-toto Statement v1 payloads (pure: no file I/O).
 
 * DSSE: https://github.com/secure-systems-lab/dsse (``envelope.md``, ``protocol.md``).
   The signature is taken over ``PAE(payloadType, payload)``, never over the JSON envelope.
@@ -7,19 +7,20 @@
 Verification fails closed: anything unexpected raises :class:`VerificationError` with a
 one-line reason that never repeats a value from the envelope. The ``keyid`` of a signature
 is an unauthenticated hint and is never used to decide trust: every signature is tried
-against every trusted key. The caller gets exactly the bytes that were verified, so nothing
-unverified is ever parsed.
+against every trusted key, and the caller learns every trusted key that signed (so a
+signature by some other trusted key never hides the one that counts). The caller gets
+exactly the bytes that were verified, so nothing unverified is ever parsed. Envelope and
+statement are parsed within the limits of :mod:`ketenx.jsonlimits`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from .canonical import canonical_bytes
 from .errors import KeyMaterialError, VerificationError
+from .jsonlimits import MAX_ENVELOPE_BYTES, MAX_STATEMENT_BYTES, loads, read
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -46,13 +48,19 @@ _B64_URL = re.compile(r"[A-Za-z0-9\-_]*={0,2}")
 class VerifiedPayload:
     """The outcome of a successful :func:`verify_envelope`.
 
-    ``payload`` is exactly the byte string the signature covers; ``public_key`` is the
-    trusted key that verified it (not the envelope's ``keyid`` hint).
+    ``payload`` is exactly the byte string the signatures cover; ``public_keys`` are the
+    trusted keys that verified a signature on it, in the order of the trusted keys given
+    (never in the order of the signatures, and not from the envelope's ``keyid`` hints);
+    ``public_key`` is the first of them.
     """
 
     payload: bytes
     payload_type: str
-    public_key: Ed25519PublicKey
+    public_keys: tuple[Ed25519PublicKey, ...]
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.public_keys[0]
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -108,6 +116,14 @@ def sign_envelope(
     }
 
 
+def read_envelope(stream: IO[bytes]) -> Any:
+    """Parse a DSSE envelope from ``stream`` as JSON, reading at most
+    :data:`~ketenx.jsonlimits.MAX_ENVELOPE_BYTES` (+1: a larger one is refused unread)."""
+    return read(
+        stream, what="the signature envelope", max_bytes=MAX_ENVELOPE_BYTES, error=VerificationError
+    )
+
+
 def verify_envelope(
     envelope: Mapping[str, Any],
     trusted_keys: Sequence[Ed25519PublicKey],
@@ -115,7 +131,10 @@ def verify_envelope(
 ) -> VerifiedPayload:
     """Verify a DSSE envelope against ``trusted_keys``; fail closed.
 
-    Succeeds when at least one signature verifies with at least one trusted key. Raises
+    Succeeds when at least one signature verifies with at least one trusted key; the result
+    names every trusted key with a valid signature, whatever the order of the signatures
+    (the caller decides which of them may sign: :func:`ketenx.attest.verify_statement`). A
+    signature that does not verify with any trusted key is skipped, not an error. Raises
     :class:`VerificationError` for a malformed envelope or base64, a ``payloadType`` other
     than ``expected_payload_type``, or when no signature verifies. Raises
     :class:`KeyMaterialError` when no usable trusted key is given.
@@ -150,14 +169,21 @@ def verify_envelope(
         raise VerificationError(f"envelope payloadType is not {expected_payload_type}")
 
     message = pae(payload_type, payload)
+    signed_by = tuple(key for key in trusted_keys if _signed(key, sigs, message))
+    if not signed_by:
+        raise VerificationError("no signature on the envelope verifies with a trusted key")
+    return VerifiedPayload(payload=payload, payload_type=payload_type, public_keys=signed_by)
+
+
+def _signed(key: Ed25519PublicKey, sigs: Sequence[bytes], message: bytes) -> bool:
+    """Whether any of ``sigs`` is a valid signature of ``message`` by ``key``."""
     for sig in sigs:
-        for key in trusted_keys:
-            try:
-                key.verify(sig, message)
-            except InvalidSignature:
-                continue
-            return VerifiedPayload(payload=payload, payload_type=payload_type, public_key=key)
-    raise VerificationError("no signature on the envelope verifies with a trusted key")
+        try:
+            key.verify(sig, message)
+        except InvalidSignature:
+            continue
+        return True
+    return False
 
 
 def make_statement(
@@ -178,6 +204,8 @@ def make_statement(
             raise ValueError("a subject needs a non-empty name")
         if not _SHA256_HEX.fullmatch(hex_digest):
             raise ValueError("a subject digest must be 64 lower-case hex characters (sha256)")
+        if any(s["name"] == name for s in subject_list):
+            raise ValueError("two subjects have the same name")
         subject_list.append({"name": name, "digest": {"sha256": hex_digest}})
     if not isinstance(predicate_type, str) or not predicate_type:
         raise ValueError("predicateType must be a non-empty string")
@@ -203,37 +231,16 @@ def sign_statement(
     return sign_envelope(statement_bytes(statement), IN_TOTO_PAYLOAD_TYPE, private_key, keyid)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise VerificationError("statement has a duplicate JSON member name")
-        out[key] = value
-    return out
-
-
-def _reject_constant(_name: str) -> Any:
-    raise VerificationError("statement contains NaN or Infinity, which JSON does not allow")
-
-
 def parse_statement(payload: bytes) -> dict[str, Any]:
     """Parse and validate verified DSSE payload bytes as an in-toto Statement v1.
 
     Checks ``_type``, a non-empty ``subject`` list whose entries have a ``name`` and a
     non-empty ``digest`` with a lower-case hex ``sha256``, a non-empty ``predicateType``
     and an object ``predicate``. Unknown fields are ignored. Duplicate member names are
-    refused (two parsers could disagree on them).
+    refused (two parsers could disagree on them), and so is a statement beyond the limits
+    of :mod:`ketenx.jsonlimits` (size, depth).
     """
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise VerificationError("statement is not UTF-8") from None
-    try:
-        data = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError:
-        raise VerificationError("statement is not valid JSON") from None
+    data = loads(payload, what="statement", max_bytes=MAX_STATEMENT_BYTES, error=VerificationError)
     if not isinstance(data, dict):
         raise VerificationError("statement is not a JSON object")
     if data.get("_type") != STATEMENT_TYPE:

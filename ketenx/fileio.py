@@ -4,6 +4,10 @@ An output file appears only when it is complete: it is written to a temporary fi
 same folder and renamed over the target on success; on any failure the temporary file is
 removed and the target is untouched. (A device or named pipe is written as a stream.)
 A delivery and its metadata must be files (:func:`is_stream` refuses the rest early).
+
+Permissions: a new output honours the umask, as ``open()`` would (``0666 & ~umask``);
+``private=True`` (re-identified data, a recipient's inbox) makes it ``0600`` whatever the umask.
+No output may be an input of the same command (:func:`refuse_output_over_inputs`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import stat
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import InputFileError, OperationalError
+from .errors import InputFileError, OperationalError, UsageError
+
+#: Mode of a private output (:func:`atomic_output` with ``private=True``).
+PRIVATE_MODE = 0o600
 
 
 def open_input(path: str) -> IO[bytes]:
@@ -38,9 +45,14 @@ def open_input(path: str) -> IO[bytes]:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]:
+def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[bytes]]:
     """Write ``path`` atomically: yields a binary file; renamed into place on success (a
     symbolic link at ``path`` is replaced, as ``mv`` would).
+
+    The new file's mode honours the umask (``0666 & ~umask``, as ``open()`` creates files);
+    with ``private`` it is :data:`PRIVATE_MODE` (``0600``) whatever the umask: for personal
+    data in the clear. The mode is set when the temporary file is created, so private data
+    is never readable by others, not even while it is written.
 
     A stream is written directly: a path below ``/dev`` or ``/proc`` (``/dev/stdout``) and an
     existing device or named pipe. Renaming over those would, run as root, swap a device node
@@ -58,21 +70,86 @@ def atomic_output(path: str | Path, *, mode: int = 0o644) -> Iterator[IO[bytes]]
     make_folder(folder, mode=0o755)
     if target.is_dir():
         raise OperationalError(f"{target}: is a directory, not a file")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OperationalError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
+    fd, tmp = _create_temporary(target, folder, private=private)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _create_temporary(target: Path, folder: Path, *, private: bool) -> tuple[int, Path]:
+    """A new, exclusively created ``.NAME.<random>.part`` in ``folder``: mode ``0666`` less
+    the umask (the kernel applies it), or exactly ``0600`` when ``private``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = folder / f".{target.name}.{secrets.token_hex(6)}.part"
+        try:
+            fd = os.open(tmp, flags, PRIVATE_MODE if private else 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OperationalError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
+        if private:
+            try:
+                os.fchmod(fd, PRIVATE_MODE)  # a umask such as 0277 must not make it 0400
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+        return fd, tmp
+    raise OperationalError(f"{target}: cannot write in {folder}: no free temporary name")
+
+
+def refuse_output_over_inputs(
+    outputs: Iterable[str | Path | None], inputs: Iterable[tuple[str, str | Path | None]]
+) -> None:
+    """Refuse (:class:`UsageError`, exit 2) when an output of a command is one of its inputs.
+
+    ``inputs`` are ``(kind, path)`` pairs (kind as the user knows it: "data file", "signing
+    key"). An output is an input when both name the same file after resolving ``.``, ``..``,
+    relative paths and symbolic links, or when both exist and are the same file (same
+    device and inode: a hard link). ``-`` (standard input or output) and ``None`` (not
+    given) are skipped, and so are character devices (``/dev/null`` may be both). Called
+    before anything is read or written."""
+    known: list[tuple[str, _Identity]] = []
+    for kind, path in inputs:
+        identity = _identity(path)
+        if identity is not None:
+            known.append((kind, identity))
+    for output in outputs:
+        out = _identity(output)
+        if out is None:
+            continue
+        for kind, identity in known:
+            if out[0] == identity[0] or (out[1] is not None and out[1] == identity[1]):
+                raise UsageError(
+                    f"{output}: the output is an input of this command (the {kind}); "
+                    "nothing was written",
+                    hint="choose another output path",
+                )
+
+
+_Identity = tuple[str, tuple[int, int] | None]
+
+
+def _identity(path: str | Path | None) -> _Identity | None:
+    """The resolved path of ``path`` (links followed), with ``(st_dev, st_ino)`` when it
+    exists; ``None`` for ``-``, ``None`` and a character device."""
+    if path is None or str(path) == "-":
+        return None
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.realpath(path), None
+    if stat.S_ISCHR(st.st_mode):
+        return None
+    return os.path.realpath(path), (st.st_dev, st.st_ino)
 
 
 def make_folder(folder: Path, *, mode: int) -> None:

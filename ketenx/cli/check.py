@@ -77,10 +77,11 @@ def check(
     is not, 3 when a file or the contract cannot be used."""
     from ..check import Checker
     from ..errors import UsageError
-    from ..fileio import atomic_output, open_input
+    from ..fileio import atomic_output, open_input, refuse_output_over_inputs
     from ..readers import check_delimiter, format_for
     from ..reports import CheckReport, render
 
+    refuse_output_over_inputs([output], [("contract", contract), *(("data file", d) for d in data)])
     check_delimiter(delimiter)
     formats: list[InputFormat] = []
     for name in data:

@@ -9,7 +9,7 @@ import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
 from .check import InputFormatChoice
-from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat
+from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat, secret_path
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
 
 
@@ -36,8 +36,19 @@ def pack(
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
     file, written atomically."""
     from ..bundle import pack as _pack
+    from ..fileio import refuse_output_over_inputs
     from ..partners import load_registry
 
+    refuse_output_over_inputs(
+        [output],
+        [
+            ("data file", data),
+            ("contract", contract),
+            ("partner registry", partners),
+            ("signing key", key),
+            ("secret", secret_path(secret)),
+        ],
+    )
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     private_key = load_signing_key(key)
@@ -74,11 +85,22 @@ def unpack(
 ) -> None:
     """decrypt → verify signature, signer and digests → check the data against the output
     schema → only then write the data and a receipt. Exit 1 for a rejected delivery."""
-    from ..bundle import parse_time
+    from ..bundle import DATA_NAMES, META, RECEIPT, STATEMENT, parse_time
     from ..bundle import unpack as _unpack
+    from ..fileio import refuse_output_over_inputs
     from ..keys import load_age_identity
     from ..partners import load_registry
 
+    written = [output, *(output / name for name in (*DATA_NAMES, META, STATEMENT, RECEIPT))]
+    refuse_output_over_inputs(
+        written,
+        [
+            ("delivery", delivery),
+            ("contract", contract),
+            ("partner registry", partners),
+            ("age identity", identity),
+        ],
+    )
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     age_identity = load_age_identity(identity) if identity is not None else None

@@ -30,6 +30,13 @@ ALLOW_EMPTY_OPTION = typer.Option(
 )
 
 
+def secret_path(secret: str | None) -> str | None:
+    """The secret file the command will read: ``--secret``, else ``KETENX_SECRET_FILE``."""
+    from ..secrets import ENV_VAR
+
+    return secret if secret is not None else os.environ.get(ENV_VAR)
+
+
 class ToFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -64,8 +71,13 @@ def pseudonymise(
 ) -> None:
     """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
     OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
-    from ..delivery import write_pseudonymised
+    from ..delivery import meta_path_for, write_pseudonymised
+    from ..fileio import refuse_output_over_inputs
 
+    refuse_output_over_inputs(
+        [output, meta_path_for(output)],
+        [("data file", data), ("contract", contract), ("secret", secret_path(secret))],
+    )
     if unsafe_skip_check:
         stderr(
             "ketenx: warning: --unsafe-skip-check: invalid input records are dropped instead of "
@@ -103,8 +115,18 @@ def reidentify(
 ) -> None:
     """Reverse the `encrypt` fields of a delivery with the secret that made it; every other
     field is left as it is. One-way fields cannot be reversed (exit 1)."""
-    from ..delivery import write_reidentified
+    from ..delivery import meta_path_for, write_reidentified
+    from ..fileio import refuse_output_over_inputs
 
+    refuse_output_over_inputs(
+        [output],
+        [
+            ("delivery", data),
+            ("delivery metadata", meta or meta_path_for(data)),
+            ("contract", contract),
+            ("secret", secret_path(secret)),
+        ],
+    )
     summary = write_reidentified(
         data=data,
         contract=load_contract(contract),

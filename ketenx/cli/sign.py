@@ -53,8 +53,17 @@ def sign(
     from ..attest import build_predicate, sign_subjects
     from ..delivery import meta_path_for, read_meta
     from ..errors import UsageError
-    from ..fileio import atomic_output, file_digest
+    from ..fileio import atomic_output, file_digest, refuse_output_over_inputs
 
+    refuse_output_over_inputs(
+        [output],
+        [
+            ("signing key", key),
+            ("contract", contract),
+            *(("file to sign", path) for path in files),
+            *(("metadata of a file to sign", meta_path_for(path)) for path in files),
+        ],
+    )
     the_contract = load_contract(contract) if contract else None
     meta = None
     subjects = []
@@ -87,9 +96,10 @@ def verify(
     ),
 ) -> None:
     """Verify FILES against a signature: exit 0 when every check passes, 1 with one line
-    saying which check failed."""
+    saying which check failed, 2 when two FILES have the same name. One signature by a key
+    registered for the sender is enough, whatever other signatures the envelope carries."""
     from ..attest import verify_statement
-    from ..bundle import read_envelope
+    from ..dsse import read_envelope
     from ..fileio import file_digest, open_input
     from ..partners import load_registry
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -419,3 +420,374 @@ def test_an_empty_delivery_packs_with_allow_empty_and_unpacks(run, ex):
     opened = ex.unpack(run, delivery)
     assert opened.code == 0, opened.err
     assert (ex.inbox / "data.csv").read_text().count("\n") == 1
+
+
+# --- files on disk: no output over an input, permissions ------------------------------------------
+
+
+def _tree(root: Path) -> dict[str, bytes | str]:
+    """Every file under ``root`` with its bytes (links by their target): a snapshot."""
+    out: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            out[str(path)] = "->" + str(path.readlink())
+        elif path.is_file():
+            out[str(path)] = path.read_bytes()
+    return out
+
+
+@dataclass
+class Case:
+    """One command, one of its inputs used as the output."""
+
+    argv: list[str | Path]
+    victim: Path
+    env: dict[str, str] | None = None
+    direct: bool = True  # the output argument is the input itself (else a file derived from it)
+
+
+def _delivery(run, ex) -> Path:
+    out = ex.root / "gemeente/out/d.csv"
+    result = run("pseudonymise", ex.export, "-c", ex.root / "c.yaml", "-s", ex.secret, "-o", out)
+    assert result.code == 0, result.err
+    return out
+
+
+def _packed(run, ex) -> Path:
+    result, delivery = ex.pack(run)
+    assert result.code == 0, result.err
+    return delivery
+
+
+def _case(name: str, run, ex) -> Case:
+    """The commands × the kinds of input each reads (``OUT`` marks where the output goes)."""
+    c = ex.root / "c.yaml"
+    sidecar_contract = ex.root / "gemeente/out/x.csv.meta.json"
+    sidecar_contract.write_text(json.dumps(yaml.safe_load(c.read_text())))
+    other = ex.root / "gemeente/data/other.csv"
+    other.write_bytes(ex.export.read_bytes())
+    check = ["check", other, ex.export, "-c", c, "-o"]
+    pseudo = ["pseudonymise", ex.export, "-c", c, "-s", ex.secret, "-o"]
+    pack = ["pack", ex.export, "-c", c, "-s", ex.secret, "-k", ex.key, "-p", ex.partners, "-o"]
+    if name == "check/data":
+        return Case([*check, ex.export], ex.export)
+    if name == "check/contract":
+        return Case([*check, c], c)
+    if name == "pseudonymise/data":
+        return Case([*pseudo, ex.export], ex.export)
+    if name == "pseudonymise/contract":
+        return Case([*pseudo, c], c)
+    if name == "pseudonymise/secret":
+        return Case([*pseudo, ex.secret], ex.secret)
+    if name == "pseudonymise/secret-from-env":
+        argv = ["pseudonymise", ex.export, "-c", c, "-o", ex.secret]
+        return Case(argv, ex.secret, {"KETENX_SECRET_FILE": str(ex.secret)})
+    if name == "pseudonymise/sidecar-over-contract":
+        argv = ["pseudonymise", ex.export, "-c", sidecar_contract, "-s", ex.secret, "-o"]
+        return Case([*argv, ex.root / "gemeente/out/x.csv"], sidecar_contract, direct=False)
+    if name.startswith("reidentify/"):
+        d = _delivery(run, ex)
+        meta = d.with_name(d.name + ".meta.json")
+        base = ["reidentify", d, "-c", c, "-s", ex.secret, "-o"]
+        victim = {"delivery": d, "metadata": meta, "contract": c, "secret": ex.secret}
+        if name == "reidentify/explicit-meta":
+            moved = ex.root / "m.json"
+            moved.write_bytes(meta.read_bytes())
+            return Case([*base, moved, "--meta", moved], moved)
+        return Case([*base, victim[name.split("/")[1]]], victim[name.split("/")[1]])
+    if name.startswith("sign/"):
+        d = _delivery(run, ex)
+        meta = d.with_name(d.name + ".meta.json")
+        victim = {"file": d, "metadata": meta, "key": ex.key, "contract": c}[name.split("/")[1]]
+        return Case(["sign", d, "-k", ex.key, "-c", c, "-o", victim], victim)
+    if name.startswith("pack/"):
+        kind = name.split("/")[1]
+        victim = {
+            "data": ex.export,
+            "contract": c,
+            "secret": ex.secret,
+            "key": ex.key,
+            "partners": ex.partners,
+        }[kind]
+        return Case([*pack, victim], victim)
+    if name.startswith("unpack/"):
+        delivery = _packed(run, ex)
+        kind = name.split("/")[1]
+        base = ["unpack", delivery, "-c", c, "-p", ex.partners, "-i", ex.identity, "-o"]
+        if kind == "folder-is-the-delivery":
+            return Case([*base, delivery], delivery)
+        if kind == "folder-is-the-identity":
+            return Case([*base, ex.identity], ex.identity)
+        # an input the unpacked files would replace: the registry as DIR/data.meta.json
+        inbox = ex.root / "ggd/in"
+        inbox.mkdir()
+        partners = inbox / "data.meta.json"
+        partners.write_text(json.dumps(yaml.safe_load(ex.partners.read_text())))
+        argv = ["unpack", delivery, "-c", c, "-p", partners, "-i", ex.identity, "-o", inbox]
+        return Case(argv, partners, direct=False)
+    raise AssertionError(name)
+
+
+CASES = [
+    "check/data",
+    "check/contract",
+    "pseudonymise/data",
+    "pseudonymise/contract",
+    "pseudonymise/secret",
+    "pseudonymise/secret-from-env",
+    "pseudonymise/sidecar-over-contract",
+    "reidentify/delivery",
+    "reidentify/metadata",
+    "reidentify/explicit-meta",
+    "reidentify/contract",
+    "reidentify/secret",
+    "sign/file",
+    "sign/metadata",
+    "sign/key",
+    "sign/contract",
+    "pack/data",
+    "pack/contract",
+    "pack/secret",
+    "pack/key",
+    "pack/partners",
+    "unpack/folder-is-the-delivery",
+    "unpack/folder-is-the-identity",
+    "unpack/member-over-the-registry",
+]
+
+
+def _respell(ex, victim: Path, argv: list[str | Path], spelling: str, monkeypatch) -> list:
+    """``argv`` with its last occurrence of ``victim`` as an output spelled another way."""
+    if spelling == "same":
+        other: str | Path = victim
+    elif spelling == "relative":
+        monkeypatch.chdir(ex.root)
+        other = "./" + str(victim.relative_to(ex.root)).replace("/", "/./", 1)
+    elif spelling == "symlink":
+        other = ex.root / "alias"
+        other.symlink_to(victim, target_is_directory=victim.is_dir())
+    else:
+        other = ex.root / "hardlink"
+        os.link(victim, other)
+    index = max(i for i, a in enumerate(argv) if a == victim and argv[i - 1] in ("-o", "--output"))
+    return [*argv[:index], other, *argv[index + 1 :]]
+
+
+#: Where the colliding file's name is derived from the output's, only the plain spelling.
+_DERIVED = ("pseudonymise/sidecar-over-contract", "unpack/member-over-the-registry")
+
+
+@pytest.mark.parametrize(
+    ("name", "spelling"),
+    [
+        (name, spelling)
+        for name in CASES
+        for spelling in ("same", "relative", "symlink", "hardlink")
+        if spelling == "same" or name not in _DERIVED
+    ],
+)
+def test_no_command_writes_over_one_of_its_inputs(run, ex, monkeypatch, name, spelling):
+    (ex.root / "c.yaml").write_bytes(SAMPLE_CONTRACT.read_bytes())
+    case = _case(name, run, ex)
+    assert case.direct == (name not in _DERIVED)
+    argv = _respell(ex, case.victim, case.argv, spelling, monkeypatch) if case.direct else case.argv
+    before = _tree(ex.root)
+    result = run(*argv, env=case.env)
+    assert result.code == 2, (result.code, result.err)
+    assert "is an input of this command" in result.err and "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert lines[0].startswith("ketenx: error: ") and lines[1:] == [
+        "hint: choose another output path"
+    ]
+    assert _tree(ex.root) == before  # the input, and everything else, byte-identical
+    assert ex.secret.read_text().split()[-1] not in result.out + result.err
+    assert PASSPHRASE not in result.out + result.err
+
+
+def test_sign_onto_a_signed_file_of_another_name_is_refused(run, ex):
+    d = _delivery_with_contract(run, ex)
+    envelope = ex.root / "gemeente/out/env.json"
+    assert run("sign", d, "-k", ex.key, "-c", SAMPLE_CONTRACT, "-o", envelope).code == 0
+    before = envelope.read_bytes()
+    # `verify` reads, never writes; `sign -o` over an envelope that is being signed is refused
+    result = run("sign", d, envelope, "-k", ex.key, "-c", SAMPLE_CONTRACT, "-o", envelope)
+    assert result.code == 2 and "(the file to sign)" in result.err
+    assert envelope.read_bytes() == before
+
+
+def _delivery_with_contract(run, ex) -> Path:
+    (ex.root / "c.yaml").write_bytes(SAMPLE_CONTRACT.read_bytes())
+    return _delivery(run, ex)
+
+
+@pytest.mark.parametrize("command", ["new-secret", "new-signing", "new-identity"])
+def test_keys_never_overwrite_an_existing_file(run, ex, command):
+    target = {
+        "new-secret": ex.secret,
+        "new-signing": ex.key.with_suffix(""),
+        "new-identity": ex.identity.with_suffix(""),
+    }[command]
+    before = _tree(ex.root)
+    result = run("keys", command, target)
+    assert result.code == 3 and "exists" in result.err, result.err
+    assert _tree(ex.root) == before
+
+
+@pytest.fixture
+def umask():
+    original = os.umask(0o022)
+    os.umask(original)
+    yield os.umask
+    os.umask(original)
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
+def test_outputs_honour_the_umask_and_reidentified_data_is_0600(run, ex, umask, mask):
+    umask(mask)
+    out = ex.root / "gemeente/out/d.csv"
+    meta = out.with_name("d.csv.meta.json")
+    report = ex.root / "gemeente/out/report.json"
+    envelope = ex.root / "gemeente/out/d.dsse.json"
+    clear = ex.root / "gemeente/clear/back.csv"
+    runs = [
+        ("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", out),
+        ("check", ex.export, "-c", SAMPLE_CONTRACT, "-f", "json", "-o", report),
+        ("sign", out, meta, "-k", ex.key, "-c", SAMPLE_CONTRACT, "-o", envelope),
+        ("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear),
+    ]
+    for argv in runs:
+        result = run(*argv)
+        assert result.code == 0, (argv[0], result.err)
+    result, delivery = ex.pack(run)
+    assert result.code == 0, result.err
+    for path in (out, meta, report, envelope, delivery):
+        assert _mode(path) == 0o666 & ~mask, path.name
+    assert _mode(clear) == 0o600  # personal data in the clear: private whatever the umask
+    assert "ouder@example.nl" in clear.read_text(encoding="utf-8")  # really re-identified
+
+
+def test_reidentified_data_replacing_a_readable_file_is_0600(run, ex, umask):
+    umask(0o000)
+    out = ex.root / "gemeente/out/d.csv"
+    assert (
+        run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", out).code == 0
+    )
+    clear = ex.root / "gemeente/clear.csv"
+    clear.write_text("old\n")
+    clear.chmod(0o666)
+    result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear)
+    assert result.code == 0, result.err
+    assert _mode(clear) == 0o600
+
+
+# --- verification semantics: several signatures, names, JSON limits -----------------------------
+
+
+def _add_signature(envelope: Path, key_path: Path, *, first: bool) -> None:
+    import base64
+
+    from ketenx.dsse import pae
+    from ketenx.keys import load_private_key
+    from ketenx.partners import public_key_id
+
+    env = json.loads(envelope.read_text())
+    key = load_private_key(key_path, PASSPHRASE.encode())
+    sig = key.sign(pae(env["payloadType"], base64.b64decode(env["payload"])))
+    entry = {"keyid": public_key_id(key.public_key()), "sig": base64.b64encode(sig).decode()}
+    env["signatures"] = [entry, *env["signatures"]] if first else [*env["signatures"], entry]
+    envelope.write_text(json.dumps(env))
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_another_partners_or_an_unknown_signature_does_not_hide_the_senders(
+    run, ex, signed, tmp_path, first
+):
+    out, meta, envelope = signed
+    assert run("keys", "new-signing", ex.root / "ggd/keys/ggd-sign").code == 0
+    assert run("keys", "new-signing", ex.root / "rogue").code == 0
+    _add_signature(envelope, ex.root / "ggd/keys/ggd-sign.key", first=first)
+    _add_signature(envelope, ex.root / "rogue.key", first=first)
+    doc = yaml.safe_load(ex.partners.read_text())
+    doc["partners"][1]["signing_keys"] = [
+        {"public_key_file": "ggd/keys/ggd-sign.pub", "valid_from": "2026-01-01"}
+    ]
+    both = ex.root / "partners-both.yaml"
+    both.write_text(yaml.safe_dump(doc))
+    for partners in (ex.partners, both):
+        result = run("verify", out, meta, "--signature", envelope, "-p", partners)
+        assert result.code == 0, result.err
+        assert result.out.startswith("OK:")
+
+
+def test_verify_refuses_two_files_with_the_same_name(run, ex, signed, tmp_path):
+    out, meta, envelope = signed
+    for folder, content in (("evil", out.read_bytes().replace(b"V,", b"M,", 1)), ("good", None)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / out.name).write_bytes(content or out.read_bytes())
+    base = ("--signature", envelope, "-p", ex.partners)
+    for files in (
+        (tmp_path / "evil" / out.name, tmp_path / "good" / out.name, meta),
+        (tmp_path / "good" / out.name, tmp_path / "evil" / out.name, meta),
+        (out, out, meta),
+    ):
+        result = run("verify", *files, *base)
+        assert result.code == 2, result.err
+        assert "same name" in result.err and "OK" not in result.out
+
+
+DEEP = b'{"payload": ' + b"[" * 100_000 + b'"Zo\xc3\xab-PLANTED"' + b"]" * 100_000 + b"}"
+
+
+def _one_clean_line(result, code: int) -> None:
+    assert result.code == code, result.err
+    assert "Traceback" not in result.err and "RecursionError" not in result.err
+    assert result.err.startswith("ketenx: error: ") and result.err.count("\n") == 1
+    assert "PLANTED" not in result.out + result.err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b"[" * 100_000, b" " * ((4 << 20) + 1), b'{"payload": "' + b"A" * (4 << 20) + b'"}'],
+    ids=["deep", "unclosed", "spaces-over-the-limit", "payload-over-the-limit"],
+)
+def test_verify_refuses_a_deep_or_huge_envelope_cleanly(run, ex, signed, content):
+    out, meta, envelope = signed
+    envelope.write_bytes(content)
+    result = run("verify", out, meta, "--signature", envelope, "-p", ex.partners)
+    _one_clean_line(result, 1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b"[" * 100_000, b'{"a": ' + b" " * (8 << 20) + b"1}"],
+    ids=["deep", "unclosed", "over-the-limit"],
+)
+def test_a_deep_or_huge_metadata_sidecar_is_refused_cleanly(run, ex, signed, tmp_path, content):
+    out, meta, _ = signed
+    meta.write_bytes(content)
+    before = _tree(ex.root)
+    clear = tmp_path / "clear.csv"
+    result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear)
+    _one_clean_line(result, 3)
+    assert "delivery metadata" in result.err and not clear.exists()
+    result = run("sign", out, "-k", ex.key, "-o", tmp_path / "e.json")
+    _one_clean_line(result, 3)
+    assert _tree(ex.root) == before and not (tmp_path / "e.json").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [DEEP, b" " * ((4 << 20) + 1)],
+    ids=["deep", "over-the-limit"],
+)
+def test_unpack_refuses_a_deep_or_huge_statement_member_cleanly(run, ex, content):
+    _, delivery = ex.pack(run, "--no-encrypt", out="d.tar")
+    bad = ex.root / "bad.tar"
+    rewrite_member(delivery, bad, "statement.dsse.json", lambda _: content)
+    result = run("unpack", bad, "-c", SAMPLE_CONTRACT, "-p", ex.partners, "-o", ex.inbox)
+    _one_clean_line(result, 1)
+    assert not ex.inbox.exists() or not any(ex.inbox.iterdir())
