@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ketenx.reports import OutputFormat
 from ketenx.strictjson import MAX_DEPTH
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
 from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
+from tests.property.test_data_names import HOSTILE, forms
 
 # Names that are data: a BSN (11-proef), an e-mail address, a date, an IBAN, a full name.
 PLANTED = ("123456782", "jan@voorbeeld.nl", "2015-03-02", "NL91ABNA0417164300", "Zwanet Jansen")
@@ -157,26 +160,39 @@ def test_duplicate_keys_are_rejected_on_the_input_side(run, tmp_path, secret):
     assert not out.exists()
 
 
-def test_unpack_rejects_a_signed_delivery_with_a_duplicate_key(run, ex, monkeypatch):  # noqa: F811
-    """A sender with a valid key who writes a key twice: the signature verifies, the check
-    after it refuses, and nothing reaches the inbox."""
+@pytest.mark.parametrize(
+    ("inserted", "expected"),
+    [
+        (b'"persoon_id":"123456782",', "field /persoon_id: rule duplicate-key"),
+        (b'"Zwanet Jansen":"123456782",', "field /<key 1>: rule additionalProperties"),
+        (b'"jan@voorbeeld.nl":1,', "field /<key 1>: rule additionalProperties"),
+    ],
+)
+def test_unpack_rejects_a_signed_delivery_without_quoting_its_keys(
+    run,
+    ex,  # noqa: F811
+    monkeypatch,
+    inserted,
+    expected,
+):
+    """A sender with a valid key who writes a key twice, or a key that is data: the
+    signature verifies, the check after it refuses, and nothing reaches the inbox."""
     from ketenx import writers
 
     write = writers.HashingWriter.write
 
-    def doubled(self: writers.HashingWriter, data: object) -> int:
+    def edited(self: writers.HashingWriter, data: object) -> int:
         raw = bytes(memoryview(data))  # type: ignore[arg-type]
-        edited = raw.replace(b'{"persoon_id":', b'{"persoon_id":"123456782","persoon_id":', 1)
-        write(self, edited)
+        write(self, raw.replace(b'{"persoon_id":', b"{" + inserted + b'"persoon_id":', 1))
         return len(raw)
 
-    monkeypatch.setattr(writers.HashingWriter, "write", doubled)
+    monkeypatch.setattr(writers.HashingWriter, "write", edited)
     result, target = ex.pack(run, "--to", "jsonl")
     monkeypatch.setattr(writers.HashingWriter, "write", write)
     assert result.code == 0, result.err
     opened = ex.unpack(run, target)
     assert opened.code == 1
-    assert "rule duplicate-key" in opened.err and "/persoon_id" in opened.err
+    assert expected in opened.err
     assert_no_planted(opened.out, opened.err)
     assert not ex.inbox.exists() or not any(ex.inbox.iterdir())
 
@@ -215,4 +231,56 @@ def test_deep_nesting_is_one_clean_refusal_everywhere(run, tmp_path, secret, fmt
     result = run("pseudonymise", data, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
     assert result.code == 1 and "Traceback" not in result.err
     assert len(result.err.splitlines()) == 2 and "rule json-syntax" in result.err
+    assert not out.exists()
+
+
+def test_pack_refuses_an_export_with_unsafe_column_names_without_quoting_them(
+    run,
+    ex,  # noqa: F811
+):
+    hostile_csv(ex.export)
+    before = files_under(ex.root)
+    result, target = ex.pack(run)
+    assert result.code == 1
+    assert "header, field /<column 12>: rule unknown-column" in result.err
+    assert_no_planted(result.out, result.err)
+    assert not target.exists() and files_under(ex.root) == before
+
+
+def test_empty_and_control_character_header_cells_are_positions(run, tmp_path):
+    data = tmp_path / "in.csv"
+    rows = [row + ",,," for row in GOOD_ROWS]
+    data.write_text(csv_text(*rows, header=HEADER + ',,"a\x1b[31mb",extra'), encoding="utf-8")
+    result = run("check", data, "-c", SAMPLE_CONTRACT, "-f", "json")
+    assert result.code == 1 and "\x1b" not in result.out and "\\u001b" not in result.out
+    fields = {e["field"] for e in json.loads(result.out)["errors"]}
+    assert fields == {"/<column 12>", "/<column 13>", "/extra"}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(planted=HOSTILE, duplicate=st.booleans(), to=st.sampled_from(["jsonl", "json"]))
+def test_pseudonymise_error_lines_never_quote_a_generated_name(
+    run, tmp_path, secret, planted, duplicate, to
+):
+    record = dict(zip(HEADER.split(","), GOOD_ROWS[0].split(","), strict=True))
+    record["huisnummer"] = 12
+    for name in ("lengte_cm", "gewicht_kg"):
+        record[name] = float(record[name])
+    body = json.dumps(record)[:-1]
+    key = json.dumps(planted)
+    body += f", {key}: 1, {key}: 2}}" if duplicate else f", {key}: 1}}"
+    src = tmp_path / f"in.{to}"
+    src.write_text(body + "\n" if to == "jsonl" else f"[{body}]", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", out)
+    assert result.code == 1
+    rule = "duplicate-key" if duplicate else "additionalProperties"
+    position = 13 if duplicate else 12  # a duplicate is named at its second occurrence
+    assert f"record 1, field /<key {position}>: rule {rule}" in result.err
+    for form in forms(planted):
+        assert form not in result.out + result.err, form
     assert not out.exists()
