@@ -115,3 +115,19 @@ def test_readers_limit_the_depth_of_a_record(depth):
     else:
         with pytest.raises(Malformed, match="nested deeper"):
             items(json_array_batches(io.BytesIO(f"[{body}, 1]".encode())))
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    line = json.dumps({"a": "[{" * 500, "b": [[{"c": "]}" * 500}]]}).encode()
+    (got,) = items(jsonl_batches(io.BytesIO(line + b"\n")))
+    assert got["b"][0][0]["c"].startswith("]}")
+    (got,) = items(json_array_batches(io.BytesIO(b"[" + line + b"]")))
+    assert isinstance(got, dict)
+
+
+def test_objects_count_as_levels_too():
+    value: object = 1
+    for i in range(MAX_DEPTH):
+        value = {"k": value} if i % 2 else [value]
+    assert not too_deep(json.dumps(value), value)
+    assert too_deep(json.dumps({"k": value}), {"k": value})
