@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from .canonical import pointer
 from .readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
+from .reports import name_token, safe_name
 from .validation import (
     MISSING,
     Judgement,
@@ -122,7 +123,7 @@ class Checker:
                         pass
         except Malformed as problem:
             report.fatal = True
-            report.add(Violation(problem.record, "", problem.rule, problem.message))
+            report.add(Violation(problem.record, problem.field, problem.rule, problem.message))
         self.finish(report)
         return report
 
@@ -202,13 +203,18 @@ class Checker:
     ) -> tuple[dict[str, int], bool]:
         """Header problems, reported as record 0; the columns to read; whether rows can be read.
 
-        When most names of the first row are not columns of the schema, the first row is most
-        likely data (a file without a header): it is reported as one `header` error that names
-        no cell, because those cells could be personal data.
+        When most names of the first row are not columns of the schema, or half of them are
+        and another cell cannot be a column name (:func:`~ketenx.reports.safe_name`), the
+        first row is most likely data (a file without a header, or a header glued to a row):
+        it is reported as one `header` error that names no cell. An unknown or repeated
+        column is named only when the contract names it or its name is safe; otherwise by
+        its position (``/<column 4>``).
         """
         known = set(self.schema.property_names)
+        names = self.schema.reference.names  # names the contract has: always safe to quote
         matching = sum(1 for name in header if name in known)
-        if header and matching * 2 < len(header):
+        unsafe = sum(1 for name in header if name not in names and not safe_name(name))
+        if header and (matching * 2 < len(header) or (matching * 2 == len(header) and unsafe)):
             report.add(
                 Violation(
                     0,
@@ -222,20 +228,21 @@ class Checker:
         positions: dict[str, int] = {}
         seen: set[str] = set()
         for i, name in enumerate(header):
+            field_ptr = pointer(name_token(name, i + 1, kind="column", known=names))
             if name in seen:
                 report.add(
                     Violation(
                         0,
-                        pointer(name),
+                        field_ptr,
                         "duplicate-column",
-                        "the column occurs more than once in the header",
+                        f"column {i + 1} repeats the name of an earlier column",
                     )
                 )
             elif name not in known:
                 report.add(
                     Violation(
                         0,
-                        pointer(name),
+                        field_ptr,
                         "unknown-column",
                         f"column {i + 1} is not in the contract's schema",
                     )
@@ -271,7 +278,7 @@ class Checker:
             special: dict[int, Violation] = {}
             for i, item in enumerate(items):
                 if isinstance(item, Malformed):
-                    special[i] = Violation(start + i + 1, "", item.rule, item.message)
+                    special[i] = Violation(start + i + 1, item.field, item.rule, item.message)
             records: list[Any] = [None if i in special else item for i, item in enumerate(items)]
             if self.normalise:
                 _normalise_records(records, self.normalise)

@@ -14,12 +14,22 @@ import csv
 import io
 import itertools
 import json
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final, Literal, TypeVar
 
 from .errors import UsageError
+from .strictjson import (
+    DECODER,
+    DUPLICATE_KEY,
+    MAX_DEPTH,
+    OUT_OF_RANGE,
+    TOO_DEEP,
+    DuplicateKey,
+    OutOfRange,
+    duplicate_at,
+    too_deep,
+)
 
 _T = TypeVar("_T")
 
@@ -45,6 +55,7 @@ class Malformed(Exception):
     record: int  # 1-based record where the problem is; 0 when it is before the first record
     rule: str
     message: str
+    field: str = ""  # JSON Pointer inside the record (a duplicate key), names withheld
 
     def __str__(self) -> str:
         return f"record {self.record}: {self.rule}: {self.message}"
@@ -300,27 +311,6 @@ csv.field_size_limit(MAX_CELL_BYTES)
 # --- JSON Lines ---------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-class _OutOfRange(ValueError):
-    """A JSON number too large for a 64-bit float (it would become infinity)."""
-
-
-_OUT_OF_RANGE = "a number is too large for a 64-bit float"
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise _OutOfRange(_OUT_OF_RANGE)
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-
-
 def _batched(items: Iterator[_T]) -> Iterator[list[_T]]:
     """``items`` in lists of ``BATCH_ROWS``. When ``items`` raises :class:`Malformed`, the
     items before it are yielded first, so they are checked and counted."""
@@ -347,7 +337,8 @@ def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
 
 def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
     text = _Text(stream)
-    decode = _DECODER.decode
+    decode = DECODER.decode
+    count = str.count
     record = 0
     pending = ""
     while True:
@@ -366,15 +357,21 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
             record += 1
             try:
                 value = decode(line)
-            except _OutOfRange:
-                yield Malformed(record, "json-syntax", _OUT_OF_RANGE)
+            except OutOfRange:
+                yield Malformed(record, "json-syntax", OUT_OF_RANGE)
             except ValueError as exc:
                 col = getattr(exc, "colno", None)
                 where = f" at column {col}" if col else ""
                 yield Malformed(record, "json-syntax", f"the line is not valid JSON{where}")
             except RecursionError:
-                yield Malformed(record, "json-syntax", _TOO_DEEP)
+                yield Malformed(record, "json-syntax", TOO_DEEP)
+            except DuplicateKey:
+                yield _duplicate(record, line)
             else:
+                # The bracket count (C-level) spares the walk for all but a few lines.
+                if count(line, "[") + count(line, "{") > MAX_DEPTH and too_deep(line, value):
+                    yield Malformed(record, "json-syntax", TOO_DEEP)
+                    continue
                 problem = _unpaired_surrogate(line, value, record)
                 yield value if problem is None else problem
         if text.eof:
@@ -393,7 +390,7 @@ def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
 
 def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
     text = _Text(stream)
-    raw_decode = _DECODER.raw_decode
+    raw_decode = DECODER.raw_decode
     buf = text.read()
     pos = _skip_ws(buf, 0)
     while pos >= len(buf) and not text.eof:
@@ -428,10 +425,20 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
         try:
             value, end = raw_decode(buf, pos)
         except RecursionError:
-            raise Malformed(record + 1, "json-syntax", _TOO_DEEP) from None
-        except _OutOfRange:
-            raise Malformed(record + 1, "json-syntax", _OUT_OF_RANGE) from None
-        except ValueError:
+            raise Malformed(record + 1, "json-syntax", TOO_DEEP) from None
+        except OutOfRange:
+            raise Malformed(record + 1, "json-syntax", OUT_OF_RANGE) from None
+        except (ValueError, DuplicateKey) as exc:
+            # A duplicate key: the element is still JSON, so reading goes on after it.
+            stop = _element_end(buf, pos) if isinstance(exc, DuplicateKey) else None
+            if stop is not None:
+                record += 1
+                text.where = record
+                yield _duplicate(record, buf[pos:stop])
+                pos = stop
+                expect_value = False
+                first = False
+                continue
             # Maybe the element continues in the next block.
             if text.eof:
                 raise Malformed(record + 1, "json-syntax", "the record is not valid JSON") from None
@@ -450,11 +457,14 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
             pos = 0
             continue
         record += 1
-        problem = _unpaired_surrogate(buf[pos:end], value, record)
-        if problem is not None:
-            raise problem
         text.where = record
-        yield value
+        if too_deep(buf, value, pos, end):
+            yield Malformed(record, "json-syntax", TOO_DEEP)
+        else:
+            problem = _unpaired_surrogate(buf[pos:end], value, record)
+            if problem is not None:
+                raise problem
+            yield value
         pos = end
         expect_value = False
         first = False
@@ -468,7 +478,21 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
         buf, pos = text.read(), 0
 
 
-_TOO_DEEP = "the JSON is nested too deeply"
+def _duplicate(record: int, text: str) -> Malformed:
+    """The report of a record that holds a key twice in one object (top level or nested)."""
+    return Malformed(record, "duplicate-key", DUPLICATE_KEY, duplicate_at(text))
+
+
+_NO_HOOK = json.JSONDecoder()
+
+
+def _element_end(buf: str, pos: int) -> int | None:
+    """Where the JSON value at ``buf[pos]`` ends, ignoring duplicate keys; ``None`` when it
+    does not parse (yet)."""
+    try:
+        return _NO_HOOK.raw_decode(buf, pos)[1]
+    except (ValueError, RecursionError):
+        return None
 
 
 def _unpaired_surrogate(text: str, value: Any, record: int) -> Malformed | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from . import __version__
+from .formats import is_iban
 
 if TYPE_CHECKING:
     from .check import FileReport
@@ -83,6 +85,8 @@ RULE_DESCRIPTIONS: Mapping[str, str] = {
     "unknown-column": "a column that the contract's schema does not list",
     "unknown-field": "a field that the contract's schema does not list",
     "duplicate-column": "a column name occurs twice in the header",
+    "duplicate-key": "a key occurs twice in one JSON object",
+    "header": "the first CSV row does not name the columns",
     "row-length": "a row with a different number of cells than the header",
     "no-records": "the file holds no records",
     "encoding": "the file is not UTF-8",
@@ -93,6 +97,47 @@ RULE_DESCRIPTIONS: Mapping[str, str] = {
     "json-structure": "the JSON is not an array of records",
     "record-size": "a JSON record is larger than the limit",
 }
+
+
+# --- names from the data ---------------------------------------------------------------
+
+MAX_NAME_LENGTH = 64
+_NAME_SHAPE = re.compile(r"[a-z_][A-Za-z0-9_-]*")
+_LONG_DIGIT_RUN = re.compile(r"[0-9]{6}")
+_DATE_PARTS = re.compile(r"[0-9]{1,4}[-_][0-9]{1,2}[-_][0-9]{1,4}")
+_POSTCODE_PART = re.compile(r"(?<![0-9])[1-9][0-9]{3}[-_]?[A-Za-z]{2}(?![A-Za-z])")
+
+
+def safe_name(name: str) -> bool:
+    """Whether a field name read from the data (a CSV header cell, a key of a JSON record)
+    may be quoted in a report: it cannot be personal data (docs/check.md, "Names from the
+    data").
+
+    A safe name is 1 to ``MAX_NAME_LENGTH`` ASCII characters, letters, digits, ``_`` and
+    ``-``, starting with a lower-case letter or ``_`` (so no space, ``@``, ``+``, dot,
+    control or non-ASCII character, and no capitalised word such as a surname), holds no run
+    of six or more digits (a BSN, OIN, phone or account number, a compact date), no date
+    (``2015-01-31``, ``1_2_2015``) or postcode (``_1234ab``), and is no IBAN. Anything else
+    is withheld and reported by its position (:func:`name_token`).
+    """
+    return (
+        len(name) <= MAX_NAME_LENGTH
+        and _NAME_SHAPE.fullmatch(name) is not None
+        and _LONG_DIGIT_RUN.search(name) is None
+        and _DATE_PARTS.search(name) is None
+        and _POSTCODE_PART.search(name) is None
+        and not is_iban(name.upper())
+    )
+
+
+def name_token(name: str, position: int, *, kind: str = "key", known: Container[str] = ()) -> str:
+    """A JSON Pointer token for a name from the data: the name itself when the contract
+    names it (``known``) or it is :func:`safe_name`, else its 1-based ``position`` among the
+    columns or keys (``<column 4>``, ``<key 2>``). ``<`` never occurs in a safe name, so a
+    placeholder cannot be mistaken for a name."""
+    if name in known or safe_name(name):
+        return name
+    return f"<{kind} {position}>"
 
 
 _HEADER_RULES = frozenset({"header", "required", "unknown-column", "duplicate-column"})

@@ -18,7 +18,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -27,6 +27,7 @@ from jsonschema.exceptions import ValidationError
 
 from .canonical import pointer
 from .formats import FAILURES, FORMATS, LOW_CARDINALITY, SCREENS
+from .reports import name_token
 
 
 class _Missing:
@@ -131,6 +132,7 @@ class Reference:
             frozenset(props) if isinstance(props, Mapping) else frozenset()
         )
         self._flag_unknown = schema.get("additionalProperties", True) is not False
+        self.names: frozenset[str] = contract_names(schema)
 
     def is_valid(self, record: Any) -> bool:
         return bool(self._validator.is_valid(record)) and not self._unknown(record)
@@ -139,10 +141,11 @@ class Reference:
         """Every violation of ``record`` (record number ``record_no``), in a stable order."""
         out: list[Violation] = []
         for err in self._validator.iter_errors(record):
-            out.extend(_violations_from_error(err, record_no))
+            out.extend(_violations_from_error(err, record_no, record, self.names))
         for key in self._unknown(record):
             rule = "unknown-field"
-            out.append(Violation(record_no, pointer(key), rule, message_for(rule, {})))
+            where = data_pointer(record, (key,), self.names)
+            out.append(Violation(record_no, where, rule, message_for(rule, {})))
         # One `required` error per missing property, but each names the whole list: dedupe.
         return sorted(set(out), key=lambda v: (v.field, v.rule))
 
@@ -152,7 +155,56 @@ class Reference:
         return sorted(k for k in record if k not in self._known)
 
 
-def _violations_from_error(err: ValidationError, record_no: int) -> Iterator[Violation]:
+def contract_names(schema: Any) -> frozenset[str]:
+    """Every property name the schema states (``properties``, ``required``,
+    ``dependentRequired``), at any depth: names from the contract, safe to quote."""
+    names: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        props = node.get("properties")
+        if isinstance(props, Mapping):
+            names.update(k for k in props if isinstance(k, str))
+        for key in ("required", "dependentRequired"):
+            listed = node.get(key)
+            if isinstance(listed, list):
+                names.update(k for k in listed if isinstance(k, str))
+            elif isinstance(listed, Mapping):
+                names.update(k for k in listed if isinstance(k, str))
+                for v in listed.values():
+                    if isinstance(v, list):
+                        names.update(k for k in v if isinstance(k, str))
+        stack.extend(node.values())
+    return frozenset(names)
+
+
+def data_pointer(record: Any, tokens: Iterable[str | int], names: frozenset[str]) -> str:
+    """The JSON Pointer of ``tokens`` inside ``record``, each key from the data named only
+    when the contract names it or it is a safe name, else by its position among the keys of
+    its object (``/address/<key 2>``): a key in the data can be personal data."""
+    node = record
+    out: list[str | int] = []
+    for token in tokens:
+        if isinstance(token, int) or token in names:
+            out.append(token)
+        else:
+            keys = list(node) if isinstance(node, dict) else []
+            out.append(name_token(token, keys.index(token) + 1 if token in keys else 0))
+        try:
+            node = node[token]
+        except (LookupError, TypeError):
+            node = None
+    return pointer(*out)
+
+
+def _violations_from_error(
+    err: ValidationError, record_no: int, record: Any, names: frozenset[str]
+) -> Iterator[Violation]:
     path = list(err.absolute_path)
     rule = str(err.validator)
     instance = err.instance
@@ -162,18 +214,20 @@ def _violations_from_error(err: ValidationError, record_no: int) -> Iterator[Vio
     if rule == "required" and isinstance(instance, dict):
         for name in schema.get("required", []):
             if name not in instance:
-                yield Violation(record_no, pointer(*path, name), rule, message_for(rule, {}))
+                where = data_pointer(record, path, names) + pointer(name)
+                yield Violation(record_no, where, rule, message_for(rule, {}))
         return
     if rule == "additionalProperties" and isinstance(instance, dict):
         props = schema.get("properties", {})
         patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         for name in instance:
             if name not in props and not any(p.search(name) for p in patterns):
-                yield Violation(record_no, pointer(*path, name), rule, message_for(rule, {}))
+                where = data_pointer(record, (*path, name), names)
+                yield Violation(record_no, where, rule, message_for(rule, {}))
         return
     if rule == "False":  # a `false` schema
         rule = "false"
-    yield Violation(record_no, pointer(*path), rule, message_for(rule, schema))
+    yield Violation(record_no, data_pointer(record, path, names), rule, message_for(rule, schema))
 
 
 # --- the hot path: column plans --------------------------------------------------------------
