@@ -30,6 +30,7 @@ from typing import IO, Any
 from .errors import InputFileError, RejectedError
 from .formats import is_bsn, is_date, is_datetime, is_email, is_iban, is_postcode
 from .readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
+from .reports import safe_name
 
 #: Formats tried on a string column, in this order; the first that every value passes wins.
 DETECTED_FORMATS: tuple[tuple[str, Any, str], ...] = (
@@ -55,28 +56,18 @@ _CSV_NUM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _BOOL_WORDS = frozenset({"true", "false"})
 _MAX_COLUMNS = 2000
 
-# A column name that is written into the draft as is: a plausible identifier, not data.
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()/-]{0,63}")
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"})
-
-
-def safe_column_name(name: str) -> bool:
-    """Whether a name read from the data may be written into the draft.
-
-    A plausible column name: starts with a letter or ``_``, at most 64 characters of
-    letters, digits, space and ``_ . ( ) / -``, no run of 6 or more digits (a BSN, a phone
-    number, a date written without separators), and no date, e-mail address or postcode."""
-    if not _SAFE_NAME.fullmatch(name) or re.search(r"[0-9]{6}", name):
-        return False
-    return not (
-        re.search(r"[0-9]{4}-[0-9]{2}|[0-9]{2}-[0-9]{2}-[0-9]{2}", name)
-        or re.search(r"[1-9][0-9]{3} ?[A-Za-z]{2}\b", name)
-    )
 
 
 def _finite(text: str) -> bool:
     return math.isfinite(float(text))
+
+
+def safe_column_name(name: str) -> bool:
+    """Whether a name read from the data may be written into the draft: the rule reports
+    use for names from the data (:func:`ketenx.reports.safe_name`)."""
+    return safe_name(name)
 
 
 @dataclass

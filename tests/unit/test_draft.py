@@ -140,20 +140,20 @@ def test_header_that_is_data_is_withheld(tmp_path: Path, run: Run) -> None:
     ("name", "safe"),
     [
         ("bsn", True),
-        ("geboorte datum", True),
-        ("gemeente_code", True),
-        ("lengte (cm)", True),
+        ("geboorte_datum", True),
+        ("gemeente-code", True),
+        ("lengte_cm", True),
         ("111222333", False),
         ("a@b.nl", False),
         ("2015-03-02", False),
         ("1234 AB", False),
         ("Zoë", False),
+        ("Jansen", False),  # a capitalised word may be a surname
         ("tel0612345678", False),
         ("", False),
         ("x" * 65, False),
         ("=SUM(A1)", False),
-        ("01-02-03", False),
-        ("adres 1234AB", False),
+        ("geboorte datum", False),
     ],
 )
 def test_safe_column_name(name: str, safe: bool) -> None:
