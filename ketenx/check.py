@@ -212,8 +212,20 @@ class Checker:
         """
         known = set(self.schema.property_names)
         names = self.schema.reference.names  # names the contract has: always safe to quote
-        matching = sum(1 for name in header if name in known)
-        unsafe = sum(1 for name in header if name not in names and not safe_name(name))
+        # A cell that differs from a column of the contract only in letter case or surrounding
+        # white space ("BSN ", "Geboortedatum"): told as such, by the contract's name.
+        folded = {name.casefold(): name for name in self.schema.property_names}
+        near = {
+            i: folded[cell.strip().casefold()]
+            for i, cell in enumerate(header)
+            if cell not in known and cell.strip().casefold() in folded
+        }
+        matching = sum(1 for name in header if name in known) + len(near)
+        unsafe = sum(
+            1
+            for i, name in enumerate(header)
+            if name not in names and i not in near and not safe_name(name)
+        )
         if header and (matching * 2 < len(header) or (matching * 2 == len(header) and unsafe)):
             report.add(
                 Violation(
@@ -236,6 +248,16 @@ class Checker:
                         field_ptr,
                         "duplicate-column",
                         f"column {i + 1} repeats the name of an earlier column",
+                    )
+                )
+            elif i in near:
+                report.add(
+                    Violation(
+                        0,
+                        pointer(near[i]),
+                        "unknown-column",
+                        f"column {i + 1} differs from the contract's column `{near[i]}` only in "
+                        "letter case or surrounding spaces: rename it in the export",
                     )
                 )
             elif name not in known:

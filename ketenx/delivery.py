@@ -39,7 +39,7 @@ from .pipeline import (
     raise_if_rejected,
     refuse_csv_for_structures,
 )
-from .readers import InputFormat, Malformed, check_delimiter, format_for
+from .readers import InputFormat, Malformed, check_delimiter, check_encoding, format_for
 from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
@@ -69,6 +69,11 @@ def output_format_for(name: str | None, to: str | None, default: str) -> OutputF
 
 def refuse_stream(output: Path) -> None:
     """A delivery is a file (its metadata, or its temporary work files, go next to it)."""
+    if str(output) == "-":
+        raise UsageError(
+            "-o -: a delivery is a file with its metadata file beside it, so it cannot go to "
+            "standard output; name a file"
+        )
     if is_stream(output):
         raise UsageError(f"{output}: the output must be a file, not a device, pipe or stream")
 
@@ -166,11 +171,13 @@ def write_pseudonymised(
     allow_empty: bool = False,
     now: _dt.datetime | None = None,
     jobs: int = 1,
+    encoding: str | None = None,
 ) -> str:
     """Pseudonymise ``data`` into ``output`` and ``output.meta.json``; return a summary line.
 
     Raises :class:`RejectedError` (nothing written) when the input is rejected.
     """
+    check_encoding(encoding)
     prep = prepare(
         data=data,
         contract=contract,
@@ -206,6 +213,7 @@ def write_pseudonymised(
                 skip_check=skip_check,
                 allow_empty=allow_empty,
                 jobs=jobs,
+                encoding=encoding,
             )
             raise_if_rejected(result)  # leaves `with`: the temporary file is removed
         meta = delivery_meta(
@@ -342,7 +350,8 @@ def write_reidentified(
     from .validation import RecordSchema, record_columns
     from .writers import RecordWriter
 
-    refuse_stream(output)
+    if str(output) != "-":  # `-o -`: the records to standard output (no sidecar is written)
+        refuse_stream(output)
     meta = read_meta(meta_path or meta_path_for(data))
     if meta.get("contract", {}).get("digest") != contract.digest():
         raise RejectedError(

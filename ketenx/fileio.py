@@ -12,15 +12,17 @@ No output may be an input of the same command (:func:`refuse_output_over_inputs`
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
+import io
 import os
 import secrets
 import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from .errors import InputFileError, OperationalError, UsageError
 
@@ -44,6 +46,38 @@ def open_input(path: str) -> IO[bytes]:
         raise InputFileError(f"{path}: cannot open: {exc.strerror}") from None
 
 
+STDOUT = "-"
+"""The output name that means standard output (``-o -``)."""
+
+
+class _Stdout(io.BufferedIOBase):
+    """Standard output as a binary file that its writer may not close: its byte buffer, or
+    (where standard output is a text stream without one) the text, decoded as it comes."""
+
+    def __init__(self) -> None:
+        self._text = sys.stdout
+        self._bytes: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self._bytes is not None:
+            view = memoryview(data)
+            while view:  # an unbuffered (python -u) standard output may write part of it
+                written = self._bytes.write(view)
+                view = view[len(view) if written is None else written :]
+        else:
+            self._text.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self) -> None:
+        if self._bytes is not None:
+            self._bytes.flush()
+        self._text.flush()
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[bytes]]:
     """Write ``path`` atomically: yields a binary file; renamed into place on success (a
@@ -57,6 +91,11 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
     A stream is written directly: a path below ``/dev`` or ``/proc`` (``/dev/stdout``) and an
     existing device or named pipe. Renaming over those would, run as root, swap a device node
     or the system's ``/dev/stdout`` link for a regular file."""
+    if str(path) == STDOUT:  # `-o -`: standard output, written as it comes
+        out = _Stdout()
+        yield cast(IO[bytes], out)
+        out.flush()
+        return
     target = Path(path)
     if is_stream(target):
         try:

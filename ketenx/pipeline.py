@@ -23,7 +23,7 @@ from .canonical import resolve_fragment
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
 from .errors import KeyMaterialError, RejectedError, UsageError
-from .readers import InputFormat, Malformed
+from .readers import InputFormat, Malformed, decoded
 from .reports import where_of
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import (
@@ -249,6 +249,7 @@ def pseudonymise_stream(
     allow_empty: bool = False,
     max_errors: int = 20,
     jobs: int = 1,
+    encoding: str | None = None,
 ) -> PassResult:
     """Check, treat, check the output and write, in one pass. Returns the counts and
     digests; ``result.rejected`` tells whether the caller must discard the output.
@@ -289,7 +290,8 @@ def pseudonymise_stream(
     fingerprint = keyring.fingerprinter() if keyring is not None else None
     hashed_in = HashingReader(source, fingerprint or _Discard())
     hashed_out = HashingWriter(sink)
-    reader_in = io.BufferedReader(hashed_in, 1 << 20)
+    buffered_in = io.BufferedReader(hashed_in, 1 << 20)
+    reader_in = decoded(buffered_in, encoding)  # the fingerprint is of the bytes as given
     writer = RecordWriter(
         io.BufferedWriter(hashed_out, 1 << 20), output_format, transformer.names, string_columns
     )
@@ -413,7 +415,7 @@ def pseudonymise_stream(
     checker.finish(report)
     if (not report.valid and not skip_check) or report.fatal:
         result.rejected = True  # a file that cannot be read to its end is never passed on
-    while reader_in.read(1 << 20):  # fingerprint whatever the reader left unread
+    while buffered_in.read(1 << 20):  # fingerprint whatever the reader left unread
         pass
     writer.close()
     result.records_in = report.records

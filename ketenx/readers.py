@@ -16,7 +16,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Final, Literal, TypeVar
+from typing import IO, Any, Final, Literal, TypeVar, cast
 
 from .errors import UsageError
 from .strictjson import (
@@ -37,6 +37,7 @@ InputFormat = Literal["csv", "jsonl", "json"]
 INPUT_FORMATS: Final = ("csv", "jsonl", "json")
 EXTENSIONS: Final[dict[str, InputFormat]] = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
@@ -61,10 +62,110 @@ class Malformed(Exception):
         return f"record {self.record}: {self.rule}: {self.message}"
 
 
+#: Names a delimiter may be given by (``--delimiter tab`` or ``--delimiter '\t'``).
+DELIMITER_NAMES: Final = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+
+
+def delimiter_char(delimiter: str | None) -> str | None:
+    """The delimiter character of ``--delimiter`` (``tab`` and ``\\t`` name a tab)."""
+    if delimiter is None:
+        return None
+    return DELIMITER_NAMES.get(delimiter.lower() if delimiter.isalpha() else delimiter, delimiter)
+
+
 def check_delimiter(delimiter: str | None) -> None:
-    """A CSV delimiter is one character other than a quote, CR or LF."""
-    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
-        raise UsageError("--delimiter takes one character other than a quote or a line break")
+    """A CSV delimiter is one character other than a quote, CR or LF (or ``tab``)."""
+    char = delimiter_char(delimiter)
+    if char is not None and (len(char) != 1 or char in '"\r\n'):
+        raise UsageError(
+            "--delimiter takes one character other than a quote or a line break, or `tab`"
+        )
+
+
+#: The encodings ``--encoding`` accepts (by their Python codec names), and their aliases.
+ENCODINGS: Final = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "iso-8859-15": "iso-8859-15",
+    "utf-16": "utf-16",
+}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """The codec of ``--encoding``, or a usage error naming the ones accepted."""
+    if encoding is None:
+        return None
+    codec = ENCODINGS.get(encoding.lower())
+    if codec is None:
+        raise UsageError("--encoding takes one of: utf-8, cp1252, latin-1, iso-8859-15, utf-16")
+    return codec
+
+
+class _Transcoded(io.RawIOBase):
+    """A text file in another encoding, read as UTF-8 bytes. The good text before an
+    undecodable byte is returned first (a short read); the read after it raises
+    ``_Broken("encoding")``, so the reader reports the record where the break is."""
+
+    def __init__(self, stream: IO[bytes], codec: str) -> None:
+        self._stream = stream
+        self._codec = codec
+        self._decoder = codecs.getincrementaldecoder(codec)("strict")
+        self._pending = b""
+        self._broken = False
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        while not self._pending:
+            if self._broken:
+                raise _Broken("encoding", codec=self._codec)
+            if self._done:
+                return b""
+            raw = self._stream.read(BLOCK_BYTES)
+            final = not raw
+            try:
+                text = self._decoder.decode(raw, final)
+            except UnicodeDecodeError as exc:
+                good = max(0, exc.start - (len(exc.object) - len(raw)))
+                text = self._decoder.decode(raw[:good], False)
+                self._broken = True
+            except UnicodeError:  # a codec that cannot say where (no text is lost: none read)
+                text, self._broken = "", True
+            self._pending = text.encode("utf-8")
+            self._done = final
+        n = len(self._pending) if size is None or size < 0 else size
+        out, self._pending = self._pending[:n], self._pending[n:]
+        return out
+
+    def readinto(self, buffer: Any) -> int:  # pragma: no cover - the readers call read()
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def decoded(stream: IO[bytes], encoding: str | None = None) -> IO[bytes]:
+    """``stream`` as UTF-8 bytes for the readers: as it is for UTF-8; transcoded from the
+    ``--encoding`` given, or from UTF-16 when the file starts with a UTF-16 byte order mark
+    (Excel's "Unicode text")."""
+    codec = check_encoding(encoding)
+    peek = getattr(stream, "peek", None)
+    head = peek(2)[:2] if callable(peek) and codec in (None, "utf-16") else b""
+    if codec is None and head in _UTF16_BOMS:
+        codec = "utf-16"
+    elif codec == "utf-16" and head not in _UTF16_BOMS:
+        codec = "utf-16-le"  # no byte order mark: little-endian, as Windows writes it
+    if codec is None or codec == "utf-8":
+        return stream
+    # Not wrapped in a BufferedReader: it would hold back the good text before a break.
+    return cast(IO[bytes], _Transcoded(stream, codec))
 
 
 def format_for(name: str) -> InputFormat | None:
@@ -80,9 +181,12 @@ class _Broken(Exception):
     """The first NUL byte or invalid UTF-8 sequence of a text file has been reached (or a
     line longer than any record may be)."""
 
-    def __init__(self, rule: Literal["binary", "encoding", "record-size"]) -> None:
+    def __init__(
+        self, rule: Literal["binary", "encoding", "record-size"], *, codec: str = "utf-8"
+    ) -> None:
         super().__init__(rule)
         self.rule = rule
+        self.codec = codec  # the encoding the file was read in
 
     def malformed(self, after: int) -> Malformed:
         """The :class:`Malformed` for this break, after ``after`` good records."""
@@ -92,16 +196,23 @@ class _Broken(Exception):
                 "record-size",
                 f"a line is longer than the limit of {MAX_RECORD_BYTES} characters",
             )
+        if self.rule == "encoding" and self.codec != "utf-8":
+            return Malformed(
+                after + 1, "encoding", f"the file is not valid {self.codec} after record {after}"
+            )
         if self.rule == "encoding":
             return Malformed(
                 after + 1,
                 "encoding",
-                f"the file is not valid UTF-8 after record {after} (re-export it as UTF-8)",
+                f"the file is not valid UTF-8 after record {after}: this looks like a "
+                "Windows-1252 export from Excel (or Latin-1): re-export it as CSV UTF-8 or "
+                "pass --encoding cp1252",
             )
         return Malformed(
             after + 1,
             "binary",
-            f"the file contains a NUL byte after record {after}: it is not text",
+            f"the file contains a NUL byte after record {after}: it is not text (a UTF-16 "
+            "export without a byte order mark? pass --encoding utf-16)",
         )
 
 
@@ -182,11 +293,13 @@ class CsvReader:
             first = self._guard(lambda: next(lines, ""))
         if not first:
             return
-        self.delimiter = delimiter or _sniff(first)
+        self.delimiter = delimiter_char(delimiter) or _sniff(first)
         self._reader = csv.reader(
             itertools.chain([first], lines), delimiter=self.delimiter, strict=True
         )
         self.header = self._guard(lambda: next(self._reader, None))
+        # With two or more columns, a line of only white space is a blank line too.
+        self._wide = self.header is not None and len(self.header) > 1
 
     def _guard(self, read: Callable[[], _T]) -> _T:
         """Run ``read``, turning the ways a file can be broken into :class:`Malformed`."""
@@ -220,7 +333,9 @@ class CsvReader:
             except (csv.Error, _Broken) as exc:
                 failure = exc
             read = len(batch)
-            if [] in batch:  # blank lines
+            if batch and min(map(len, batch)) <= 1 and self._wide:  # blank lines
+                batch = [row for row in batch if len(row) > 1 or (row and row[0].strip())]
+            elif [] in batch:  # blank lines of a one-column file
                 batch = [row for row in batch if row]
             self.records += len(batch)
             if batch:
@@ -274,18 +389,16 @@ def _line_blocks(blocks: Iterator[str]) -> Iterator[list[str]]:
 
 
 def _sniff(header_line: str) -> str:
-    """``;`` when the header line has more semicolons than commas outside quotes, else ``,``."""
-    commas = semicolons = 0
+    """The delimiter that occurs most often in the header line outside quotes: ``,``, ``;``
+    or a tab (``,`` on a tie, then ``;``)."""
+    counts = {",": 0, ";": 0, "\t": 0}
     quoted = False
     for ch in header_line:
         if ch == '"':
             quoted = not quoted
-        elif not quoted:
-            if ch == ",":
-                commas += 1
-            elif ch == ";":
-                semicolons += 1
-    return ";" if semicolons > commas else ","
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return max(counts, key=lambda c: (counts[c], c == ",", c == ";"))
 
 
 def _csv_problem(exc: csv.Error, record: int) -> Malformed:

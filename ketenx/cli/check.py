@@ -30,6 +30,17 @@ class Side(StrEnum):
     OUTPUT = "output"
 
 
+ENCODING_OPTION = typer.Option(
+    None,
+    "--encoding",
+    help="Text encoding of the input: utf-8 (default), cp1252, latin-1, iso-8859-15 or utf-16 "
+    "(UTF-16 with a byte order mark is recognised without it).",
+)
+DELIMITER_HELP = (
+    "CSV delimiter (`tab` for a tab); by default `,`, `;` or a tab, sniffed from the header."
+)
+
+
 class InputFormatChoice(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -59,9 +70,8 @@ def check(
         "--input-format",
         help="Input format; by default from the file extension (required for stdin).",
     ),
-    delimiter: str | None = typer.Option(
-        None, "--delimiter", help="CSV delimiter; by default `,` or `;` sniffed from the header."
-    ),
+    delimiter: str | None = typer.Option(None, "--delimiter", help=DELIMITER_HELP),
+    encoding: str | None = ENCODING_OPTION,
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept a file without records."),
     side: Side = typer.Option(
         Side.INPUT,
@@ -78,11 +88,12 @@ def check(
     from ..check import Checker
     from ..errors import UsageError
     from ..fileio import atomic_output, open_input, refuse_output_over_inputs
-    from ..readers import check_delimiter, format_for
+    from ..readers import check_delimiter, check_encoding, decoded, format_for
     from ..reports import CheckReport, render
 
     refuse_output_over_inputs([output], [("contract", contract), *(("data file", d) for d in data)])
     check_delimiter(delimiter)
+    check_encoding(encoding)
     formats: list[InputFormat] = []
     for name in data:
         fmt: InputFormat | None = input_format.value if input_format else format_for(name)
@@ -116,7 +127,8 @@ def check(
         for name, fmt, stream in zip(data, formats, streams, strict=True):
             if show_progress(progress):
                 checker.progress = progress_printer(f"ketenx check {name}")
-            reports.append(checker.check(stream, fmt, path=name, delimiter=delimiter))
+            as_utf8 = decoded(stream, encoding)
+            reports.append(checker.check(as_utf8, fmt, path=name, delimiter=delimiter))
             if checker.progress is not None:
                 end_progress()
 
@@ -133,7 +145,8 @@ def check(
             fh.write(text.encode("utf-8"))
         stderr(
             f"ketenx check: {'OK' if report.valid else 'REJECTED'}: "
-            f"{report.invalid_records} of {report.records} records invalid; report in {output}"
+            f"{report.invalid_records} of {report.records} records invalid; report "
+            + ("on standard output" if str(output) == "-" else f"in {output}")
         )
     else:
         sys.stdout.write(render(report, format.value, color=wants_color(sys.stdout)))

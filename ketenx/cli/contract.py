@@ -92,14 +92,18 @@ def init(
     sample: int | None = typer.Option(
         None, "--sample", min=1, help="Read at most this many records (default: all)."
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Text encoding: utf-8 (default), cp1252, latin-1 or utf-16."
+    ),
 ) -> None:
     """Draft a contract from an export: types and formats inferred, every field dropped."""
     from ..draft import draft_contract
     from ..errors import OperationalError, UsageError
     from ..fileio import atomic_output, open_input
-    from ..readers import InputFormat, check_delimiter, format_for
+    from ..readers import InputFormat, check_delimiter, check_encoding, decoded, format_for
 
     check_delimiter(delimiter)
+    check_encoding(encoding)
     choices: dict[str | None, InputFormat] = {"csv": "csv", "jsonl": "jsonl", "json": "json"}
     fmt = choices.get(input_format or format_for(export))
     if fmt is None:
@@ -111,7 +115,7 @@ def init(
     stream = open_input(export)
     try:
         draft = draft_contract(
-            stream,
+            decoded(stream, encoding),
             fmt,
             source="standard input" if export == "-" else export,
             delimiter=delimiter,

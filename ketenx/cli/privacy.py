@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ._common import CONTRACT_OPTION, load_contract, stderr
-from .check import InputFormatChoice, Side
+from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side
 
 if TYPE_CHECKING:
     from ..readers import InputFormat
@@ -32,7 +32,7 @@ OUTPUT_OPTION = typer.Option(
 INPUT_FORMAT_OPTION = typer.Option(
     None, "--input-format", help="Input format; by default from the file extension."
 )
-DELIMITER_OPTION = typer.Option(None, "--delimiter", help="CSV delimiter; by default sniffed.")
+DELIMITER_OPTION = typer.Option(None, "--delimiter", help=DELIMITER_HELP)
 SIDE_OPTION = typer.Option(
     Side.INPUT,
     "--side",
@@ -78,7 +78,7 @@ class _NoKeys:
 def _write(text: str, output: Path | None, summary: str) -> None:
     from ..fileio import atomic_output
 
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
     with atomic_output(output) as fh:
@@ -94,6 +94,7 @@ def risk(
     output: Path | None = OUTPUT_OPTION,
     input_format: InputFormatChoice | None = INPUT_FORMAT_OPTION,
     delimiter: str | None = DELIMITER_OPTION,
+    encoding: str | None = ENCODING_OPTION,
 ) -> None:
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) against
     the contract's privacy thresholds; exit 1 when a threshold is not met."""
@@ -101,10 +102,11 @@ def risk(
     from ..fileio import open_input
     from ..pipeline import Transformer, output_schema
     from ..privacy_reports import RiskReport, read_columns, risk_report
-    from ..readers import check_delimiter
+    from ..readers import check_delimiter, check_encoding, decoded
     from ..risk import Policy, RiskCounter, assess
 
     check_delimiter(delimiter)
+    check_encoding(encoding)
     formats = _formats(data, input_format)
     the_contract = load_contract(contract)
     policy = Policy.from_contract(the_contract)
@@ -128,7 +130,8 @@ def risk(
             stream = open_input(name)
             if name != "-":
                 stack.enter_context(stream)
-            batches = read_columns(stream, fmt, schema, delimiter=delimiter, names=needed)
+            text = decoded(stream, encoding)
+            batches = read_columns(text, fmt, schema, delimiter=delimiter, names=needed)
             for columns, n in batches:
                 if transformer is not None:
                     columns = transformer.stage(columns, n).out
@@ -150,16 +153,18 @@ def scan(
     output: Path | None = OUTPUT_OPTION,
     input_format: InputFormatChoice | None = INPUT_FORMAT_OPTION,
     delimiter: str | None = DELIMITER_OPTION,
+    encoding: str | None = ENCODING_OPTION,
 ) -> None:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; exit 1 when a kept field holds one. Never prints a value."""
     from ..fileio import open_input
     from ..pipeline import output_schema
     from ..privacy_reports import ScanReport, read_columns, scan_report
-    from ..readers import check_delimiter
+    from ..readers import check_delimiter, check_encoding, decoded
     from ..scan import Scanner, scanned_fields
 
     check_delimiter(delimiter)
+    check_encoding(encoding)
     formats = _formats(data, input_format)
     the_contract = load_contract(contract)
     output_side = side is Side.OUTPUT
@@ -172,7 +177,8 @@ def scan(
             stream = open_input(name)
             if name != "-":
                 stack.enter_context(stream)
-            batches = read_columns(stream, fmt, schema, delimiter=delimiter, names=list(fields))
+            text = decoded(stream, encoding)
+            batches = read_columns(text, fmt, schema, delimiter=delimiter, names=list(fields))
             for columns, n in batches:
                 scanner.add(columns, n)
         reports.append(ScanReport(name, scanner.records, fields, scanner.results()))

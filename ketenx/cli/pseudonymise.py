@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
-from .check import InputFormatChoice
+from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 
 SECRET_OPTION = typer.Option(
     None,
@@ -59,7 +59,8 @@ def pseudonymise(
     input_format: InputFormatChoice | None = typer.Option(
         None, "--input-format", help="Input format; by default from the file extension."
     ),
-    delimiter: str | None = typer.Option(None, "--delimiter", help="CSV delimiter of the input."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help=DELIMITER_HELP),
+    encoding: str | None = ENCODING_OPTION,
     unsafe_skip_check: bool = typer.Option(
         False,
         "--unsafe-skip-check",
@@ -95,6 +96,7 @@ def pseudonymise(
         skip_check=unsafe_skip_check,
         allow_empty=allow_empty,
         jobs=resolve_jobs(jobs),
+        encoding=encoding,
     )
     stderr(summary)
 
