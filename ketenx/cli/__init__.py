@@ -79,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
         once, and becomes one line on stderr with its exit code. ``--debug`` (or ``KETENX_DEBUG``
     set to a true value: ``1``, ``true``, ``yes``, ``on``) prints the traceback first; the exit
-    code stays the documented one.
+    code stays the documented one. SIGTERM and SIGHUP stop the command with the cleanup of
+    Ctrl-C (:class:`Terminated`), one ``ketenx: error:`` line, and then end the process by
+    that signal.
     """
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
