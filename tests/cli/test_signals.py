@@ -68,11 +68,16 @@ def test_pack_stopped_by_a_signal_leaves_nothing(ex, signum):
     process = start(*pack_args(ex, out_dir / "d.age"))
     wait_for(lambda: any((f / "data.csv").exists() for f in work_folders(out_dir)), process)
     (work,) = work_folders(out_dir)
+    # what is staged is pseudonymised output only: never an input value
+    staged = b"".join(p.read_bytes() for p in work.iterdir())
+    assert b"111222333" not in staged and "Zoë".encode() not in staged
     # while it runs: the staged pseudonymised data is private
     assert work.stat().st_mode & 0o777 == 0o700
     assert (work / "data.csv").stat().st_mode & 0o777 == 0o600
     process.send_signal(signum)
     _, err = process.communicate()
+    for planted in (b"111222333", "Zoë".encode(), b"Jansen"):
+        assert planted not in err
     assert process.returncode == -signum, err
     assert f"ketenx: error: stopped by {signal.Signals(signum).name}".encode() in err
     assert b"Traceback" not in err
