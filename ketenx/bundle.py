@@ -10,26 +10,38 @@ these members, in this order::
     data.csv | data.jsonl | data.json   the pseudonymised, minimised records
 
 Sign-then-encrypt: the signature binds the sender; age binds the recipient.
+
+Both directions stream. ``pack`` stages only the pseudonymised records (they must be
+complete before their digest can be signed, and the statement comes first in the tar), in
+a private work folder beside the destination (:mod:`ketenx.staging`); the tar is made on
+the fly and read straight into the age encryption. ``unpack`` reads the (decrypted) tar as a
+stream with its own strict reader (:class:`_Reader`), never with :mod:`tarfile`: only the
+documented members, in order, each at most once, plain regular files with the documented
+header fields, small members capped before they are read; the signature, signer and
+subjects are verified before the data member is written anywhere, and the data is then
+streamed into a private staging file, no longer than its signed size, its digest checked
+as it streams. The inbox appears whole (one rename of a staged folder) or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import io
+import hashlib
+import itertools
 import json
-import shutil
-import tarfile
-import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import os
+import unicodedata
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from . import jsonlimits
 from .attest import build_predicate, rfc3339, sign_subjects, verify_statement
 from .canonical import canonical_bytes, sha256_digest
 from .contract import Contract
-from .dsse import read_envelope
 from .errors import (
     InputFileError,
     KeyMaterialError,
@@ -38,9 +50,9 @@ from .errors import (
     UsageError,
     VerificationError,
 )
-from .fileio import atomic_output, file_digest, open_input
 from .partners import Registry
 from .readers import format_for
+from .staging import create_file, finish, publish, work_folder
 
 STATEMENT = "statement.dsse.json"
 CONTRACT = "contract.json"
@@ -51,31 +63,293 @@ AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
 RECEIPT = "RECEIPT.txt"
 
-
-@contextlib.contextmanager
-def _workdir(near: Path) -> Iterator[Path]:
-    """A private temporary folder next to ``near`` (same file system), removed afterwards."""
-    folder = near if near.is_dir() else near.parent
-    with tempfile.TemporaryDirectory(
-        prefix=".ketenx-", dir=folder if folder.is_dir() else None
-    ) as d:
-        Path(d).chmod(0o700)
-        yield Path(d)
+#: Largest accepted size of the small members, checked on the tar header before reading.
+CAPS = {STATEMENT: 1 << 20, CONTRACT: 4 << 20, META: 4 << 20}
+BLOCK = 512
+RECORD = 20 * BLOCK  # tar's default record: the archive is zero-padded to a multiple
+PAX_CAP = BLOCK  # a pax extended header carries one `size` record, nothing else
+MEMBER_MODE = 0o644
+CHUNK = 1 << 16
 
 
-def _add(tar: tarfile.TarFile, name: str, source: Path | bytes, mtime: int) -> None:
+# --------------------------------------------------------------------------- the tar
+
+
+def _header(name: str, size: int, mtime: int) -> bytes:
+    """The (pax) tar header of one member, as :mod:`tarfile` writes it."""
+    import tarfile
+
     info = tarfile.TarInfo(name)
+    info.size = size
     info.mtime = mtime
-    info.mode = 0o644
+    info.mode = MEMBER_MODE
     info.uid = info.gid = 0
     info.uname = info.gname = ""
-    if isinstance(source, bytes):
-        info.size = len(source)
-        tar.addfile(info, io.BytesIO(source))
-    else:
-        info.size = source.stat().st_size
-        with open(source, "rb") as fh:
-            tar.addfile(info, fh)
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+
+
+def _tar_chunks(members: list[tuple[str, bytes | Path]], mtime: int) -> Iterator[bytes]:
+    """The delivery tar, in pieces: header, content and zero padding of every member, the
+    end-of-archive marker (two zero blocks), zero padding to a whole 10240-byte record."""
+    offset = 0
+    for name, content in members:
+        size = len(content) if isinstance(content, bytes) else content.stat().st_size
+        head = _header(name, size, mtime)
+        yield head
+        if isinstance(content, bytes):
+            yield content
+        else:
+            with open(content, "rb") as fh:
+                copied = 0
+                while chunk := fh.read(CHUNK):
+                    copied += len(chunk)
+                    yield chunk
+            if copied != size:
+                raise OperationalError("the staged data changed while it was packed")
+        pad = -size % BLOCK
+        yield bytes(pad)
+        offset += len(head) + size + pad
+    offset += 2 * BLOCK
+    yield bytes(2 * BLOCK + (-offset % RECORD))
+
+
+class _ChunkReader:
+    """A readable binary stream over an iterator of byte strings (for pyrage's pull)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = bytearray()
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        size = len(self._buffer) if size < 0 else min(size, len(self._buffer))
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+
+def _bad(what: str) -> VerificationError:
+    return VerificationError(f"the delivery is not a valid ketenx bundle: {what}")
+
+
+def _number(field: bytes, what: str) -> int:
+    """An octal tar header number (digits, then NUL or space); base-256 is refused."""
+    text = field.rstrip(b"\x00 ")
+    if not text or text.strip(b"01234567"):
+        raise _bad(f"the tar header's {what} is not an octal number")
+    return int(text, 8)
+
+
+def _parse_header(block: bytes) -> tuple[bytes, str, int, int]:
+    """``(typeflag, name, size, mtime)`` of a ustar header block, checked field by field."""
+    if block[257:265] != b"ustar\x0000":
+        raise _bad("a tar header is not a POSIX ustar/pax header")
+    stored = _number(block[148:156], "checksum")
+    if stored != sum(block[:148]) + sum(block[156:]) + 8 * 0x20:
+        raise _bad("a tar header's checksum is wrong")
+    typeflag = block[156:157]
+    raw_name = block[0:100].rstrip(b"\x00")
+    if b"\x00" in raw_name:
+        raise _bad("a member name holds a NUL byte")
+    name = raw_name.decode("ascii", "replace")
+    size = _number(block[124:136], "size")
+    mtime = _number(block[136:148], "mtime")
+    if typeflag == b"x":  # the pax header's own name, mode, owner are not used
+        return typeflag, name, size, mtime
+    if typeflag != b"0":
+        raise _bad("a member is not a plain regular file (link, device, folder, sparse…)")
+    if _number(block[100:108], "mode") != MEMBER_MODE:
+        raise _bad("a member's mode is not 0644")
+    if _number(block[108:116], "uid") or _number(block[116:124], "gid"):
+        raise _bad("a member's owner is not uid/gid 0")
+    if any(block[157:257]) or any(block[265:329]) or any(block[345:512]):
+        raise _bad("a member has a link name, owner name or name prefix")
+    for devfield in (block[329:337], block[337:345]):
+        if devfield.rstrip(b"\x00 ") and _number(devfield, "device number"):
+            raise _bad("a member has a device number")
+    return typeflag, name, size, mtime
+
+
+def _pax_size(body: bytes) -> int:
+    """The one record a ketenx bundle's pax header may carry: ``size``."""
+    records: dict[str, str] = {}
+    text = body.rstrip(b"\x00")
+    while text:
+        length = text.partition(b" ")[0]
+        if not length.isdigit() or int(length) > len(text) or int(length) <= len(length) + 1:
+            raise _bad("a pax header is malformed")
+        record, text = text[: int(length)], text[int(length) :]
+        key, eq, value = record[len(length) + 1 : -1].partition(b"=")
+        if not eq or not record.endswith(b"\n"):
+            raise _bad("a pax header is malformed")
+        if key != b"size" or key.decode() in records:
+            raise _bad("a pax header carries a record other than one size (sparse, link, …)")
+        if not value.isdigit():
+            raise _bad("a pax size is not a number")
+        records[key.decode()] = value.decode()
+    if "size" not in records:
+        raise _bad("a pax header carries no size")
+    return int(records["size"])
+
+
+@dataclass
+class _Member:
+    name: str
+    size: int
+    mtime: int
+
+
+Wants = Generator[int, bytes, None]
+"""A parser step: yields how many bytes it wants, receives them (fewer: the input ended)."""
+
+
+class _Reader:
+    """A push parser of a delivery tar: :meth:`write` the plaintext as it comes, then
+    :meth:`close`. The parsing is written as a generator that asks for a number of bytes
+    and receives exactly that many (fewer only at the end of the input), so that memory
+    stays bounded by the largest request: a header, a capped small member, or a chunk.
+
+    ``on_data(member, small)`` is called at the data member's header, with the three small
+    members' bytes by name; it verifies them and returns the sink the data is streamed into
+    (``write``) and the data's signed digest. Rules: ``docs/spec/delivery.md`` §6.1.
+    """
+
+    def __init__(
+        self,
+        on_data: Callable[[_Member, Mapping[str, bytes]], tuple[BinaryIO, str]],
+    ) -> None:
+        self._on_data = on_data
+        self._buffer = bytearray()
+        self._parser = self._parse()
+        self._wanted: int | None = next(self._parser)
+        self.offset = 0
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        while self._wanted is not None and len(self._buffer) >= self._wanted:
+            chunk = bytes(self._buffer[: self._wanted])
+            del self._buffer[: self._wanted]
+            self._send(chunk)
+        if self._wanted is None and self._buffer:
+            raise _bad("data follows the end of the tar")
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        """The input ended: the tar must have ended properly too."""
+        while self._wanted is not None:
+            chunk = bytes(self._buffer)
+            self._buffer.clear()
+            self._send(chunk)
+
+    def _send(self, chunk: bytes) -> None:
+        self.offset += len(chunk)
+        try:
+            self._wanted = self._parser.send(chunk)
+        except StopIteration:
+            self._wanted = None
+
+    @staticmethod
+    def _exactly(size: int) -> Generator[int, bytes, bytes]:
+        chunk = yield size
+        if len(chunk) < size:
+            raise _bad("the tar is truncated")
+        return chunk
+
+    def _member(self) -> Generator[int, bytes, _Member | None]:
+        block = yield from self._exactly(BLOCK)
+        if not any(block):
+            return None
+        typeflag, name, size, mtime = _parse_header(block)
+        if typeflag == b"x":
+            if size > PAX_CAP:
+                raise _bad("a pax header is larger than allowed")
+            body = yield from self._exactly(size + (-size % BLOCK))
+            pax = _pax_size(body[:size])
+            block = yield from self._exactly(BLOCK)
+            if not any(block):
+                raise _bad("a pax header is not followed by a member")
+            typeflag, name, _, mtime = _parse_header(block)
+            if typeflag != b"0":
+                raise _bad("a pax header is not followed by a plain regular file")
+            size = pax
+        return _Member(name, size, mtime)
+
+    def _padding(self, size: int) -> Wants:
+        pad = yield from self._exactly(-size % BLOCK)
+        if any(pad):
+            raise _bad("a member's padding is not zero")
+
+    def _parse(self) -> Wants:
+        small: dict[str, bytes] = {}
+        mtimes: list[int] = []
+        for expected in MEMBERS:
+            member = yield from self._member()
+            _expect(member, expected, small)
+            assert member is not None
+            if member.size > CAPS[expected]:
+                raise _bad(f"{expected} is larger than allowed ({CAPS[expected] >> 20} MiB)")
+            small[expected] = yield from self._exactly(member.size)
+            yield from self._padding(member.size)
+            mtimes.append(member.mtime)
+        member = yield from self._member()
+        _expect(member, None, small)
+        assert member is not None
+        if len({*mtimes, member.mtime}) != 1:
+            raise _bad("the members' modification times differ")
+        sink, signed = self._on_data(member, small)
+        digest = hashlib.sha256()
+        left = member.size
+        while left:
+            chunk = yield from self._exactly(min(left, CHUNK))
+            digest.update(chunk)
+            sink.write(chunk)
+            left -= len(chunk)
+        if "sha256:" + digest.hexdigest() != signed:
+            raise VerificationError(
+                f"file {member.name} does not match its signed digest (changed?)"
+            )
+        yield from self._padding(member.size)
+        following = yield from self._member()
+        if following is not None:
+            _expect(following, "", small | {member.name: b""})
+        second = yield from self._exactly(BLOCK)
+        if any(second):
+            raise _bad("the end-of-archive marker is incomplete")
+        end = self.offset
+        while True:
+            block = yield BLOCK
+            if not block:
+                return
+            if len(block) < BLOCK or any(block) or self.offset > end + (-end % RECORD):
+                raise _bad("data follows the end of the tar")
+
+
+def _expect(member: _Member | None, expected: str | None, seen: Mapping[str, bytes]) -> None:
+    """Refuse a member that is not the one the layout puts here (``None``: a data member;
+    ``""``: nothing). Only the fixed member names are ever named in a message."""
+    if member is None:
+        missing = expected or "exactly one data file"
+        raise _bad(f"{missing} is missing")
+    name = member.name
+    if name in seen:
+        raise _bad(f"{name} occurs twice")
+    if name not in (*MEMBERS, *DATA_NAMES):
+        raise _bad("it holds an unexpected member")
+    if (expected is None and name not in DATA_NAMES) or (expected is not None and name != expected):
+        raise _bad(f"{name} is out of order")
+
+
+# --------------------------------------------------------------------------- pack
 
 
 def pack(
@@ -100,10 +374,11 @@ def pack(
     ``jobs`` > 1 runs the keyed operations in forked helper processes (:mod:`ketenx.workers`).
     """
     from .delivery import delivery_meta, prepare
+    from .fileio import open_input
     from .pipeline import pseudonymise_stream, raise_if_rejected
     from .seal import encrypt_stream
 
-    created = now or _dt.datetime.now(_dt.UTC)
+    created = (now or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     recipients = registry.age_recipients(contract.recipient.oin)
     if encrypt and not recipients:
         raise KeyMaterialError(
@@ -123,32 +398,34 @@ def pack(
         output_is_data=False,
     )
     in_fmt, out_fmt, keyring = prep.input_format, prep.output_format, prep.keyring
-    domain_info = prep.domain_info
     data_name = f"data.{out_fmt}"
 
-    with _workdir(output.parent) as work, contextlib.ExitStack() as stack:
-        source = open_input(data)
-        if data != "-":
-            stack.enter_context(source)
+    with work_folder(output) as work:
+        # Only the pseudonymised records are staged (0600, in the private work folder).
         data_path = work / data_name
-        with open(data_path, "wb") as sink:
-            result = pseudonymise_stream(
-                source,
-                in_fmt,
-                sink,
-                out_fmt,
-                contract,
-                keyring,
-                path=data,
-                delimiter=delimiter,
-                jobs=jobs,
-                allow_empty=allow_empty,
-            )
+        source = open_input(data)
+        try:
+            with create_file(data_path, private=True) as sink:
+                result = pseudonymise_stream(
+                    source,
+                    in_fmt,
+                    sink,
+                    out_fmt,
+                    contract,
+                    keyring,
+                    path=data,
+                    delimiter=delimiter,
+                    jobs=jobs,
+                    allow_empty=allow_empty,
+                )
+        finally:
+            if data != "-":
+                source.close()
         raise_if_rejected(result)
         meta = delivery_meta(
             contract,
             result,
-            domain_info,
+            prep.domain_info,
             input_name=data,
             input_format=in_fmt,
             output_name=data_name,
@@ -165,25 +442,40 @@ def pack(
         predicate = build_predicate(contract=contract, meta=meta, created=created)
         envelope = sign_subjects(subjects, predicate, private_key)
         envelope_bytes = json.dumps(envelope, indent=2).encode() + b"\n"
-
-        tar_path = work / "delivery.tar"
-        mtime = int(created.timestamp())
-        with tarfile.open(tar_path, "w", format=tarfile.PAX_FORMAT) as tar:
-            _add(tar, STATEMENT, envelope_bytes, mtime)
-            _add(tar, CONTRACT, contract_bytes, mtime)
-            _add(tar, META, meta_bytes, mtime)
-            _add(tar, data_name, data_path, mtime)
-        data_path.unlink()
-        with open(tar_path, "rb") as plain, atomic_output(output) as out:
+        for name, content in (
+            (STATEMENT, envelope_bytes),
+            (CONTRACT, contract_bytes),
+            (META, meta_bytes),
+        ):
+            if len(content) > CAPS[name]:
+                raise OperationalError(
+                    f"{name} would be larger than a bundle allows ({CAPS[name] >> 20} MiB)"
+                )
+        members: list[tuple[str, bytes | Path]] = [
+            (STATEMENT, envelope_bytes),
+            (CONTRACT, contract_bytes),
+            (META, meta_bytes),
+            (data_name, data_path),
+        ]
+        tar = _ChunkReader(_tar_chunks(members, int(created.timestamp())))
+        staged = work / "delivery"
+        with create_file(staged) as out:
             if encrypt:
-                encrypt_stream(plain, out, recipients)  # type: ignore[arg-type]
+                encrypt_stream(tar, out, recipients)  # type: ignore[arg-type]
             else:
-                shutil.copyfileobj(plain, out, 1 << 20)
+                while chunk := tar.read(CHUNK):
+                    out.write(chunk)
+            finish(out)
+        data_path.unlink()
+        publish(staged, output, folder=False)
     sealed = f"encrypted to {len(recipients)} age recipient(s)" if encrypt else "NOT encrypted"
     return (
         f"ketenx pack: {result.records_out} records, delivery {predicate['delivery_id']}, "
         f"signed and {sealed}: {output}"
     )
+
+
+# --------------------------------------------------------------------------- unpack
 
 
 @dataclass(frozen=True)
@@ -195,54 +487,103 @@ class Unpacked:
     receipt: str
 
 
-def _open_plain(delivery: Path, identity: Any | None, work: Path) -> Path:
-    """The delivery's tar: decrypted into ``work`` when it is age-encrypted."""
-    from .seal import decrypt_stream
-
+def _open_delivery(delivery: Path) -> BinaryIO:
     try:
-        with open(delivery, "rb") as fh:
-            head = fh.read(len(AGE_ARMOR))
+        return open(delivery, "rb")
     except FileNotFoundError:
         raise InputFileError(f"{delivery}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{delivery}: is a directory, not a file") from None
     except OSError as exc:
         raise InputFileError(f"{delivery}: cannot read: {exc.strerror}") from None
-    if not (head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR)):
-        return delivery
-    if identity is None:
-        raise KeyMaterialError("the delivery is encrypted: give the age identity (--identity)")
-    plain = work / "delivery.tar"
-    with open(delivery, "rb") as src, open(plain, "wb") as dst:
-        decrypt_stream(src, dst, identity)
-    return plain
 
 
-def _extract(tar_path: Path, work: Path) -> dict[str, Path]:
-    """The members of a delivery tar, extracted into ``work``; anything unexpected refused."""
-    members: dict[str, Path] = {}
-    try:
-        with tarfile.open(tar_path, "r:") as tar:
-            for info in tar:
-                name = info.name
-                if not info.isreg() or name not in (*MEMBERS, *DATA_NAMES):
-                    raise VerificationError(
-                        "the delivery holds an unexpected member (not a ketenx delivery)"
-                    )
-                if name in members:
-                    raise VerificationError(f"the delivery holds {name} twice")
-                target = work / ("m-" + name)
-                src = tar.extractfile(info)
-                assert src is not None
-                with src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                members[name] = target
-    except tarfile.TarError:
-        raise VerificationError("the delivery is not a valid ketenx bundle (bad tar)") from None
-    data = [n for n in DATA_NAMES if n in members]
-    missing = [n for n in MEMBERS if n not in members]
-    if missing or len(data) != 1:
-        what = ", ".join(missing) if missing else "exactly one data file"
-        raise VerificationError(f"the delivery is incomplete: {what} missing")
-    return members
+def _json(content: bytes, what: str) -> Any:
+    """A small member as strict JSON (no duplicate keys, NaN or deep nesting): a member two
+    parsers could read differently is refused (its size was capped before it was read)."""
+    return jsonlimits.loads(
+        content, what=f"the delivery's {what}", max_bytes=len(content), error=VerificationError
+    )
+
+
+def _refuse_existing_output(output_dir: Path) -> None:
+    if not os.path.lexists(output_dir):
+        return
+    if output_dir.is_symlink() or not output_dir.is_dir():
+        raise OperationalError(f"{output_dir}: exists and is not a folder")
+    if any(output_dir.iterdir()):
+        raise OperationalError(
+            f"{output_dir}: the folder is not empty; refusing to overwrite",
+            hint="unpack every delivery into a new (or empty) folder",
+        )
+
+
+@dataclass
+class _Verification:
+    """What :func:`unpack` learns while the bundle streams by."""
+
+    contract: Contract
+    registry: Registry
+    now: _dt.datetime
+    not_before: _dt.datetime | None
+    inbox: Path
+    verified: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    small: dict[str, bytes] = field(default_factory=dict)
+    data_name: str = ""
+    sink: BinaryIO | None = None
+
+    def on_data(self, member: _Member, small: Mapping[str, bytes]) -> tuple[BinaryIO, str]:
+        """Verify statement, signer, subjects and the signed size; then open the staging
+        file the data streams into."""
+        envelope = _json(small[STATEMENT], "signature envelope")
+        meta = _json(small[META], "metadata")
+        output = meta.get("output") if isinstance(meta, dict) else None
+        if not isinstance(output, dict) or output.get("name") != member.name:
+            raise VerificationError(f"the delivery's metadata does not describe {member.name}")
+        signed_digest, signed_size = output.get("digest"), output.get("bytes")
+        if not isinstance(signed_digest, str) or type(signed_size) is not int:
+            raise VerificationError("the delivery's metadata states no data digest and size")
+        files = [
+            (member.name, signed_digest),
+            (META, sha256_digest(small[META])),
+            (CONTRACT, sha256_digest(small[CONTRACT])),
+        ]
+        contract = self.contract
+        verified = verify_statement(
+            envelope, files, self.registry, now=self.now, contract_digest=contract.digest()
+        )
+        predicate = verified.predicate
+        if sha256_digest(small[CONTRACT]) != contract.digest():
+            raise VerificationError("the delivery's contract.json is not the contract you hold")
+        if predicate["recipient"]["oin"] != contract.recipient.oin:
+            raise VerificationError("the delivery is addressed to another recipient OIN")
+        if predicate["sender"]["oin"] != contract.sender.oin:
+            raise VerificationError("the delivery comes from another sender than the contract's")
+        for key in ("purpose", "legal_basis", "processing_activity"):
+            if predicate.get(key) != getattr(contract, key):
+                raise VerificationError(f"the signed {key} differs from your contract's")
+        records = predicate.get("records")
+        if not isinstance(records, dict) or not all(
+            type(records.get(k)) is int for k in ("input", "output", "dropped")
+        ):
+            raise VerificationError("the signed statement states no record counts")
+        if records["output"] != output.get("records"):
+            raise VerificationError("the signed record count differs from the metadata's")
+        if self.not_before is not None and verified.created < self.not_before:
+            raise VerificationError(
+                f"the delivery was created at {rfc3339(verified.created)}, before --not-before"
+            )
+        if member.mtime != int(verified.created.timestamp()):
+            raise _bad("the members' modification time is not the signed creation time")
+        if member.size != signed_size:
+            raise VerificationError(
+                f"the tar's {member.name} is not the size the signed metadata states"
+            )
+        self.verified, self.meta, self.small = verified, meta, dict(small)
+        self.data_name = member.name
+        self.sink = create_file(self.inbox / member.name, private=True)
+        return self.sink, signed_digest
 
 
 def unpack(
@@ -256,95 +597,129 @@ def unpack(
     now: _dt.datetime | None = None,
 ) -> Unpacked:
     """decrypt → verify signature, signer and digests → check the data against the output
-    schema → only then write the data and a receipt into ``output_dir``."""
+    schema → only then show the data, metadata, statement and receipt in ``output_dir``,
+    together (one rename), or nothing."""
+    from .seal import decrypt_stream
+
+    now = now or _dt.datetime.now(_dt.UTC)
+    if str(output_dir) == "-":
+        raise UsageError("-o -: the inbox is a folder of four files, not a stream; name a folder")
+    _refuse_existing_output(output_dir)
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(_open_delivery(delivery))
+        head = src.read(len(AGE_ARMOR))  # read once: the delivery may be a pipe
+        encrypted = head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR)
+        if encrypted and identity is None:
+            raise KeyMaterialError("the delivery is encrypted: give the age identity (--identity)")
+        if not encrypted and identity is not None:
+            raise VerificationError(
+                "the delivery is not encrypted, but an age identity was given",
+                hint="to accept an unencrypted delivery, unpack it without --identity "
+                "(and without KETENX_IDENTITY)",
+            )
+        source = _ChunkReader(itertools.chain([head], iter(partial(src.read, CHUNK), b"")))
+        work = stack.enter_context(work_folder(output_dir))
+        inbox = work / "inbox"
+        inbox.mkdir()  # the umask decides its mode, as for any new folder
+        state = _Verification(contract, registry, now, not_before, inbox)
+        reader = _Reader(state.on_data)
+        try:
+            if encrypted:
+                decrypt_stream(source, reader, identity)  # type: ignore[arg-type]
+            else:
+                while chunk := source.read(CHUNK):
+                    reader.write(chunk)
+            reader.close()
+            if state.sink is not None:
+                finish(state.sink)
+        finally:
+            if state.sink is not None:
+                state.sink.close()
+        receipt = _check_data(state, encrypted)
+        for name, content in (
+            (META, state.small[META]),
+            (STATEMENT, state.small[STATEMENT]),
+            (RECEIPT, receipt.encode("utf-8")),
+        ):
+            with create_file(inbox / name) as fh:
+                fh.write(content)
+                finish(fh)
+        publish(inbox, output_dir, folder=True)
+    predicate = state.verified.predicate
+    return Unpacked(
+        delivery_id=predicate["delivery_id"],
+        created=predicate["created"],
+        records=int(predicate["records"]["output"]),
+        data_name=state.data_name,
+        receipt=receipt,
+    )
+
+
+def _check_data(state: _Verification, encrypted: bool) -> str:
+    """Check the staged data against the output schema and the signed count; the receipt."""
     from .check import Checker
     from .pipeline import output_schema
     from .reports import place_of
     from .validation import RecordSchema
 
-    now = now or _dt.datetime.now(_dt.UTC)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise OperationalError(f"{output_dir}: exists and is not a folder")
-    # The work folder lives next to the output folder (same file system, so the final move
-    # is a rename); the output folder itself is only made once everything verified.
-    near = output_dir if output_dir.is_dir() else output_dir.resolve().parent
-    with _workdir(near) as work:
-        members = _extract(_open_plain(delivery, identity, work), work)
-        data_name = next(n for n in DATA_NAMES if n in members)
-        with open(members[STATEMENT], "rb") as fh:
-            envelope = read_envelope(fh)
-        files = [(name, file_digest(members[name])) for name in (data_name, META, CONTRACT)]
-        verified = verify_statement(
-            envelope, files, registry, now=now, contract_digest=contract.digest()
+    contract, predicate = state.contract, state.verified.predicate
+    expected = predicate["records"]["output"]
+    checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
+    checker.unneutralise = True
+    checker.allow_empty = expected == 0  # a signed empty delivery (pack --allow-empty)
+    with open(state.inbox / state.data_name, "rb") as fh:
+        report = checker.check(fh, format_for(state.data_name) or "csv")
+    if not report.valid:
+        v = report.errors[0]
+        place = place_of(v.record, (v.rule,))
+        raise RejectedError(
+            f"the delivered data does not match the output schema: {place}, field "
+            f"{v.field or '-'}: rule {v.rule} ({report.invalid_records} invalid records)"
         )
-        predicate = verified.predicate
-        if predicate["recipient"]["oin"] != contract.recipient.oin:
-            raise VerificationError("the delivery is addressed to another recipient OIN")
-        if predicate["sender"]["oin"] != contract.sender.oin:
-            raise VerificationError("the delivery comes from another sender than the contract's")
-        if not_before is not None and verified.created < not_before:
-            raise VerificationError(
-                f"the delivery was created at {rfc3339(verified.created)}, before --not-before"
-            )
-        expected = (predicate.get("records") or {}).get("output")
-        checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
-        checker.unneutralise = True
-        checker.allow_empty = expected == 0  # a signed empty delivery (pack --allow-empty)
-        with open(members[data_name], "rb") as fh:
-            report = checker.check(fh, format_for(data_name) or "csv")
-        if not report.valid:
-            v = report.errors[0]
-            place = place_of(v.record, (v.rule,))
-            raise RejectedError(
-                f"the delivered data does not match the output schema: {place}, field "
-                f"{v.field or '-'}: rule {v.rule} ({report.invalid_records} invalid records)"
-            )
-        if expected is not None and expected != report.records:
-            raise VerificationError("the number of records differs from the signed count")
-
-        receipt = _receipt(verified, contract, data_name, dict(files)[data_name], report.records)
-        targets = {
-            data_name: members[data_name],
-            META: members[META],
-            STATEMENT: members[STATEMENT],
-        }
-        try:
-            output_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OperationalError(f"{output_dir}: cannot create: {exc.strerror}") from None
-        for name in (*targets, RECEIPT):
-            if (output_dir / name).exists():
-                raise OperationalError(f"{output_dir / name} already exists; refusing to overwrite")
-        for name, path in targets.items():
-            path.chmod(0o644)
-            path.replace(output_dir / name)
-        with atomic_output(output_dir / RECEIPT) as fh:
-            fh.write(receipt.encode("utf-8"))
-    return Unpacked(
-        delivery_id=predicate["delivery_id"],
-        created=predicate["created"],
-        records=report.records,
-        data_name=data_name,
-        receipt=receipt,
+    if expected != report.records:
+        raise VerificationError("the number of records differs from the signed count")
+    p = predicate
+    lines = [
+        ("delivery id", p["delivery_id"]),
+        ("created", p["created"]),
+        ("sender", f"{contract.sender.name} (OIN {contract.sender.oin})"),
+        ("signed by", state.verified.signer.key_id),
+        ("recipient", f"{contract.recipient.name} (OIN {contract.recipient.oin})"),
+        ("contract", f"{contract.id} version {contract.version} ({contract.digest()})"),
+        ("purpose", contract.purpose),
+        ("legal basis", contract.legal_basis),
+        ("encryption", "age, to your identity" if encrypted else "NONE (not encrypted)"),
+        ("records", f"{report.records} (signature, digests and output schema verified)"),
+        ("data", f"{state.data_name} ({state.meta['output']['digest']})"),
+    ]
+    return "ketenx delivery receipt\n" + "".join(
+        f"{label + ':':<13} {printable(value)}\n" for label, value in lines
     )
 
 
-def _receipt(verified: Any, contract: Contract, data_name: str, digest: str, records: int) -> str:
-    p = verified.predicate
-    c = p.get("contract") or {}
-    return (
-        "ketenx delivery receipt\n"
-        f"delivery id:  {p['delivery_id']}\n"
-        f"created:      {p['created']}\n"
-        f"sender:       {contract.sender.name} (OIN {p['sender']['oin']})\n"
-        f"signed by:    {verified.signer.key_id}\n"
-        f"recipient:    {contract.recipient.name} (OIN {p['recipient']['oin']})\n"
-        f"contract:     {c.get('id')} version {c.get('version')} ({c.get('digest')})\n"
-        f"purpose:      {p.get('purpose')}\n"
-        f"legal basis:  {p.get('legal_basis')}\n"
-        f"records:      {records} (signature, digests and output schema verified)\n"
-        f"data:         {data_name} ({digest})\n"
-    )
+def printable(value: Any) -> str:
+    """``value`` as one line of plain text: control and format characters, line and
+    paragraph separators and backslashes escaped (``\\n``, ``\\x1b``, ``\\u2028``, ``\\\\``),
+    so that a signed or contract string cannot forge lines or terminal escapes."""
+    out = []
+    for char in str(value):
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def parse_time(text: str) -> _dt.datetime:

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import pyrage
 from pyrage import x25519
 
-from .errors import KeyMaterialError, OperationalError, VerificationError
+from .errors import KetenxError, KeyMaterialError, OperationalError, VerificationError
 from .keys import parse_age_identity
 
 #: pyrage's messages for a header that is not (or no longer) an age v1 header.
@@ -35,7 +35,10 @@ class _Tap:
     """Forwards ``read``/``write`` to a stream and remembers the first I/O exception.
 
     pyrage reports an exception raised by the stream in the same way as a cryptographic
-    failure (or wraps it into its own exception type); the tap tells the two apart.
+    failure (or wraps it into its own exception type); the tap tells the two apart. A
+    :class:`KetenxError` raised by the stream itself (a streaming parser refusing what it
+    is fed) and a :class:`BaseException` that is no error (an interrupt, the CLI's
+    SIGTERM/SIGHUP exception) are raised again as they are (:func:`_reraise`).
     """
 
     def __init__(self, stream: BinaryIO) -> None:
@@ -45,7 +48,7 @@ class _Tap:
     def _guard(self, call: Callable[[], Any]) -> Any:
         try:
             return call()
-        except Exception as exc:
+        except BaseException as exc:
             if self.error is None:
                 self.error = exc
             raise
@@ -65,6 +68,14 @@ class _Tap:
 
     def writable(self) -> bool:
         return True
+
+
+def _reraise(*taps: _Tap) -> None:
+    """Raise again what a stream raised that is ketenx's own or no error at all."""
+    for tap in taps:
+        error = tap.error
+        if isinstance(error, KetenxError) or not isinstance(error, Exception | None):
+            raise error
 
 
 def _io_failure(which: str, tap: _Tap) -> OperationalError:
@@ -103,7 +114,10 @@ def encrypt_stream(src: BinaryIO, dst: BinaryIO, recipients: Sequence[str]) -> N
     reader, writer = _Tap(src), _Tap(dst)
     try:
         pyrage.encrypt_io(reader, writer, parsed)
-    except Exception:
+    except BaseException as exc:
+        _reraise(reader, writer)
+        if not isinstance(exc, Exception):
+            raise
         if reader.error is not None:
             raise _io_failure("reading the plaintext", reader) from None
         if writer.error is not None:
@@ -122,7 +136,10 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, identity: Any) -> None:
     reader, writer = _Tap(src), _Tap(dst)
     try:
         pyrage.decrypt_io(reader, writer, [parsed])
-    except Exception as exc:
+    except BaseException as exc:
+        _reraise(reader, writer)
+        if not isinstance(exc, Exception):
+            raise
         if reader.error is not None:
             raise _io_failure("reading the ciphertext", reader) from None
         if writer.error is not None:

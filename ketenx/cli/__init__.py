@@ -10,9 +10,11 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -79,11 +81,60 @@ def main(argv: Sequence[str] | None = None) -> None:
         Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
         once, and becomes one line on stderr with its exit code. ``--debug`` (or ``KETENX_DEBUG``
     set to a true value: ``1``, ``true``, ``yes``, ``on``) prints the traceback first; the exit
-    code stays the documented one.
+    code stays the documented one. SIGTERM and SIGHUP stop the command with the cleanup of
+    Ctrl-C (:class:`Terminated`), one ``ketenx: error:`` line, and then end the process by
+    that signal.
     """
     command = typer.main.get_command(app)
     polish(command, debug=lambda: _state["debug"])
     args = list(sys.argv[1:] if argv is None else argv)
+    with _termination_raises() as stopped:
+        try:
+            _main(command, args)
+        except Terminated as exc:
+            stopped.append(exc.signum)
+            sys.stderr.write(
+                f"ketenx: error: stopped by {signal.Signals(exc.signum).name}; "
+                "no partial output was left\n"
+            )
+    if stopped:  # die of the signal, as the sender of SIGTERM/SIGHUP expects
+        signal.signal(stopped[0], signal.SIG_DFL)
+        os.kill(os.getpid(), stopped[0])
+        sys.exit(128 + stopped[0])  # pragma: no cover - not reached
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the program is, so that every ``finally``
+    and context manager cleans up (partial outputs, private work folders) as on Ctrl-C.
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _termination_raises() -> Iterator[list[int]]:
+    """SIGTERM and SIGHUP raise :class:`Terminated` while the command runs (main thread
+    only; the previous handlers come back afterwards)."""
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for which in (signal.SIGTERM, signal.SIGHUP):
+            previous[which] = signal.signal(which, _raise_terminated)
+    except ValueError:  # not the main thread: leave the handlers alone
+        pass
+    try:
+        yield []
+    finally:
+        for which, handler in previous.items():
+            signal.signal(which, handler)
+
+
+def _main(command: Any, args: list[str]) -> None:
     original = sys.stdout
     # Started with standard output closed: writing is an error. Otherwise a failing write
     # (full disk, broken pipe) becomes an OperationalError before click sees it (click would

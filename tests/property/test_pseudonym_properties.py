@@ -314,7 +314,9 @@ def test_no_treated_value_appears_in_the_output(records: list[dict[str, Any]], t
     out = sink.getvalue().decode("utf-8")
     for record in records:
         for key in ("id", "note", "name", "remark"):
-            assert record[key].strip() not in out or len(record[key].strip()) < 4, key
+            value = record[key].strip()
+            # (a value that is part of the placeholder "[redacted]" shows, and says nothing)
+            assert value not in out or len(value) < 4 or value in "[redacted]", key
     # and the encrypted notes come back exactly (encrypt defaults to normalisation `none`)
     lines = out.splitlines()
     if to == "jsonl":
