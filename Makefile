@@ -36,7 +36,7 @@ demo: install
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
-	cd benchmarks && ../$(PY) check.py && ../$(PY) pseudonymise.py && ../$(PY) pack.py
+	cd benchmarks && ../$(PY) check.py && ../$(PY) pseudonymise.py && ../$(PY) pack.py && ../$(PY) risk.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache demo-out
