@@ -123,7 +123,8 @@ def test_pack_and_unpack_carry_no_unkeyed_fingerprint_of_the_input(run, ex, coun
     ex.export.write_text(csv_text(*_rows(count, PLANTED[0])), encoding="utf-8")
     packed, delivery = ex.pack(run, "--no-encrypt")
     assert packed.code == 0, packed.err
-    opened = ex.unpack(run, delivery)
+    # Unencrypted: unpacked without an identity (with one it is refused).
+    opened = run("unpack", delivery, "-c", SAMPLE_CONTRACT, "-p", ex.partners, "-o", ex.inbox)
     assert opened.code == 0, opened.err
     meta = json.loads((ex.inbox / "data.meta.json").read_text())
     envelope = json.loads((ex.inbox / "statement.dsse.json").read_text())
