@@ -7,6 +7,7 @@ time, whatever the size of the file.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,7 +17,14 @@ from functools import partial
 from typing import IO, Any
 
 from .canonical import pointer
-from .readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
+from .readers import (
+    CsvReader,
+    InputFormat,
+    LineMap,
+    Malformed,
+    json_array_batches,
+    jsonl_batches,
+)
 from .reports import name_token, safe_name
 from .validation import (
     MISSING,
@@ -44,6 +52,7 @@ class FileReport:
     error_counts: Counter[str] = field(default_factory=Counter)
     max_errors: int = DEFAULT_MAX_ERRORS
     fatal: bool = False  # reading stopped early
+    lines: LineMap | None = None  # where records start, for the reports that point at lines
 
     @property
     def valid(self) -> bool:
@@ -60,6 +69,10 @@ class FileReport:
     def add(self, violation: Violation) -> None:
         self.error_counts[violation.rule] += 1
         if len(self.errors) < self.max_errors:
+            if self.lines is not None and violation.record and violation.line is None:
+                line = self.lines.line_of(violation.record)
+                if line is not None:
+                    violation = dataclasses.replace(violation, line=line)
             self.errors.append(violation)
 
     def wants_details(self) -> bool:
@@ -112,7 +125,7 @@ class Checker:
         delimiter: str | None = None,
     ) -> FileReport:
         """Check one file; never raises for bad data (that is what the report is for)."""
-        report = FileReport(path=path, max_errors=self.max_errors)
+        report = FileReport(path=path, max_errors=self.max_errors, lines=LineMap())
         try:
             with paused_gc():
                 if input_format == "csv":
@@ -148,7 +161,7 @@ class Checker:
 
         Raises :class:`Malformed` when the file cannot be read further.
         """
-        reader = CsvReader(stream, delimiter=delimiter)
+        reader = CsvReader(stream, delimiter=delimiter, lines=report.lines)
         if reader.header is None:
             return
         positions, header_ok = self._check_header(reader.header, report)
@@ -289,7 +302,8 @@ class Checker:
         self, stream: IO[bytes], report: FileReport, input_format: InputFormat
     ) -> Iterator[JsonBatch]:
         """Validate a JSON Lines file or JSON array batch by batch."""
-        batches = jsonl_batches(stream) if input_format == "jsonl" else json_array_batches(stream)
+        read = jsonl_batches if input_format == "jsonl" else json_array_batches
+        batches = read(stream, lines=report.lines)
         names = self.schema.property_names
         reference = self.schema.reference
         record = 0

@@ -274,6 +274,47 @@ class _Text:
             raise broken.malformed(self.where) from None
 
 
+class LineMap:
+    """The physical line (1-based) where each recent record starts, for reports that point
+    at lines (SARIF, GitHub annotations). Readers add one segment per batch or block: a run
+    of records on consecutive lines, or the start line of each record where records span
+    lines (quoted newlines) or blank lines lie between them. Only the last few segments are
+    kept, so memory stays flat; reports ask while the records are fresh."""
+
+    KEEP: Final = 8
+
+    def __init__(self) -> None:
+        self._segments: list[tuple[int, int, int, list[int] | None]] = []
+
+    def add(self, first_record: int, first_line: int, n: int, starts: list[int] | None) -> None:
+        """Records ``first_record`` … ``first_record + n - 1`` start on ``first_line`` and the
+        lines after it, or (``starts``) on the lines given."""
+        if n:
+            self._segments.append((first_record, first_line, n, starts))
+            del self._segments[: -self.KEEP]
+
+    def append(self, record: int, line: int) -> None:
+        """Record ``record`` starts on ``line`` (records one at a time, in order)."""
+        if self._segments:
+            first, start, n, starts = self._segments[-1]
+            if starts is not None and first + n == record and n < BATCH_ROWS:
+                starts.append(line)
+                self._segments[-1] = (first, start, n + 1, starts)
+                return
+        self.add(record, line, 1, [line])
+
+    def line_of(self, record: int) -> int | None:
+        for first, line, n, starts in reversed(self._segments):
+            if first <= record < first + n:
+                return line + (record - first) if starts is None else starts[record - first]
+        return None
+
+
+def _breaks(row: list[str]) -> int:
+    """Line breaks inside the cells of a CSV row (LF, CRLF and CR each count once)."""
+    return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row)
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 
 
@@ -284,18 +325,23 @@ class CsvReader:
     delimiter is ``,`` or ``;``: sniffed from the header line unless given.
     """
 
-    def __init__(self, stream: IO[bytes], *, delimiter: str | None = None) -> None:
-        lines = itertools.chain.from_iterable(_line_blocks(_text_blocks(stream)))
+    def __init__(
+        self, stream: IO[bytes], *, delimiter: str | None = None, lines: LineMap | None = None
+    ) -> None:
+        physical = itertools.chain.from_iterable(_line_blocks(_text_blocks(stream)))
         self.records = 0
         self.header: list[str] | None = None
-        first = self._guard(lambda: next(lines, ""))
+        self._lines = lines
+        self._before = 0  # blank lines before the header
+        first = self._guard(lambda: next(physical, ""))
         while first and not first.strip():  # blank lines before the header
-            first = self._guard(lambda: next(lines, ""))
+            self._before += 1
+            first = self._guard(lambda: next(physical, ""))
         if not first:
             return
         self.delimiter = delimiter_char(delimiter) or _sniff(first)
         self._reader = csv.reader(
-            itertools.chain([first], lines), delimiter=self.delimiter, strict=True
+            itertools.chain([first], physical), delimiter=self.delimiter, strict=True
         )
         self.header = self._guard(lambda: next(self._reader, None))
         # With two or more columns, a line of only white space is a blank line too.
@@ -316,6 +362,23 @@ class CsvReader:
         assert isinstance(exc, _Broken)
         return exc.malformed(after)
 
+    def _map_lines(self, batch: list[list[str]], line_before: int, consumed: int) -> None:
+        """Where the records of ``batch`` (blank rows still in it) start."""
+        assert self._lines is not None
+        base = self._before + line_before + 1  # the line of the batch's first row
+        blank = self._wide
+        simple = not batch or min(map(len, batch)) > 1 or not blank
+        if consumed == len(batch) and simple and [] not in batch:
+            self._lines.add(self.records + 1, base, len(batch), None)
+            return
+        starts: list[int] = []
+        line = base
+        for row in batch:
+            if len(row) > 1 or (row and (row[0].strip() or not blank)):
+                starts.append(line)
+            line += 1 + _breaks(row)
+        self._lines.add(self.records + 1, base, len(starts), starts)
+
     def batches(self) -> Iterator[list[list[str]]]:
         """Rows after the header, ``BATCH_ROWS`` at a time. Blank lines are skipped.
 
@@ -327,12 +390,15 @@ class CsvReader:
         while True:
             batch: list[list[str]] = []
             failure: Exception | None = None
+            line_before = reader.line_num
             try:
                 # list.extend keeps the rows it got before an exception.
                 batch.extend(itertools.islice(reader, BATCH_ROWS))
             except (csv.Error, _Broken) as exc:
                 failure = exc
             read = len(batch)
+            if self._lines is not None:
+                self._map_lines(batch, line_before, reader.line_num - line_before)
             if batch and min(map(len, batch)) <= 1 and self._wide:  # blank lines
                 batch = [row for row in batch if len(row) > 1 or (row and row[0].strip())]
             elif [] in batch:  # blank lines of a one-column file
@@ -442,17 +508,18 @@ def _batched(items: Iterator[_T]) -> Iterator[list[_T]]:
             return
 
 
-def jsonl_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
+def jsonl_batches(stream: IO[bytes], *, lines: LineMap | None = None) -> Iterator[list[Any]]:
     """Records of a JSON Lines file in batches; a line that does not parse is a
     :class:`Malformed` item (rule ``json-syntax``) and reading goes on."""
-    return _batched(_jsonl_items(stream))
+    return _batched(_jsonl_items(stream, lines))
 
 
-def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
+def _jsonl_items(stream: IO[bytes], line_map: LineMap | None = None) -> Iterator[Any]:
     text = _Text(stream)
     decode = DECODER.decode
     count = str.count
     record = 0
+    physical = 0  # lines before the block
     pending = ""
     while True:
         text.where = record
@@ -464,6 +531,9 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
             pending = lines.pop()
             if len(pending) > MAX_RECORD_BYTES:
                 raise _Broken("record-size").malformed(record)
+        if line_map is not None:
+            _map_jsonl(line_map, lines, record, physical)
+            physical += len(lines)
         for line in lines:
             if not line.strip():
                 continue
@@ -494,19 +564,36 @@ def _jsonl_items(stream: IO[bytes]) -> Iterator[Any]:
 # --- JSON array ---------------------------------------------------------------------------
 
 
-def json_array_batches(stream: IO[bytes]) -> Iterator[list[Any]]:
+def _map_jsonl(line_map: LineMap, lines: list[str], record: int, physical: int) -> None:
+    """Where the records of a block of JSON Lines start (blank lines hold none)."""
+    if all(map(str.strip, lines)):  # no blank line (C-level; the usual case)
+        line_map.add(record + 1, physical + 1, len(lines), None)
+        return
+    blank = [i for i, line in enumerate(lines) if not line.strip()]
+    if not blank:
+        line_map.add(record + 1, physical + 1, len(lines), None)
+        return
+    skip = set(blank)
+    starts = [physical + 1 + i for i in range(len(lines)) if i not in skip]
+    line_map.add(record + 1, physical + 1, len(starts), starts)
+
+
+def json_array_batches(stream: IO[bytes], *, lines: LineMap | None = None) -> Iterator[list[Any]]:
     """Elements of a top-level JSON array, parsed incrementally: memory holds one block and
     the element being parsed (at most ``MAX_RECORD_BYTES``). When the array breaks off (a
     syntax error, content after it), the records before the break are yielded first."""
-    return _batched(_json_array_items(stream))
+    return _batched(_json_array_items(stream, lines))
 
 
-def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
+def _json_array_items(stream: IO[bytes], line_map: LineMap | None = None) -> Iterator[Any]:
     text = _Text(stream)
+    # The line of buf[0], and a cursor: lines are counted up to each element's start.
+    line, counted = 1, 0
     raw_decode = DECODER.raw_decode
     buf = text.read()
     pos = _skip_ws(buf, 0)
     while pos >= len(buf) and not text.eof:
+        line += buf.count("\n")
         buf = text.read()
         pos = _skip_ws(buf, 0)
     if pos >= len(buf):
@@ -522,6 +609,7 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
         if pos >= len(buf):
             if text.eof:
                 raise Malformed(record + 1, "json-syntax", "the JSON array is not closed")
+            line, counted = line + buf.count("\n", counted, pos), 0
             buf = buf[pos:] + text.read()
             pos = 0
             continue
@@ -545,6 +633,9 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
             # A duplicate key: the element is still JSON, so reading goes on after it.
             stop = _element_end(buf, pos) if isinstance(exc, DuplicateKey) else None
             if stop is not None:
+                line, counted = line + buf.count("\n", counted, pos), pos
+                if line_map is not None:
+                    line_map.append(record + 1, line)
                 record += 1
                 text.where = record
                 yield _duplicate(record, buf[pos:stop])
@@ -561,14 +652,19 @@ def _json_array_items(stream: IO[bytes]) -> Iterator[Any]:
                     "record-size",
                     f"a record is longer than {MAX_RECORD_BYTES} characters",
                 ) from None
+            line, counted = line + buf.count("\n", counted, pos), 0
             buf = buf[pos:] + text.read()
             pos = 0
             continue
         if end >= len(buf) and not text.eof and not isinstance(value, dict | list | str):
             # A number at the end of a block may be cut short: read on and parse again.
+            line, counted = line + buf.count("\n", counted, pos), 0
             buf = buf[pos:] + text.read()
             pos = 0
             continue
+        line, counted = line + buf.count("\n", counted, pos), pos
+        if line_map is not None:
+            line_map.append(record + 1, line)
         record += 1
         text.where = record
         if too_deep(buf, value, pos, end):

@@ -210,6 +210,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             {
                 "file": f.path,
                 "record": v.record,
+                **({"line": v.line} if v.line is not None else {}),
                 "field": v.field,
                 "rule": v.rule,
                 "message": v.message,
@@ -255,7 +256,9 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
             by_record.setdefault(v.record, []).append(v)
         for record, violations in by_record.items():
             name = place_of(record, (v.rule for v in violations))
-            case = ET.SubElement(suite, "testcase", classname=f.path, name=name)
+            case = ET.SubElement(suite, "testcase", classname=f.path, name=name, file=f.path)
+            if violations[0].line:
+                case.set("line", str(violations[0].line))
             rules = sorted({v.rule for v in violations})
             failure = ET.SubElement(
                 case,
@@ -325,7 +328,10 @@ def render_sarif(report: CheckReport, color: bool = False) -> str:
                     "message": {"text": f"{where_of(v.record, v.field, v.rule)}: {v.message}"},
                     "locations": [
                         {
-                            "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}},
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": _uri(f.path)},
+                                **({"region": {"startLine": v.line}} if v.line else {}),
+                            },
                             "logicalLocations": [
                                 {"fullyQualifiedName": f"{place}{v.field}", "kind": "element"}
                             ],
@@ -385,8 +391,9 @@ def render_github(report: CheckReport, color: bool = False) -> str:
     lines = []
     for f in report.files:
         for v in f.errors:
+            at = f"line={v.line}," if v.line else ""
             lines.append(
-                f"::error file={_gh_escape(f.path, prop=True)},"
+                f"::error file={_gh_escape(f.path, prop=True)},{at}"
                 f"title={_gh_escape('ketenx ' + v.rule, prop=True)}::"
                 f"{_gh_escape(where_of(v.record, v.field, v.rule) + ': ' + v.message)}"
             )

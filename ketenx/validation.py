@@ -50,6 +50,7 @@ class Violation:
     field: str
     rule: str
     message: str
+    line: int | None = None  # the physical line where the record starts, when known
 
 
 # --- messages ------------------------------------------------------------------------------
