@@ -51,6 +51,7 @@ from .errors import (
     VerificationError,
 )
 from .partners import Registry
+from .progress import Progress, counted
 from .readers import format_for
 from .staging import create_file, finish, publish, work_folder
 
@@ -368,11 +369,16 @@ def pack(
     now: _dt.datetime | None = None,
     jobs: int = 1,
     allow_empty: bool = False,
+    encoding: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file.
 
     ``jobs`` > 1 runs the keyed operations in forked helper processes (:mod:`ketenx.workers`).
     """
+    from .readers import check_encoding
+
+    check_encoding(encoding)
     from .delivery import delivery_meta, prepare
     from .fileio import open_input
     from .pipeline import pseudonymise_stream, raise_if_rejected
@@ -417,6 +423,8 @@ def pack(
                     delimiter=delimiter,
                     jobs=jobs,
                     allow_empty=allow_empty,
+                    encoding=encoding,
+                    progress=progress,
                 )
         finally:
             if data != "-":
@@ -595,6 +603,7 @@ def unpack(
     output_dir: Path,
     not_before: _dt.datetime | None = None,
     now: _dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> Unpacked:
     """decrypt → verify signature, signer and digests → check the data against the output
     schema → only then show the data, metadata, statement and receipt in ``output_dir``,
@@ -606,7 +615,7 @@ def unpack(
         raise UsageError("-o -: the inbox is a folder of four files, not a stream; name a folder")
     _refuse_existing_output(output_dir)
     with contextlib.ExitStack() as stack:
-        src = stack.enter_context(_open_delivery(delivery))
+        src = counted(stack.enter_context(_open_delivery(delivery)), progress)
         head = src.read(len(AGE_ARMOR))  # read once: the delivery may be a pipe
         encrypted = head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR)
         if encrypted and identity is None:
@@ -635,7 +644,7 @@ def unpack(
         finally:
             if state.sink is not None:
                 state.sink.close()
-        receipt = _check_data(state, encrypted)
+        receipt = _check_data(state, encrypted, progress)
         for name, content in (
             (META, state.small[META]),
             (STATEMENT, state.small[STATEMENT]),
@@ -655,7 +664,7 @@ def unpack(
     )
 
 
-def _check_data(state: _Verification, encrypted: bool) -> str:
+def _check_data(state: _Verification, encrypted: bool, progress: Progress | None = None) -> str:
     """Check the staged data against the output schema and the signed count; the receipt."""
     from .check import Checker
     from .pipeline import output_schema
@@ -665,6 +674,7 @@ def _check_data(state: _Verification, encrypted: bool) -> str:
     contract, predicate = state.contract, state.verified.predicate
     expected = predicate["records"]["output"]
     checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
+    checker.progress = progress.records if progress is not None else None
     checker.unneutralise = True
     checker.allow_empty = expected == 0  # a signed empty delivery (pack --allow-empty)
     with open(state.inbox / state.data_name, "rb") as fh:

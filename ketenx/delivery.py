@@ -39,6 +39,7 @@ from .pipeline import (
     raise_if_rejected,
     refuse_csv_for_structures,
 )
+from .progress import Progress, counted
 from .readers import InputFormat, Malformed, check_delimiter, check_encoding, format_for
 from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
@@ -172,6 +173,7 @@ def write_pseudonymised(
     now: _dt.datetime | None = None,
     jobs: int = 1,
     encoding: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """Pseudonymise ``data`` into ``output`` and ``output.meta.json``; return a summary line.
 
@@ -214,6 +216,7 @@ def write_pseudonymised(
                 allow_empty=allow_empty,
                 jobs=jobs,
                 encoding=encoding,
+                progress=progress,
             )
             raise_if_rejected(result)  # leaves `with`: the temporary file is removed
         meta = delivery_meta(
@@ -341,6 +344,7 @@ def write_reidentified(
     output: Path,
     fields: Sequence[str] = (),
     meta_path: Path | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """Reverse the encrypted fields of a delivery; return a summary line."""
     from .check import Checker
@@ -403,7 +407,10 @@ def write_reidentified(
     in_props = contract.schema.get("properties", {})
     restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}
     report = FileReport(path=str(data), max_errors=20)
-    with open_input(str(data)) as source, atomic_output(output, private=True) as sink:
+    if progress is not None:
+        checker.progress = progress.records
+    with open_input(str(data)) as opened, atomic_output(output, private=True) as sink:
+        source = counted(opened, progress)
         writer = RecordWriter(sink, out_fmt, names, string_cols)
         batches: Any = (
             checker.iter_csv(source, report)

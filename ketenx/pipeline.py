@@ -23,6 +23,7 @@ from .canonical import resolve_fragment
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
 from .errors import KeyMaterialError, RejectedError, UsageError
+from .progress import Progress, counted
 from .readers import InputFormat, Malformed, decoded
 from .reports import where_of
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
@@ -250,6 +251,7 @@ def pseudonymise_stream(
     max_errors: int = 20,
     jobs: int = 1,
     encoding: str | None = None,
+    progress: Progress | None = None,
 ) -> PassResult:
     """Check, treat, check the output and write, in one pass. Returns the counts and
     digests; ``result.rejected`` tells whether the caller must discard the output.
@@ -288,7 +290,7 @@ def pseudonymise_stream(
     # The input is personal data: only a keyed fingerprint of it is kept, never a plain digest
     # or its size (docs/spec/delivery.md §1).
     fingerprint = keyring.fingerprinter() if keyring is not None else None
-    hashed_in = HashingReader(source, fingerprint or _Discard())
+    hashed_in = HashingReader(counted(source, progress), fingerprint or _Discard())
     hashed_out = HashingWriter(sink)
     buffered_in = io.BufferedReader(hashed_in, 1 << 20)
     reader_in = decoded(buffered_in, encoding)  # the fingerprint is of the bytes as given
@@ -311,6 +313,8 @@ def pseudonymise_stream(
         raw: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         nonlocal helpers
+        if progress is not None:
+            progress.records(start + n)
         if rejected and not skip_check:
             result.rejected = True
         if result.rejected:

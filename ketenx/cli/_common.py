@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,28 +59,3 @@ def wants_color(stream: object) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
-
-
-def show_progress(flag: bool | None) -> bool:
-    """``--progress``/``--no-progress`` decide; by default only on a terminal outside CI."""
-    if flag is not None:
-        return flag
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-def progress_printer(label: str) -> Callable[[int], None]:
-    last = [0.0]
-
-    def report(records: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.25:
-            last[0] = now
-            sys.stderr.write(f"\r{label}: {records:,} records")
-            sys.stderr.flush()
-
-    return report
-
-
-def end_progress() -> None:
-    sys.stderr.write("\r\x1b[K")
-    sys.stderr.flush()

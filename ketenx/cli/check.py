@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..reports import OutputFormat
-from ._common import (
-    CONTRACT_OPTION,
-    end_progress,
-    load_contract,
-    progress_printer,
-    show_progress,
-    stderr,
-    wants_color,
-)
+from ._common import CONTRACT_OPTION, load_contract, stderr, wants_color
+from ._progress import PROGRESS_OPTION, display, size_of
 
 if TYPE_CHECKING:
     from ..readers import InputFormat
@@ -79,15 +72,14 @@ def check(
         help="input: the sender's data against the contract's schema; "
         "output: a delivery against the contract's output schema (as the recipient checks it).",
     ),
-    progress: bool | None = typer.Option(
-        None, "--progress/--no-progress", help="Progress on stderr (default: on a terminal)."
-    ),
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """Check data files against the contract; exit 0 when every record is valid, 1 when any
     is not, 3 when a file or the contract cannot be used."""
     from ..check import Checker
     from ..errors import UsageError
     from ..fileio import atomic_output, open_input, refuse_output_over_inputs
+    from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded, format_for
     from ..reports import CheckReport, render
 
@@ -125,12 +117,10 @@ def check(
                 stack.enter_context(stream)
             streams.append(stream)
         for name, fmt, stream in zip(data, formats, streams, strict=True):
-            if show_progress(progress):
-                checker.progress = progress_printer(f"ketenx check {name}")
-            as_utf8 = decoded(stream, encoding)
-            reports.append(checker.check(as_utf8, fmt, path=name, delimiter=delimiter))
-            if checker.progress is not None:
-                end_progress()
+            with display(f"ketenx check {name}", size_of(name), progress) as shown:
+                checker.progress = shown.records if shown is not None else None
+                as_utf8 = decoded(counted(stream, shown), encoding)
+                reports.append(checker.check(as_utf8, fmt, path=name, delimiter=delimiter))
 
     report = CheckReport(
         files=reports,

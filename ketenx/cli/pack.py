@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
-from .check import InputFormatChoice
+from ._progress import PROGRESS_OPTION, display, size_of
+from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat, secret_path
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
 
@@ -29,9 +30,11 @@ def pack(
         None, "--to", help="Format of the delivered records (default: the input's)."
     ),
     input_format: InputFormatChoice | None = typer.Option(None, "--input-format"),
-    delimiter: str | None = typer.Option(None, "--delimiter"),
+    delimiter: str | None = typer.Option(None, "--delimiter", help=DELIMITER_HELP),
+    encoding: str | None = ENCODING_OPTION,
     allow_empty: bool = ALLOW_EMPTY_OPTION,
     jobs: int = JOBS_OPTION,
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
     file, written atomically."""
@@ -52,8 +55,8 @@ def pack(
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     private_key = load_signing_key(key)
-    stderr(
-        _pack(
+    with display(f"ketenx pack {data}", size_of(data), progress) as shown:
+        summary = _pack(
             data=data,
             contract=the_contract,
             registry=registry,
@@ -67,8 +70,10 @@ def pack(
             delimiter=delimiter,
             jobs=resolve_jobs(jobs),
             allow_empty=allow_empty,
+            encoding=encoding,
+            progress=shown,
         )
-    )
+    stderr(summary)
 
 
 def unpack(
@@ -82,6 +87,7 @@ def unpack(
     not_before: str | None = typer.Option(
         None, "--not-before", help="Refuse deliveries created before this RFC 3339 time or date."
     ),
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """decrypt → verify signature, signer and digests → check the data against the output
     schema → only then write the data and a receipt. Exit 1 for a rejected delivery."""
@@ -104,14 +110,16 @@ def unpack(
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     age_identity = load_age_identity(identity) if identity is not None else None
-    result = _unpack(
-        delivery=delivery,
-        contract=the_contract,
-        registry=registry,
-        identity=age_identity,
-        output_dir=output,
-        not_before=parse_time(not_before) if not_before else None,
-    )
+    with display(f"ketenx unpack {delivery}", size_of(delivery), progress) as shown:
+        result = _unpack(
+            delivery=delivery,
+            contract=the_contract,
+            registry=registry,
+            identity=age_identity,
+            output_dir=output,
+            not_before=parse_time(not_before) if not_before else None,
+            progress=shown,
+        )
     typer.echo(result.receipt, nl=False)
     stderr(f"ketenx unpack: OK: {result.records} records in {output / result.data_name}")
 

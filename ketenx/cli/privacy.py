@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ._common import CONTRACT_OPTION, load_contract, stderr
+from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def risk(
     input_format: InputFormatChoice | None = INPUT_FORMAT_OPTION,
     delimiter: str | None = DELIMITER_OPTION,
     encoding: str | None = ENCODING_OPTION,
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) against
     the contract's privacy thresholds; exit 1 when a threshold is not met."""
@@ -102,6 +104,7 @@ def risk(
     from ..fileio import open_input
     from ..pipeline import Transformer, output_schema
     from ..privacy_reports import RiskReport, read_columns, risk_report
+    from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded
     from ..risk import Policy, RiskCounter, assess
 
@@ -130,12 +133,15 @@ def risk(
             stream = open_input(name)
             if name != "-":
                 stack.enter_context(stream)
-            text = decoded(stream, encoding)
+            shown = stack.enter_context(display(f"ketenx risk {name}", size_of(name), progress))
+            text = decoded(counted(stream, shown), encoding)
             batches = read_columns(text, fmt, schema, delimiter=delimiter, names=needed)
             for columns, n in batches:
                 if transformer is not None:
                     columns = transformer.stage(columns, n).out
                 counter.add(columns, n)
+                if shown is not None:
+                    shown.records(counter.records)
         reports.append(RiskReport(name, policy, assess(counter), side.value))
     passed = all(r.assessment.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"
@@ -154,12 +160,14 @@ def scan(
     input_format: InputFormatChoice | None = INPUT_FORMAT_OPTION,
     delimiter: str | None = DELIMITER_OPTION,
     encoding: str | None = ENCODING_OPTION,
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; exit 1 when a kept field holds one. Never prints a value."""
     from ..fileio import open_input
     from ..pipeline import output_schema
     from ..privacy_reports import ScanReport, read_columns, scan_report
+    from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded
     from ..scan import Scanner, scanned_fields
 
@@ -177,10 +185,13 @@ def scan(
             stream = open_input(name)
             if name != "-":
                 stack.enter_context(stream)
-            text = decoded(stream, encoding)
+            shown = stack.enter_context(display(f"ketenx scan {name}", size_of(name), progress))
+            text = decoded(counted(stream, shown), encoding)
             batches = read_columns(text, fmt, schema, delimiter=delimiter, names=list(fields))
             for columns, n in batches:
                 scanner.add(columns, n)
+                if shown is not None:
+                    shown.records(scanner.records)
         reports.append(ScanReport(name, scanner.records, fields, scanner.results()))
     passed = all(r.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
+from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 
 SECRET_OPTION = typer.Option(
@@ -69,6 +70,7 @@ def pseudonymise(
     ),
     allow_empty: bool = ALLOW_EMPTY_OPTION,
     jobs: int = JOBS_OPTION,
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
     OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
@@ -84,20 +86,23 @@ def pseudonymise(
             "ketenx: warning: --unsafe-skip-check: invalid input records are dropped instead of "
             "stopping the run; this is recorded in the delivery metadata"
         )
-    summary = write_pseudonymised(
-        data=data,
-        contract=load_contract(contract),
-        secret_arg=secret,
-        environ=os.environ,
-        output=output,
-        to=to.value if to else None,
-        input_format=input_format.value if input_format else None,
-        delimiter=delimiter,
-        skip_check=unsafe_skip_check,
-        allow_empty=allow_empty,
-        jobs=resolve_jobs(jobs),
-        encoding=encoding,
-    )
+    the_contract = load_contract(contract)
+    with display(f"ketenx pseudonymise {data}", size_of(data), progress) as shown:
+        summary = write_pseudonymised(
+            data=data,
+            contract=the_contract,
+            secret_arg=secret,
+            environ=os.environ,
+            output=output,
+            to=to.value if to else None,
+            input_format=input_format.value if input_format else None,
+            delimiter=delimiter,
+            skip_check=unsafe_skip_check,
+            allow_empty=allow_empty,
+            jobs=resolve_jobs(jobs),
+            encoding=encoding,
+            progress=shown,
+        )
     stderr(summary)
 
 
@@ -114,6 +119,7 @@ def reidentify(
     meta: Path | None = typer.Option(
         None, "--meta", help="The delivery's metadata sidecar (default: DATA.meta.json)."
     ),
+    progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """Reverse the `encrypt` fields of a delivery with the secret that made it; every other
     field is left as it is. One-way fields cannot be reversed (exit 1)."""
@@ -129,15 +135,18 @@ def reidentify(
             ("secret", secret_path(secret)),
         ],
     )
-    summary = write_reidentified(
-        data=data,
-        contract=load_contract(contract),
-        secret_arg=secret,
-        environ=os.environ,
-        output=output,
-        fields=field,
-        meta_path=meta,
-    )
+    the_contract = load_contract(contract)
+    with display(f"ketenx reidentify {data}", size_of(data), progress) as shown:
+        summary = write_reidentified(
+            data=data,
+            contract=the_contract,
+            secret_arg=secret,
+            environ=os.environ,
+            output=output,
+            fields=field,
+            meta_path=meta,
+            progress=shown,
+        )
     stderr(summary)
     sys.stdout.flush()
 
