@@ -53,6 +53,7 @@ from .errors import (
 from .partners import Registry
 from .progress import Progress, counted
 from .readers import format_for
+from .reports import count_of
 from .staging import create_file, finish, publish, work_folder
 
 STATEMENT = "statement.dsse.json"
@@ -478,7 +479,8 @@ def pack(
         publish(staged, output, folder=False)
     sealed = f"encrypted to {len(recipients)} age recipient(s)" if encrypt else "NOT encrypted"
     return (
-        f"ketenx pack: {result.records_out} records, delivery {predicate['delivery_id']}, "
+        f"ketenx pack: {count_of(result.records_out, 'record')}, delivery "
+        f"{predicate['delivery_id']}, "
         f"signed and {sealed}: {output}"
     )
 
@@ -668,7 +670,7 @@ def _check_data(state: _Verification, encrypted: bool, progress: Progress | None
     """Check the staged data against the output schema and the signed count; the receipt."""
     from .check import Checker
     from .pipeline import output_schema
-    from .reports import place_of
+    from .reports import count_of, place_of
     from .validation import RecordSchema
 
     contract, predicate = state.contract, state.verified.predicate
@@ -684,7 +686,8 @@ def _check_data(state: _Verification, encrypted: bool, progress: Progress | None
         place = place_of(v.record, (v.rule,))
         raise RejectedError(
             f"the delivered data does not match the output schema: {place}, field "
-            f"{v.field or '-'}: rule {v.rule} ({report.invalid_records} invalid records)"
+            f"{v.field or '-'}: rule {v.rule} "
+            f"({count_of(report.invalid_records, 'invalid record')})"
         )
     if expected != report.records:
         raise VerificationError("the number of records differs from the signed count")

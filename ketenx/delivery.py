@@ -41,6 +41,7 @@ from .pipeline import (
 )
 from .progress import Progress, counted
 from .readers import InputFormat, Malformed, check_delimiter, check_encoding, format_for
+from .reports import count_of
 from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
@@ -236,9 +237,11 @@ def write_pseudonymised(
             output.unlink(missing_ok=True)
             raise
     dropped = result.records_in - result.records_out
-    extra = f", {dropped} invalid records dropped (--unsafe-skip-check)" if dropped else ""
+    extra = (
+        f", {count_of(dropped, 'invalid record')} dropped (--unsafe-skip-check)" if dropped else ""
+    )
     return (
-        f"ketenx pseudonymise: {result.records_out} records written to {output} "
+        f"ketenx pseudonymise: {count_of(result.records_out, 'record')} written to {output} "
         f"(metadata in {meta_path.name}){extra}"
     )
 
@@ -445,7 +448,7 @@ def write_reidentified(
             )
         writer.close()
     return (
-        f"ketenx reidentify: {report.records} records, "
+        f"ketenx reidentify: {count_of(report.records, 'record')}, "
         f"{len(targets)} fields re-identified, written to {output}"
     )
 

@@ -159,7 +159,8 @@ def where_of(record: int, fieldname: str, rule: str) -> str:
 # --- text -----------------------------------------------------------------------------
 
 
-def _count(n: int, noun: str) -> str:
+def count_of(n: int, noun: str) -> str:
+    """``1 record``, ``2 records``: a count with its noun in the right number."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
@@ -170,18 +171,18 @@ def render_text(report: CheckReport, color: bool = False) -> str:
     lines: list[str] = []
     for f in report.files:
         if f.valid:
-            lines.append(f"{f.path}: {paint('OK', '32')}: {_count(f.records, 'record')} valid")
+            lines.append(f"{f.path}: {paint('OK', '32')}: {count_of(f.records, 'record')} valid")
             continue
         lines.append(
             f"{f.path}: {paint('REJECTED', '31;1')}: {f.invalid_records} of "
-            f"{_count(f.records, 'record')} invalid, {_count(f.total_errors, 'error')}"
+            f"{count_of(f.records, 'record')} invalid, {count_of(f.total_errors, 'error')}"
         )
         lines.extend(
             f"  {where_of(v.record, v.field, v.rule)}: rule {v.rule}: {v.message}" for v in f.errors
         )
         if f.truncated:
             lines.append(
-                f"  … {_count(f.total_errors - len(f.errors), 'more error')} not listed "
+                f"  … {count_of(f.total_errors - len(f.errors), 'more error')} not listed "
                 "(--max-errors)"
             )
         counts = ", ".join(f"{rule} {n}" for rule, n in sorted(f.error_counts.items()))
@@ -284,7 +285,9 @@ def render_junit(report: CheckReport, color: bool = False) -> str:
             cases += 1
             failures += 1
         if f.valid:
-            ET.SubElement(suite, "testcase", classname=f.path, name=f"{f.records} records valid")
+            ET.SubElement(
+                suite, "testcase", classname=f.path, name=f"{count_of(f.records, 'record')} valid"
+            )
             cases += 1
         suite.set("tests", str(cases))
         suite.set("failures", str(failures))
@@ -404,7 +407,8 @@ def render_github(report: CheckReport, color: bool = False) -> str:
             )
         if f.valid:
             lines.append(
-                f"::notice file={_gh_escape(f.path, prop=True)}::{f.records} records valid"
+                f"::notice file={_gh_escape(f.path, prop=True)}::"
+                f"{count_of(f.records, 'record')} valid"
             )
     return "\n".join(lines) + "\n"
 

@@ -81,7 +81,7 @@ def check(
     from ..fileio import atomic_output, open_input, refuse_output_over_inputs
     from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded, format_for
-    from ..reports import CheckReport, render
+    from ..reports import CheckReport, count_of, render
 
     refuse_output_over_inputs([output], [("contract", contract), *(("data file", d) for d in data)])
     check_delimiter(delimiter)
@@ -135,7 +135,7 @@ def check(
             fh.write(text.encode("utf-8"))
         stderr(
             f"ketenx check: {'OK' if report.valid else 'REJECTED'}: "
-            f"{report.invalid_records} of {report.records} records invalid; report "
+            f"{report.invalid_records} of {count_of(report.records, 'record')} invalid; report "
             + ("on standard output" if str(output) == "-" else f"in {output}")
         )
     else:

@@ -121,7 +121,11 @@ def unpack(
             progress=shown,
         )
     typer.echo(result.receipt, nl=False)
-    stderr(f"ketenx unpack: OK: {result.records} records in {output / result.data_name}")
+    from ..reports import count_of
+
+    stderr(
+        f"ketenx unpack: OK: {count_of(result.records, 'record')} in {output / result.data_name}"
+    )
 
 
 def register(app: typer.Typer) -> None:
