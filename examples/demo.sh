@@ -71,4 +71,8 @@ open(sys.argv[2], "wb").write(data)
 PY
 refused ketenx unpack "$OUT/tampered.ketenx" --contract "$C" \
     --partners "$OUT/partners.yaml" --identity "$OUT/ggd/keys/ggd.age" --output "$OUT/ggd/tampered"
+say "8. Privacy gates: no identifiers in kept fields; the re-identification risk, measured"
+run ketenx scan "$OUT/gemeente/export/export.csv" --contract "$C"
+# Year-month, PC4 and sex leave almost every synthetic person unique: k = 5 is not met.
+refused ketenx risk "$OUT/gemeente/export/export.csv" --contract "$C"
 printf '\n\033[1mDemo complete.\033[0m Files are in %s/.\n' "$OUT"
