@@ -38,6 +38,7 @@ from .dsse import (
 )
 from .errors import UsageError, VerificationError
 from .partners import Registry, SigningKey, public_key_id
+from .reports import safe_name
 from .resources import load_schema
 
 PREDICATE_TYPE = "https://ketenx.example/attestation/delivery/v1"
@@ -107,7 +108,10 @@ def build_predicate(
             "dropped": records_in - records_out,
         }
         predicate["input"] = {k: meta["input"].get(k) for k in ("format", "fingerprint")}
-        predicate["checks"] = dict(meta.get("checks", {}))
+        checks = meta.get("checks", {})  # the members the metadata schema allows, no others
+        predicate["checks"] = {
+            k: checks[k] for k in ("input", "output", "records_dropped") if k in checks
+        }
     return predicate
 
 
@@ -175,7 +179,10 @@ def verify_statement(
         key=lambda e: list(map(str, e.path)),
     )
     if errors:
-        where = "/".join(map(str, errors[0].absolute_path)) or "predicate"
+        # The path names members of the signed document: only names ketenx could have written.
+        parts = list(errors[0].absolute_path)
+        shown = all(isinstance(p, int) or safe_name(str(p)) for p in parts)
+        where = "/".join(map(str, parts)) if parts and shown else "predicate"
         raise VerificationError(f"the statement's predicate is malformed at {where}")
     created = _parse_created(predicate["created"])
     sender = predicate["sender"]["oin"]
@@ -203,9 +210,11 @@ def verify_statement(
             raise VerificationError(f"file {name} is not a subject of the signed statement")
         if listed[name] != digest:
             raise VerificationError(f"file {name} does not match its signed digest (changed?)")
-    for name in listed:
-        if name not in offered:
-            raise VerificationError(f"subject {name} of the signed statement is missing")
+    for index, name in enumerate(listed):
+        if name not in offered:  # the signed name is not repeated: it is the signer's text
+            raise VerificationError(
+                f"subject {index} of the signed statement is not among the files offered"
+            )
 
     if contract_digest is not None:
         signed = (predicate.get("contract") or {}).get("digest")

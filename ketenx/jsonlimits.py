@@ -13,6 +13,7 @@ value from it, and never a ``RecursionError``. The limits are specified in
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -76,15 +77,44 @@ def loads(
     def no_constant(_name: str) -> Any:
         raise error(f"{what} contains NaN or Infinity, which JSON does not allow")
 
+    def finite(number: str) -> float:
+        value = float(number)
+        if math.isinf(value):  # 1e999: no float carries it; json would read infinity
+            raise error(f"{what} holds a number too large for a 64-bit float")
+        return value
+
     try:
-        value = json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
+        value = json.loads(
+            text, object_pairs_hook=unique, parse_constant=no_constant, parse_float=finite
+        )
     except RecursionError:  # pragma: no cover - _shallow refuses such documents first
         raise error(too_deep) from None
     except ValueError:  # also: an integer of more digits than Python converts
         raise error(f"{what} is not valid JSON") from None
     if _depth(value) > max_depth:
         raise error(too_deep)
+    if "\\u" in text and not _whole_text(value):
+        raise error(f"{what} holds a lone surrogate escape (no Unicode text)")
     return value
+
+
+def _whole_text(value: Any) -> bool:
+    """Whether every string (key or value) is Unicode text: no lone surrogate from a
+    ``\\ud800`` escape, which no UTF-8 document can carry and parsers read differently."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def _shallow(text: str, max_depth: int) -> bool:

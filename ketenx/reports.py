@@ -103,7 +103,7 @@ RULE_DESCRIPTIONS: Mapping[str, str] = {
 
 MAX_NAME_LENGTH = 64
 _NAME_SHAPE = re.compile(r"[a-z_][A-Za-z0-9_-]*")
-_LONG_DIGIT_RUN = re.compile(r"[0-9]{6}")
+_LONG_DIGIT_RUN = re.compile(r"[0-9]{6}|(?:[0-9][^0-9]*){6}")  # six digits, apart or not
 _DATE_PARTS = re.compile(r"[0-9]{1,4}[-_][0-9]{1,2}[-_][0-9]{1,4}")
 _POSTCODE_PART = re.compile(r"(?<![0-9])[1-9][0-9]{3}[-_]?[A-Za-z]{2}(?![A-Za-z])")
 
@@ -115,8 +115,9 @@ def safe_name(name: str) -> bool:
 
     A safe name is 1 to ``MAX_NAME_LENGTH`` ASCII characters, letters, digits, ``_`` and
     ``-``, starting with a lower-case letter or ``_`` (so no space, ``@``, ``+``, dot,
-    control or non-ASCII character, and no capitalised word such as a surname), holds no run
-    of six or more digits (a BSN, OIN, phone or account number, a compact date), no date
+    control or non-ASCII character, and no capitalised word such as a surname), holds fewer
+    than six digits in all, together or apart (no BSN, OIN, phone or account number, compact
+    date, also when split: ``bsn11122_2333``, ``tel06_1234_5678``), no date
     (``2015-01-31``, ``1_2_2015``) or postcode (``_1234ab``), and is no IBAN. Anything else
     is withheld and reported by its position (:func:`name_token`).
     """

@@ -12,6 +12,7 @@ import typer
 
 from ..reports import OutputFormat
 from ._common import CONTRACT_OPTION, load_contract, stderr, wants_color
+from ._inputs import contract_inputs
 from ._progress import PROGRESS_OPTION, display, size_of
 
 if TYPE_CHECKING:
@@ -83,7 +84,9 @@ def check(
     from ..readers import check_delimiter, check_encoding, decoded, format_for
     from ..reports import CheckReport, count_of, render
 
-    refuse_output_over_inputs([output], [("contract", contract), *(("data file", d) for d in data)])
+    refuse_output_over_inputs(
+        [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
+    )
     check_delimiter(delimiter)
     check_encoding(encoding)
     formats: list[InputFormat] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
+from ._inputs import contract_inputs, registry_inputs
 from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat, secret_path
@@ -46,8 +47,8 @@ def pack(
         [output],
         [
             ("data file", data),
-            ("contract", contract),
-            ("partner registry", partners),
+            *contract_inputs(contract),
+            *registry_inputs(partners),
             ("signing key", key),
             ("secret", secret_path(secret)),
         ],
@@ -102,8 +103,8 @@ def unpack(
         written,
         [
             ("delivery", delivery),
-            ("contract", contract),
-            ("partner registry", partners),
+            *contract_inputs(contract),
+            *registry_inputs(partners),
             ("age identity", identity),
         ],
     )

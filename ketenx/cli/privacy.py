@@ -76,6 +76,15 @@ class _NoKeys:
         return None
 
 
+def _refuse_over_inputs(output: Path | None, contract: Path, data: list[str]) -> None:
+    from ..fileio import refuse_output_over_inputs
+    from ._inputs import contract_inputs
+
+    refuse_output_over_inputs(
+        [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
+    )
+
+
 def _write(text: str, output: Path | None, summary: str) -> None:
     from ..fileio import atomic_output
 
@@ -111,6 +120,7 @@ def risk(
     check_delimiter(delimiter)
     check_encoding(encoding)
     formats = _formats(data, input_format)
+    _refuse_over_inputs(output, contract, data)
     the_contract = load_contract(contract)
     policy = Policy.from_contract(the_contract)
     if not policy.quasi_identifiers:
@@ -174,6 +184,7 @@ def scan(
     check_delimiter(delimiter)
     check_encoding(encoding)
     formats = _formats(data, input_format)
+    _refuse_over_inputs(output, contract, data)
     the_contract = load_contract(contract)
     output_side = side is Side.OUTPUT
     fields = scanned_fields(the_contract, side=side.value)

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, stderr
+from ._inputs import contract_inputs
 from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 
@@ -79,7 +80,7 @@ def pseudonymise(
 
     refuse_output_over_inputs(
         [output, meta_path_for(output)],
-        [("data file", data), ("contract", contract), ("secret", secret_path(secret))],
+        [("data file", data), *contract_inputs(contract), ("secret", secret_path(secret))],
     )
     if unsafe_skip_check:
         stderr(
@@ -131,7 +132,7 @@ def reidentify(
         [
             ("delivery", data),
             ("delivery metadata", meta or meta_path_for(data)),
-            ("contract", contract),
+            *contract_inputs(contract),
             ("secret", secret_path(secret)),
         ],
     )

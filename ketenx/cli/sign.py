@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ._common import load_contract, stderr
+from ._inputs import contract_inputs
 
 KEY_OPTION = typer.Option(
     ..., "--key", "-k", envvar="KETENX_SIGNING_KEY", help="Ed25519 private key (NAME.key)."
@@ -59,7 +60,7 @@ def sign(
         [output],
         [
             ("signing key", key),
-            ("contract", contract),
+            *contract_inputs(contract),
             *(("file to sign", path) for path in files),
             *(("metadata of a file to sign", meta_path_for(path)) for path in files),
         ],

@@ -1,0 +1,190 @@
+"""Found by this session's outside-in audit of the hardening work; each test plants the
+hostile input and asserts the refusal and that nothing changed or leaked."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ketenx.errors import VerificationError
+from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
+from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _refused(result: Result) -> None:
+    assert result.code == 2, (result.code, result.err)
+    assert "is an input of this command" in result.err
+
+
+@pytest.mark.parametrize("command", ["risk", "scan"])
+@pytest.mark.parametrize("victim", ["data", "contract"])
+def test_gate_reports_never_overwrite_an_input(
+    tmp_path: Path, run: Any, command: str, victim: str
+) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text(csv_text(*GOOD_ROWS))
+    contract = tmp_path / "c.yaml"
+    contract.write_bytes(SAMPLE_CONTRACT.read_bytes())
+    target = data if victim == "data" else contract
+    before = _tree(tmp_path)
+    for spelling in (target, Path("./") / target.relative_to(tmp_path)):
+        done = run(command, data, "--contract", contract, "--output", tmp_path / spelling.name)
+        _refused(done)
+    assert _tree(tmp_path) == before
+
+
+def _contract_with_ref(tmp_path: Path) -> tuple[Path, Path]:
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(doc["schema"]))
+    doc["schema"] = {"$ref": "schema.json"}
+    contract = tmp_path / "cref.yaml"
+    contract.write_text(yaml.safe_dump(doc))
+    return contract, schema
+
+
+@pytest.mark.parametrize("command", ["check", "risk", "scan", "pseudonymise"])
+def test_the_contracts_schema_file_is_an_input(tmp_path: Path, run: Any, command: str) -> None:
+    contract, schema = _contract_with_ref(tmp_path)
+    data = tmp_path / "one.csv"
+    data.write_text(csv_text(*GOOD_ROWS))
+    before = _tree(tmp_path)
+    extra = ["-s", tmp_path / "no.secret"] if command == "pseudonymise" else []
+    _refused(run(command, data, "--contract", contract, *extra, "--output", schema))
+    assert _tree(tmp_path) == before
+
+
+def test_a_key_file_the_registry_names_is_an_input(run: Any, ex: Exchange) -> None:  # noqa: F811
+    pub = ex.root / "gemeente" / "keys" / "sign.pub"
+    before = pub.read_bytes()
+    done = run(
+        "pack",
+        ex.export,
+        "-c",
+        SAMPLE_CONTRACT,
+        "-s",
+        ex.secret,
+        "-k",
+        ex.key,
+        "-p",
+        ex.partners,
+        "-o",
+        pub,
+    )
+    _refused(done)
+    assert "public key in the partner registry" in done.err
+    assert pub.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "name", ["bsn11122_2333", "tel06_1234_5678", "a11122_2333", "b11122-2333", "x1112-22333"]
+)
+def test_digits_split_up_are_still_withheld(tmp_path: Path, run: Any, name: str) -> None:
+    from ketenx.reports import safe_name
+
+    assert not safe_name(name)
+    header = "bsn,voornamen,achternaam,geboortedatum,geslacht,postcode,huisnummer,gemeente"
+    data = tmp_path / "e.csv"
+    data.write_text(csv_text(GOOD_ROWS[0].rsplit(",", 3)[0] + ",x", header=header + f",{name}"))
+    for fmt in ("text", "json", "sarif", "github", "junit"):
+        done = run("check", data, "-c", SAMPLE_CONTRACT, "-f", fmt)
+        assert name not in done.out + done.err, fmt
+
+
+@pytest.mark.parametrize(
+    ("doc", "what"),
+    [
+        (b'{"a": 1e999}', "too large"),
+        (b'{"a": -1e400}', "too large"),
+        (b'{"a": "\\ud800"}', "lone surrogate"),
+        (b'{"\\udfff": 1}', "lone surrogate"),
+        (b'{"a": ["x", {"b": "\\ud83d"}]}', "lone surrogate"),
+    ],
+)
+def test_strict_documents_refuse_infinity_and_lone_surrogates(doc: bytes, what: str) -> None:
+    from ketenx import jsonlimits
+
+    with pytest.raises(VerificationError) as info:
+        jsonlimits.loads(doc, what="the statement", max_bytes=1000, error=VerificationError)
+    assert what in str(info.value)
+    assert jsonlimits.loads(
+        b'{"a": "\\ud83d\\ude00", "b": 1e300}', what="x", max_bytes=99, error=VerificationError
+    ) == {"a": "\U0001f600", "b": 1e300}
+
+
+def test_a_missing_subject_is_not_named() -> None:
+    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from tests.unit.test_verify_signatures import CONTRACT, CREATED, KEYS, NOW, REGISTRY
+
+    hostile = "ZZPLANT\x1b[31m111222333"
+    files = [("data.csv", "sha256:" + "ab" * 32), (hostile, "sha256:" + "cd" * 32)]
+    envelope = sign_subjects(
+        files, build_predicate(contract=CONTRACT, meta=None, created=CREATED), KEYS["valid"]
+    )
+    with pytest.raises(VerificationError) as info:
+        verify_statement(envelope, files[:1], REGISTRY, now=NOW)
+    assert "subject 1 of the signed statement is not among the files offered" in str(info.value)
+    assert "ZZPLANT" not in str(info.value) and "\x1b" not in str(info.value)
+
+
+def test_a_malformed_predicate_names_no_signed_member(tmp_path: Path) -> None:
+    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from tests.unit.test_verify_signatures import CONTRACT, CREATED, FILES, KEYS, NOW, REGISTRY
+
+    predicate = build_predicate(contract=CONTRACT, meta=None, created=CREATED)
+    predicate["sender"] = {"ZZPLANT\x1b[2J": 1}
+    envelope = sign_subjects(FILES, predicate, KEYS["valid"])
+    with pytest.raises(VerificationError) as info:
+        verify_statement(envelope, FILES, REGISTRY, now=NOW)
+    assert "ZZPLANT" not in str(info.value) and "\x1b" not in str(info.value)
+
+
+def test_sign_carries_only_the_known_checks(tmp_path: Path, run: Any, ex: Exchange) -> None:  # noqa: F811
+    delivery = ex.root / "gemeente" / "out" / "d.csv"
+    assert (
+        run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", delivery).code
+        == 0
+    )
+    meta_path = delivery.with_name("d.csv.meta.json")
+    meta = json.loads(meta_path.read_text())
+    meta["checks"]["input_sha256"] = "ab" * 32
+    meta_path.write_text(json.dumps(meta))
+    refused = run(
+        "sign", delivery, meta_path, "-k", ex.key, "-c", SAMPLE_CONTRACT, "-o", tmp_path / "s.dsse"
+    )
+    assert refused.code == 3  # the metadata schema allows no other member
+    meta["checks"].pop("input_sha256")
+    meta["extra_top"] = 1
+    meta_path.write_text(json.dumps(meta))
+    assert (
+        run(
+            "sign",
+            delivery,
+            meta_path,
+            "-k",
+            ex.key,
+            "-c",
+            SAMPLE_CONTRACT,
+            "-o",
+            tmp_path / "s2.dsse",
+        ).code
+        == 3
+    )
+    meta.pop("extra_top")
+    meta_path.write_text(json.dumps(meta))
+    signed = tmp_path / "s3.dsse"
+    assert (
+        run("sign", delivery, meta_path, "-k", ex.key, "-c", SAMPLE_CONTRACT, "-o", signed).code
+        == 0
+    )
+    statement = json.loads(base64.b64decode(json.loads(signed.read_text())["payload"]))
+    assert set(statement["predicate"]["checks"]) == {"input", "output", "records_dropped"}
