@@ -91,7 +91,7 @@ def test_subject_checks():
         verify_statement(
             env, [FILES[0], ("data.meta.json", "sha256:" + "00" * 32)], registry, now=NOW
         )
-    with pytest.raises(VerificationError, match="is missing"):
+    with pytest.raises(VerificationError, match="is not among the files offered"):
         verify_statement(env, FILES[:1], registry, now=NOW)
     with pytest.raises(VerificationError, match="not a subject"):
         verify_statement(env, [*FILES, ("extra.csv", FILES[0][1])], registry, now=NOW)
