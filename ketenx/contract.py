@@ -158,7 +158,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
         if not ref.startswith("#"):
             # The file name is the contract's text: messages name the member, not the value.
             doc["schema"] = read_structured(
-                (path.parent / ref).resolve(),
+                path.parent / ref,
                 what="schema referenced by the contract",
                 shown=f"{path}: /schema/$ref",
             )
@@ -186,6 +186,8 @@ def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
     if shown is None:
         refuse_key_material(path, what)
         shown = str(path)
+    if "\0" in str(path):  # no file has such a name (a document may hold one)
+        raise ContractError(f"{shown}: {what} not found (the name holds a NUL character)")
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_DOCUMENT_BYTES + 1)

@@ -173,7 +173,7 @@ def new_signing_key(
     key is written in the clear only when ``unsafe_no_passphrase=True``. Existing files are
     never overwritten. Returns ``(key_path, pub_path)``.
     """
-    refuse_key_material(name_prefix, "key name")
+    refuse_key_material(name_prefix, "key name", new=True)
     name_prefix = Path(name_prefix)
     if unsafe_no_passphrase:
         if passphrase:
@@ -228,6 +228,8 @@ def _read_key_file(
     if shown is None:
         refuse_key_material(path, what)
         shown = str(path)
+    if "\0" in str(path):  # no file has such a name (a document may hold one)
+        raise KeyMaterialError(f"{shown}: {what} file not found (the name holds a NUL character)")
     if private:
         _refuse_shared(path, what)
     try:
@@ -348,7 +350,7 @@ def new_age_identity(name_prefix: Path) -> tuple[Path, Path]:
     ``NAME.age`` has exactly the text form ``age-keygen`` writes, so ``age -d -i NAME.age``
     works on it directly. Returns ``(identity_path, recipient_path)``.
     """
-    refuse_key_material(name_prefix, "identity name")
+    refuse_key_material(name_prefix, "identity name", new=True)
     name_prefix = Path(name_prefix)
     identity_path = _sibling(name_prefix, ".age")
     recipient_path = _sibling(name_prefix, ".age.pub")

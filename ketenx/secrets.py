@@ -44,11 +44,16 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 # the words of a file path do not.
 _KEY_MARKERS = re.compile(
     r"-----(BEGIN|END)[ A-Z0-9]*-----|(?-i:PRIVATE KEY)|AGE-SECRET-KEY-1|"
-    r"(?-i:KETENX-SECRET-1)|kx1k_[0-9a-f]{16}|\bage1[02-9ac-hj-np-z]{50,}",
+    r"(?-i:KETENX-SECRET-1)|kx1k_[0-9a-f]{16}|"
+    # base64 of DER headers: Ed25519 PKCS#8 and SubjectPublicKeyInfo, the PKCS OIDs
+    # (PBES2 of an encrypted key; rsaEncryption): a PEM body line, however regular its key
+    r"(?-i:MC4CAQAwBQYDK2Vw|MCowBQYDK2Vw|GCSqGSIb3DQE|BgkqhkiG9w0B)|\bage1[02-9ac-hj-np-z]{50,}",
     re.IGNORECASE,
 )
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]{32,}")
-_WORD_BREAKS = re.compile(r"[-_]")
+# A word of a name: lower case, Capitalised or CamelCase (digits at its end), digits, or a
+# short run of lower-case hex (the parts of a UUID).
+_WORD = re.compile(r"[A-Z]?[a-z]{1,24}(?:[A-Z][a-z]{1,24})*[0-9]*|[0-9]+|[0-9a-f]{1,12}")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]{32,}")
 # The only variables `git` is given: enough to find the program's helpers, the user's own git
 # configuration (core.excludesFile and safe.directory decide what is ignored and inspected)
@@ -124,7 +129,7 @@ def _decode(encoded: str) -> bytes | None:
 
 def new_secret(path: str | Path) -> Secret:
     """Write a fresh 256-bit secret to ``path``, created with mode 0600; never overwrite."""
-    refuse_key_material(path, "new secret")
+    refuse_key_material(path, "new secret", new=True)
     path = Path(path)
     raw = _random.token_bytes(SECRET_BYTES)
     make_folder(path.parent, mode=0o700)  # a new folder for secrets is private
@@ -170,26 +175,44 @@ def _looks_random(run: str) -> bool:
     """Upper case, lower case and digits alternate in random base64 (on average 2 changes in
     3 characters); in the words of a path, even in CamelCase, they seldom do (about 1 in 4).
     At least 2 changes in 5 are random-looking; so is a run with ``+``, one ending in ``=``,
-    and one with 40 or more characters between slashes with at most two ``-`` or ``_`` (a
-    folder or file name that long, without a dot or words, is not a name)."""
+    and one with 20 or more characters between slashes that are not words (a folder or file
+    name that long, without a dot, is made of words: ``gemeente-voorbeeldstad-2026``, a
+    UUID)."""
     if "+" in run or run.endswith("="):
         return True
-    if any(len(part) >= 40 and len(_WORD_BREAKS.findall(part)) <= 2 for part in run.split("/")):
+    if any(len(part) >= 20 and not _is_words(part) for part in run.split("/")):
         return True
     classes = [c.isdigit() + 2 * c.isupper() for c in run if c.isalnum()]
     changes = sum(a != b for a, b in itertools.pairwise(classes))
     return len(classes) >= 32 and changes * 5 >= len(classes) * 2
 
 
+def _is_words(name: str) -> bool:
+    """Whether ``name`` is words (of 2.5 characters on average) joined by ``-`` or ``_``
+    (``gemeente-voorbeeldstad``)."""
+    words = [word for word in re.split(r"[-_]+", name) if word]
+    if not words or 2 * sum(map(len, words)) < 5 * len(words):
+        return False
+    return all(_WORD.fullmatch(word) for word in words)
+
+
 def refuse_key_material(
-    given: str | os.PathLike[str], what: str, *, usage: str = "", hint: str = ""
+    given: str | os.PathLike[str],
+    what: str,
+    *,
+    usage: str = "",
+    hint: str = "",
+    new: bool = False,
 ) -> None:
     """Refuse a ``given`` path that looks like key material, without repeating it.
 
     Unmistakable key material (a PEM line, an age identity, a secret line) is refused even if
     a file of that name exists; a path that only looks random is refused when no such file
-    exists (so a message about the missing file would repeat it)."""
+    exists (so a message about the missing file would repeat it). For the name of a file to
+    be made (``new``) only unmistakable key material is refused."""
     text = os.fspath(given)
+    if new and not unmistakably_key_material(text):
+        return  # the name of a file to be made: only unmistakable key material is refused
     if not looks_like_key_material(text):
         return
     if not unmistakably_key_material(text) and os.path.lexists(text):

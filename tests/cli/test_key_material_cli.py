@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ketenx.secrets import unmistakably_key_material
 from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text, invoke
 from tests.unit.test_key_material import BECH32, SMALL_ORDER, material_family, spki_pem
 
@@ -98,6 +99,7 @@ def invocations(s: Setup) -> list[tuple[list[str | Path], str | None]]:
     sign = ["sign", s.data, "-c", SAMPLE_CONTRACT, "-k", s.key, "-o", out]
     verify = ["verify", s.data, "--signature", s.data, "-p", s.partners]
     pseudo = ["pseudonymise", s.data, "-c", SAMPLE_CONTRACT, "-s", s.secret, "-o", out]
+    reid = ["reidentify", s.data, "-c", SAMPLE_CONTRACT, "-s", s.secret, "-o", out]
 
     def put(args: list[str | Path], flag: str) -> list[str | Path]:
         i = args.index(flag)
@@ -121,6 +123,8 @@ def invocations(s: Setup) -> list[tuple[list[str | Path], str | None]]:
         (verify, "-p", "KETENX_PARTNERS"),
         (pseudo, "-s", "KETENX_SECRET_FILE"),
         (pseudo, "-c", "KETENX_CONTRACT"),
+        (reid, "-s", "KETENX_SECRET_FILE"),
+        (reid, "-c", "KETENX_CONTRACT"),
     ]:
         cases.append((put(args, flag), None))
         cases.append((drop(args, flag), var))
@@ -163,6 +167,8 @@ def test_key_material_in_every_path_option_and_variable_is_refused_unseen(
             forms[(i + 5) % len(forms)],
             forms[(i + 11) % len(forms)],
         ):
+            if args[0] == "keys" and not unmistakably_key_material(material):
+                continue  # a new file's name: only unmistakable key material is refused
             if var is None:
                 argv = [material if a == "{M}" else a for a in args]
                 result = run(*argv)
@@ -298,3 +304,34 @@ def forged_envelope(setup: Setup, public: bytes, folder: Path) -> Path:
     path = folder / "forged.dsse.json"
     path.write_text(json.dumps(envelope))
     return path
+
+
+def test_pack_refuses_a_secret_in_the_data_tree_or_linked_beside_the_data(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """Through the command: a secret below the data's folder, a symbolic link beside the data
+    to the secret kept elsewhere, a second hard link: exit 3, and no output appears."""
+    data = tmp_path / "export" / "export.csv"
+    (data.parent / "sub").mkdir(parents=True)
+    data.write_bytes(setup.data.read_bytes())
+    below = data.parent / "sub" / "p.secret"
+    below.write_bytes(setup.secret.read_bytes())
+    below.chmod(0o600)
+    link = data.parent / "p.secret"
+    link.symlink_to(setup.secret)
+    out = tmp_path / "out" / "delivery.age"
+    for secret, message in ((below, "same folder as the data"), (link, "same folder as the data")):
+        result = run("pack", data, "-c", SAMPLE_CONTRACT, "-s", secret, "-k", setup.key,
+                     "-p", setup.partners, "-o", out)  # fmt: skip
+        assert result.code == 3 and message in result.err, result.err
+        assert (not out.exists() and not out.parent.exists()) or not list(out.parent.iterdir())
+    twice = tmp_path / "vault" / "p.secret"
+    twice.parent.mkdir()
+    twice.write_bytes(setup.secret.read_bytes())
+    twice.chmod(0o600)
+    (tmp_path / "vault2").mkdir()
+    (tmp_path / "vault2" / "again").hardlink_to(twice)
+    result = run("pack", data, "-c", SAMPLE_CONTRACT, "-s", twice, "-k", setup.key,
+                 "-p", setup.partners, "-o", out)  # fmt: skip
+    assert result.code == 3 and "2 hard links" in result.err
+    assert not out.exists()

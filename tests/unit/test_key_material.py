@@ -35,6 +35,7 @@ from ketenx.secrets import (
     new_secret,
     refuse_key_material,
     secret_from_env_or_path,
+    unmistakably_key_material,
 )
 
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -87,7 +88,18 @@ ORDINARY_PATHS = [
     "~/keys/private-key-backup/sign.key",
     "C:/Users/JanJansen/Documents/Ketenx/Keys/sign.key",
     "/home/user/Data2024Export/leerlingen_schooljaar_2025_2026/export-v2.csv",
+    "/var/lib/docker/volumes/3f2504e0-4f89-11d3-9a0c-0305e82c3301/_data/in.csv",
+    "/data/leerlingen_schooljaar_2025_2026_export_v2_definitief",
+    "C:/Users/JanJansen/OneDrive - Gemeente Utrecht/Ketenx/keys/sign.key",
 ]
+
+
+@pytest.mark.parametrize("byte", range(256))
+def test_regular_key_bytes_are_recognised_too(byte: int) -> None:
+    """Keys of one repeated byte or pattern do not look random, and are key material still."""
+    for raw in (bytes([byte]) * 32, bytes([0, byte]) * 16, bytes([byte, 0, 0]) * 10 + b"ab"):
+        for form in material_family(raw, "q" * 58):
+            assert looks_like_key_material(form), form
 
 
 @settings(max_examples=60, deadline=None)
@@ -113,6 +125,9 @@ LOADERS = [
     ("secret", lambda p: load_secret(p)),
     ("secret", lambda p: secret_from_env_or_path(p, {})),
     ("secret", lambda p: secret_from_env_or_path(None, {"KETENX_SECRET_FILE": p})),
+]
+# Names of files to be made: only unmistakable key material is refused (docs/keys.md).
+NEW_LOADERS = [
     ("new secret", lambda p: new_secret(p)),
     ("key name", lambda p: new_signing_key(Path(p), b"x")),
     ("identity name", lambda p: new_age_identity(Path(p))),
@@ -128,7 +143,8 @@ def test_every_loader_refuses_key_material_without_repeating_it(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for form in material_family(raw, bech):
-        for what, load in LOADERS:
+        loaders = LOADERS + NEW_LOADERS if unmistakably_key_material(form) else LOADERS
+        for what, load in loaders:
             with pytest.raises(KeyMaterialError) as info:
                 load(form)
             text = info.value.diagnostics()
@@ -349,3 +365,31 @@ def test_yaml_errors_quote_nothing_from_the_document(tmp_path: Path, text: str) 
     with pytest.raises(ContractError) as info:
         read_document(path)
     assert "PLANTEDSECRETVALUE" not in info.value.diagnostics()
+
+
+def test_a_file_name_with_a_nul_character_in_a_document_is_a_clean_error(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from ketenx.partners import lint_registry
+
+    doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "contract.yaml").read_text())
+    doc["schema"] = {"$ref": "a\0b.json"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ContractError, match="NUL character"):
+        read_document(path)
+    registry = {
+        "ketenx": 1,
+        "partners": [
+            {
+                "name": "x",
+                "oin": "00000001001234567000",
+                "signing_keys": [{"public_key_file": "a\0b", "valid_from": "2026-01-01"}],
+            }
+        ],
+    }
+    [problem] = lint_registry(registry, tmp_path)
+    assert problem.pointer == "/partners/0/signing_keys/0"
+    assert "NUL character" in problem.message
