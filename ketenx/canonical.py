@@ -22,6 +22,7 @@ JsonValue = Any
 
 
 MAX_VALUES = 1_000_000  # values in one document, YAML aliases expanded
+MAX_DEPTH = 64  # arrays and objects nested in one another (docs/contract.md, "Limits")
 
 
 def to_json_model(value: Any, *, where: str = "") -> JsonValue:
@@ -30,18 +31,19 @@ def to_json_model(value: Any, *, where: str = "") -> JsonValue:
     ``datetime`` values become RFC 3339 strings, ``date`` values ``YYYY-MM-DD``.
     Anything else that JSON cannot carry is an error naming its location, and so is a
     structure that refers to itself or holds more than ``MAX_VALUES`` values (YAML aliases
-    can make a small file expand without end).
+    can make a small file expand without end), or nests arrays and objects more than
+    ``MAX_DEPTH`` deep.
     """
     budget = [MAX_VALUES]
     try:
-        return _to_json(value, where, budget)
+        return _to_json(value, where, budget, 0)
     except RecursionError:
         raise ContractError(
             f"{where or '/'}: nested too deeply, or refers to itself (a recursive YAML alias)"
         ) from None
 
 
-def _to_json(value: Any, where: str, budget: list[int]) -> JsonValue:
+def _to_json(value: Any, where: str, budget: list[int], depth: int) -> JsonValue:
     budget[0] -= 1
     if budget[0] < 0:
         raise ContractError(
@@ -54,6 +56,11 @@ def _to_json(value: Any, where: str, budget: list[int]) -> JsonValue:
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, _dt.date):
         return value.isoformat()
+    if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        raise ContractError(
+            f"{where or '/'}: nested more than {MAX_DEPTH} levels deep, or refers to itself "
+            "(a recursive YAML alias)"
+        )
     if isinstance(value, Mapping):
         out: dict[str, JsonValue] = {}
         for key, item in value.items():
@@ -65,10 +72,10 @@ def _to_json(value: Any, where: str, budget: list[int]) -> JsonValue:
                         "quote it so that it is a string"
                     )
                 raise ContractError(f"{where or '/'}: unsupported key type {type(key).__name__}")
-            out[key] = _to_json(item, f"{where}/{pointer_escape(key)}", budget)
+            out[key] = _to_json(item, f"{where}/{pointer_escape(key)}", budget, depth + 1)
         return out
     if isinstance(value, list | tuple):
-        return [_to_json(item, f"{where}/{i}", budget) for i, item in enumerate(value)]
+        return [_to_json(item, f"{where}/{i}", budget, depth + 1) for i, item in enumerate(value)]
     raise ContractError(f"{where or '/'}: value of type {type(value).__name__} is not JSON data")
 
 

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from .canonical import canonical_digest, pointer, resolve_fragment, to_json_model
 from .errors import ContractError
 from .formats import FORMATS, is_test_oin, oin_problem
 from .resources import load_schema
+from .secrets import refuse_key_material
 from .validation import declared_types
 from .writers import FORMULA_START
 
@@ -154,13 +156,13 @@ def read_document(path: str | Path) -> dict[str, Any]:
     if isinstance(schema, dict) and set(schema) == {"$ref"} and isinstance(schema["$ref"], str):
         ref = schema["$ref"]
         if not ref.startswith("#"):
-            target = (path.parent / ref).resolve()
-            doc["schema"] = read_structured(target, what="schema referenced by the contract")
-    try:
-        model: dict[str, Any] = to_json_model(doc)
-    except ContractError as exc:  # name the file: the message names only the place in it
-        raise ContractError(f"{path}: {exc.message}", hint=exc.hint) from None
-    return model
+            # The file name is the contract's text: messages name the member, not the value.
+            doc["schema"] = read_structured(
+                path.parent / ref,
+                what="schema referenced by the contract",
+                shown=f"{path}: /schema/$ref",
+            )
+    return doc
 
 
 def load_contract(path: str | Path) -> Contract:
@@ -168,34 +170,62 @@ def load_contract(path: str | Path) -> Contract:
     return Contract.from_document(read_document(path), source=str(path))
 
 
-def read_structured(path: Path, *, what: str) -> Any:
+#: The largest contract, schema or partner registry file that is read (docs/contract.md).
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
+    """Read a YAML or JSON document (a contract, a schema, a partner registry) as JSON data.
+
+    Every failure is :class:`ContractError` naming the file as ``shown`` (default: the path)
+    and a line and column, never a text from the document: a file larger than
+    ``MAX_DOCUMENT_BYTES``, one nested more than ``canonical.MAX_DEPTH`` deep or holding more
+    than ``canonical.MAX_VALUES`` values (YAML aliases expanded), invalid UTF-8, JSON or
+    YAML, a key given twice. A path that looks like key material is refused unseen."""
+    if shown is None:
+        refuse_key_material(path, what)
+        shown = str(path)
+    if "\0" in str(path):  # no file has such a name (a document may hold one)
+        raise ContractError(f"{shown}: {what} not found (the name holds a NUL character)")
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError:
-        raise ContractError(f"{path}: {what} not found") from None
+        raise ContractError(f"{shown}: {what} not found") from None
     except IsADirectoryError:
-        raise ContractError(f"{path}: {what} is a directory, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"{path}: {what} is not UTF-8 (byte {exc.start})") from None
+        raise ContractError(f"{shown}: {what} is a directory, not a file") from None
     except OSError as exc:
-        raise ContractError(f"{path}: cannot read {what}: {exc.strerror}") from None
+        raise ContractError(f"{shown}: cannot read {what}: {exc.strerror}") from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise ContractError(f"{shown}: {what} is larger than {MAX_DOCUMENT_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{shown}: {what} is not UTF-8 (byte {exc.start})") from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-        return yaml.load(text, Loader=_ContractLoader)  # noqa: S506 - a SafeLoader subclass
+            value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        else:
+            value = yaml.load(text, Loader=_ContractLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
-        raise ContractError(f"{path}: {what} is nested too deeply") from None
+        raise ContractError(f"{shown}: {what} is nested too deeply") from None
     except _DuplicateKey as exc:
-        raise ContractError(f"{path}{exc.where}: {what} has the key `{exc.key}` twice") from None
+        raise ContractError(f"{shown}{exc.where}: {what} has the key `{exc.key}` twice") from None
     except json.JSONDecodeError as exc:
         raise ContractError(
-            f"{path}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
+            f"{shown}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark is not None else shown
+        # PyYAML quotes what it found (a tag, an alias, a character): never repeated.
+        problem = _QUOTED.sub("…", getattr(exc, "problem", None) or "cannot be parsed")
         raise ContractError(f"{where}: {what} is not valid YAML: {problem}") from None
+    try:
+        return to_json_model(value)
+    except ContractError as exc:  # name the file: the message names only the place in it
+        raise ContractError(f"{shown}: {exc.message}", hint=exc.hint) from None
 
 
 class _DuplicateKey(ValueError):
@@ -251,7 +281,7 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
         load_schema("contract.schema.json"), format_checker=FormatChecker()
     )
     problems = [
-        Problem(pointer(*err.absolute_path), err.message)
+        Problem(pointer(*err.absolute_path), rule_message(err, "schemas/contract.schema.json"))
         for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))
     ]
     problems.extend(_unrepresentable(doc))
@@ -259,6 +289,62 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
         return problems
     problems.extend(_consistency(doc))
     return problems
+
+
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+               (list, "array"), (Mapping, "object"), (type(None), "null"))  # fmt: skip
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of ``value`` (its type, never the value itself)."""
+    return next(name for kind, name in _JSON_TYPES if isinstance(value, kind))
+
+
+def _code(value: Any) -> str:
+    return f"`{json.dumps(value, ensure_ascii=False)}`"
+
+
+def rule_message(
+    error: ValidationError | SchemaError, schema_name: str, extra: Mapping[str, str] | None = None
+) -> str:
+    """A message for one JSON Schema error, written from the keyword, the schema and the type
+    of the offending value, never from the value itself.
+
+    jsonschema's own ``error.message`` quotes the instance, and a document may hold a pasted
+    secret; so it is never used. ``extra`` gives a document kind's own words for a keyword.
+    """
+    keyword, instance = str(error.validator), error.instance
+    rule: Any = error.validator_value
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if extra and keyword in extra:
+        return f"breaks the `{keyword}` rule: {extra[keyword]}"
+    if keyword == "required" and isinstance(instance, Mapping):
+        missing = [name for name in rule if name not in instance]
+        return "the required member " + ", ".join(f"`{n}`" for n in missing) + " is missing"
+    if keyword == "additionalProperties" and isinstance(instance, Mapping):
+        known = set(schema.get("properties", {}))
+        unknown = sorted(k for k in instance if k not in known)
+        return "a member the format does not know: " + ", ".join(f"`{k}`" for k in unknown)
+    if keyword == "type":
+        wanted = " or ".join(rule) if isinstance(rule, list) else str(rule)
+        return f"must be of type {wanted}, not {json_type(instance)}"
+    texts: dict[str, Callable[[], str]] = {
+        "enum": lambda: "must be one of " + ", ".join(_code(v) for v in rule),
+        "const": lambda: f"must be {_code(rule)}",
+        "pattern": lambda: f"does not have the required form (pattern `{rule}`)",
+        "format": lambda: f"is not a valid `{rule}`",
+        "minLength": lambda: f"must have at least {rule} character{'s' * (rule != 1)}",
+        "maxLength": lambda: f"must have at most {rule} characters",
+        "minimum": lambda: f"must be at least {rule}",
+        "maximum": lambda: f"must be at most {rule}",
+        "minItems": lambda: f"must have at least {rule} item{'s' * (rule != 1)}",
+        "maxItems": lambda: f"must have at most {rule} items",
+        "uniqueItems": lambda: "holds an item more than once",
+        "minProperties": lambda: f"must have at least {rule} member{'s' * (rule != 1)}",
+    }
+    if keyword in texts:
+        return texts[keyword]()
+    return f"breaks the `{keyword}` rule of {schema_name}"
 
 
 _SAFE_INTEGER = 2**53 - 1
@@ -320,8 +406,7 @@ def _unchecked_formats(schema: Any) -> Iterator[Problem]:
         if value not in FORMATS and value not in _ANNOTATION_FORMATS:
             yield Problem(
                 pointer(*path),
-                f"unknown format `{value}` is not checked (ketenx checks: "
-                f"{', '.join(FORMATS)}); a typo?",
+                f"an unknown format is not checked (ketenx checks: {', '.join(FORMATS)}); a typo?",
                 "warning",
             )
 
@@ -336,7 +421,7 @@ def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
         if not target.startswith(("#/$defs/", "#/definitions/")):
             yield Problem(
                 where,
-                f"reference `{target}` does not point into `$defs`: inside the schema only "
+                "the reference does not point into `$defs`: inside the schema only "
                 "references to `#/$defs/…` are allowed (the whole schema may be one file "
                 "`$ref`), so the delivered record's schema can carry what they point to",
             )
@@ -344,7 +429,7 @@ def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
         try:
             resolve_fragment(schema, target)
         except LookupError:
-            yield Problem(where, f"reference `{target}` points to nothing in the schema")
+            yield Problem(where, "the reference points to nothing in the schema")
 
 
 def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
@@ -370,7 +455,8 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 pointer("schema", *exc.path),
-                f"not a valid JSON Schema 2020-12: {exc.message}",
+                "not a valid JSON Schema 2020-12: "
+                + rule_message(exc, "the JSON Schema 2020-12 meta-schema"),
             )
         )
         return problems
@@ -384,10 +470,12 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
             Problem("/schema/properties", "the input schema must list the record's properties")
         )
         return problems
-    for name in schema.get("required", []):
+    for i, name in enumerate(schema.get("required", [])):
         if name not in properties:
             problems.append(
-                Problem("/schema/required", f"required field `{name}` is not among the properties")
+                Problem(
+                    pointer("schema", "required", i), "a required field not among the properties"
+                )
             )
 
     fields = doc.get("fields")
@@ -416,7 +504,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                     problems.append(
                         Problem(
                             pointer("fields", name),
-                            f"output column name `{out}` starts like a spreadsheet formula "
+                            "the output column name starts like a spreadsheet formula "
                             "(= + - @ TAB CR): a CSV header would carry it; rename it with `as:`",
                         )
                     )
@@ -424,7 +512,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                     problems.append(
                         Problem(
                             pointer("fields", name),
-                            f"output name `{out}` is also produced by `{outputs[out]}`",
+                            f"the output name is also produced by field `{outputs[out]}`",
                         )
                     )
                 outputs[out] = name
@@ -469,7 +557,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                 problems.append(
                     Problem(
                         pointer("privacy", "quasi_identifiers", i),
-                        f"unknown quasi-identifier `{name}`: not a schema property",
+                        "an unknown quasi-identifier: not a schema property",
                     )
                 )
     return problems

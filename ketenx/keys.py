@@ -7,6 +7,7 @@ passphrase, never key bytes, never a traceback text.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as _dt
 import hashlib
@@ -17,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from pyrage import x25519
 
 from .errors import KeyMaterialError
 from .fileio import make_folder
+from .secrets import refuse_key_material
 
 PASSPHRASE_ENV = "KETENX_PASSPHRASE"  # noqa: S105 (the variable name, not a secret)
 
@@ -93,39 +97,107 @@ def _unlink_quietly(path: Path) -> None:
         os.unlink(path)
 
 
+# PKCS#8 EncryptedPrivateKeyInfo with PBES2 (RFC 8018): PBKDF2-HMAC-SHA256 and AES-256-CBC.
+# cryptography's BestAvailableEncryption writes the same structure with only 2,048 PBKDF2
+# iterations, and (version 46) offers no PKCS#8 builder with a settable count: so the few DER
+# bytes are written here, and read back by cryptography / OpenSSL (`openssl pkey`).
+PBKDF2_ITERATIONS = 600_000  # OWASP's 2023 figure for PBKDF2-HMAC-SHA256
+_OID_PBES2 = bytes.fromhex("06092a864886f70d01050d")
+_OID_PBKDF2 = bytes.fromhex("06092a864886f70d01050c")
+_OID_HMAC_SHA256 = bytes.fromhex("06082a864886f70d0209")
+_OID_AES256_CBC = bytes.fromhex("060960864801650304012a")
+_DER_NULL = b"\x05\x00"
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+def _der_sequence(*parts: bytes) -> bytes:
+    return _der(0x30, b"".join(parts))
+
+
+def _der_integer(value: int) -> bytes:
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def encrypted_pkcs8_pem(
+    private_key: Ed25519PrivateKey, passphrase: bytes, *, iterations: int = PBKDF2_ITERATIONS
+) -> bytes:
+    """``private_key`` as an ``ENCRYPTED PRIVATE KEY`` PEM (PKCS#8, RFC 5958): PBES2 with
+    PBKDF2-HMAC-SHA256 (``iterations``, 16-byte random salt) and AES-256-CBC (random IV).
+    OpenSSL opens it: ``openssl pkey -in NAME.key``."""
+    salt, iv = os.urandom(16), os.urandom(16)
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations)
+    plain = private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(kdf.derive(passphrase)), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padded) + encryptor.finalize()
+    pbkdf2 = _der_sequence(
+        _OID_PBKDF2,
+        _der_sequence(
+            _der(0x04, salt), _der_integer(iterations), _der_sequence(_OID_HMAC_SHA256, _DER_NULL)
+        ),
+    )
+    scheme = _der_sequence(_OID_AES256_CBC, _der(0x04, iv))
+    der = _der_sequence(
+        _der_sequence(_OID_PBES2, _der_sequence(pbkdf2, scheme)), _der(0x04, encrypted)
+    )
+    body = base64.encodebytes(der).replace(b"\n", b"")
+    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return (
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+        + lines
+        + b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+
+
 def new_signing_key(
     name_prefix: Path,
     passphrase: bytes | None,
     *,
     unsafe_no_passphrase: bool = False,
+    _kdf_iterations: int = PBKDF2_ITERATIONS,
 ) -> tuple[Path, Path]:
     """Write a new Ed25519 key pair as ``NAME.key`` (0600) and ``NAME.pub`` (0644).
 
-    The private key is PKCS#8 PEM encrypted with ``passphrase``. Without a passphrase the
+    The private key is PKCS#8 PEM encrypted with ``passphrase`` (:func:`encrypted_pkcs8_pem`;
+    ``_kdf_iterations`` lowers the work factor for tests only). Without a passphrase the
     key is written in the clear only when ``unsafe_no_passphrase=True``. Existing files are
     never overwritten. Returns ``(key_path, pub_path)``.
     """
+    refuse_key_material(name_prefix, "key name", new=True)
     name_prefix = Path(name_prefix)
     if unsafe_no_passphrase:
         if passphrase:
             raise KeyMaterialError("a passphrase was given together with unsafe_no_passphrase")
-        encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
     else:
         if not passphrase:
             raise KeyMaterialError(
                 "refusing to write a signing key without a passphrase",
                 hint=f"set {PASSPHRASE_ENV}, or explicitly ask for an unencrypted key",
             )
-        encryption = serialization.BestAvailableEncryption(passphrase)
 
     key_path = _sibling(name_prefix, ".key")
     pub_path = _sibling(name_prefix, ".pub")
     _refuse_existing(key_path, pub_path)
 
     private_key = Ed25519PrivateKey.generate()
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
+    if passphrase:
+        private_pem = encrypted_pkcs8_pem(private_key, passphrase, iterations=_kdf_iterations)
+    else:
+        private_pem = private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
     _write_new(key_path, private_pem, _PRIVATE_MODE)
     try:
         _write_new(pub_path, public_key_pem(private_key.public_key()), _PUBLIC_MODE)
@@ -149,20 +221,28 @@ def _refuse_shared(path: Path, what: str) -> None:
         )
 
 
-def _read_key_file(path: Path, what: str, *, private: bool = False) -> bytes:
+def _read_key_file(
+    path: Path, what: str, *, private: bool = False, shown: str | None = None
+) -> bytes:
+    """The bytes of a key file; messages name it as ``shown`` (default: the path)."""
+    if shown is None:
+        refuse_key_material(path, what)
+        shown = str(path)
+    if "\0" in str(path):  # no file has such a name (a document may hold one)
+        raise KeyMaterialError(f"{shown}: {what} file not found (the name holds a NUL character)")
     if private:
         _refuse_shared(path, what)
     try:
         with open(path, "rb") as handle:
             data = handle.read(_MAX_KEY_FILE + 1)
     except FileNotFoundError:
-        raise KeyMaterialError(f"{path}: {what} file not found") from None
+        raise KeyMaterialError(f"{shown}: {what} file not found") from None
     except IsADirectoryError:
-        raise KeyMaterialError(f"{path}: is a directory, not a {what} file") from None
+        raise KeyMaterialError(f"{shown}: is a directory, not a {what} file") from None
     except OSError as exc:
-        raise KeyMaterialError(f"{path}: cannot read {what} file: {exc.strerror}") from None
+        raise KeyMaterialError(f"{shown}: cannot read {what} file: {exc.strerror}") from None
     if len(data) > _MAX_KEY_FILE:
-        raise KeyMaterialError(f"{path}: too large to be a {what} file")
+        raise KeyMaterialError(f"{shown}: too large to be a {what} file")
     return data
 
 
@@ -192,19 +272,24 @@ def load_private_key(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
     return key
 
 
-def load_public_key(path_or_pem: Path | str | bytes) -> Ed25519PublicKey:
+def load_public_key(
+    path_or_pem: Path | str | bytes, *, shown: str | None = None
+) -> Ed25519PublicKey:
     """Load an Ed25519 public key from a SubjectPublicKeyInfo PEM file or PEM text.
 
     A :class:`~pathlib.Path` is read as a file; ``bytes`` are PEM; a ``str`` is PEM when it
-    contains a PEM header and a file path otherwise.
+    contains a PEM header and a file path otherwise. Messages name the key as ``shown``
+    (default: the path, or "public key"). Small-order and non-canonical keys are refused
+    (:func:`weak_public_key_problem`).
     """
     if isinstance(path_or_pem, bytes):
-        where, data = "public key", path_or_pem
+        where, data = shown or "public key", path_or_pem
     elif isinstance(path_or_pem, str) and "-----BEGIN" in path_or_pem:
-        where, data = "public key", path_or_pem.encode("utf-8")
+        where, data = shown or "public key", path_or_pem.encode("utf-8")
     else:
         path = Path(path_or_pem)
-        where, data = str(path), _read_key_file(path, "public key")
+        data = _read_key_file(path, "public key", shown=shown)
+        where = shown or str(path)
     try:
         key = serialization.load_pem_public_key(data)
     except UnsupportedAlgorithm:
@@ -213,7 +298,32 @@ def load_public_key(path_or_pem: Path | str | bytes) -> Ed25519PublicKey:
         raise KeyMaterialError(f"{where}: not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyMaterialError(f"{where}: not an Ed25519 public key")
+    weak = weak_public_key_problem(key.public_bytes_raw())
+    if weak is not None:
+        raise KeyMaterialError(f"{where}: {weak}")
     return key
+
+
+# The field prime of Curve25519 and the y coordinates of the eight points of small order
+# (RFC 8032 §5.1; order 1: y = 1; order 2: y = −1; order 4: y = 0; order 8: ±y8).
+_P = 2**255 - 19
+_Y8 = 0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7
+_SMALL_ORDER_Y = frozenset({0, 1, _P - 1, _Y8, _P - _Y8})
+
+
+def weak_public_key_problem(raw: bytes) -> str | None:
+    """Why the 32-byte Ed25519 public key ``raw`` must not be trusted, or ``None``.
+
+    A key of small order (such as the identity point, for which ``R = identity, S = 0``
+    verifies every message under a permissive verifier) or a non-canonical encoding (y ≥ p)
+    is refused. The small-order points are exactly those whose y is 0, 1, −1 or ±y8, with
+    either sign bit."""
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        return "not a canonical Ed25519 public key (y is not below the field prime)"
+    if y in _SMALL_ORDER_Y:
+        return "an Ed25519 public key of small order (it would let anyone forge signatures)"
+    return None
 
 
 def passphrase_from_env(environ: Mapping[str, str]) -> bytes | None:
@@ -240,6 +350,7 @@ def new_age_identity(name_prefix: Path) -> tuple[Path, Path]:
     ``NAME.age`` has exactly the text form ``age-keygen`` writes, so ``age -d -i NAME.age``
     works on it directly. Returns ``(identity_path, recipient_path)``.
     """
+    refuse_key_material(name_prefix, "identity name", new=True)
     name_prefix = Path(name_prefix)
     identity_path = _sibling(name_prefix, ".age")
     recipient_path = _sibling(name_prefix, ".age.pub")

@@ -15,21 +15,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .canonical import canonical_digest, pointer, to_json_model
-from .contract import Problem, read_structured
-from .errors import ContractError, VerificationError
+from .canonical import canonical_digest, pointer
+from .contract import Problem, read_structured, rule_message
+from .errors import ContractError, KeyMaterialError, VerificationError
 from .formats import oin_problem
+from .keys import load_public_key
 from .resources import load_schema
 
-_RULES = {
-    "required": "a required member is missing",
-    "additionalProperties": "a member that the registry format does not know",
-    "type": "a value of the wrong type",
+_RULES = {  # the registry's own words where the keyword alone says too little
     "pattern": "a value of the wrong form (age recipients are age1…)",
     "oneOf": "give either public_key_file or public_key, not both",
-    "const": "the format version must be 1",
-    "format": "not a date (YYYY-MM-DD)",
-    "minLength": "an empty value",
 }
 
 
@@ -110,23 +105,11 @@ def _date(value: Any) -> _dt.date:
 
 
 def _load_key(spec: Mapping[str, Any], base: Path) -> Ed25519PublicKey:
+    """The key of one ``signing_keys`` entry. Messages name the member, never its value (the
+    file name is the registry's text too)."""
     if "public_key" in spec:
-        pem = str(spec["public_key"]).encode()
-        where = "inline public_key"
-    else:
-        path = base / str(spec["public_key_file"])
-        where = str(path)
-        try:
-            pem = path.read_bytes()
-        except OSError as exc:
-            raise ValueError(f"cannot read {where}: {exc.strerror}") from None
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except ValueError:
-        raise ValueError(f"{where} is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{where} is not an Ed25519 key")
-    return key
+        return load_public_key(str(spec["public_key"]).encode(), shown="public_key")
+    return load_public_key(base / str(spec["public_key_file"]), shown="public_key_file")
 
 
 def lint_registry(doc: Any, base: Path) -> list[Problem]:
@@ -137,17 +120,13 @@ def lint_registry(doc: Any, base: Path) -> list[Problem]:
     # jsonschema's own messages quote the offending value, and a registry may hold a pasted
     # private key by mistake: messages are written from the rule only.
     problems = [
-        Problem(
-            pointer(*e.absolute_path),
-            f"breaks the `{e.validator}` rule: "
-            + _RULES.get(str(e.validator), "see schemas/partners.schema.json"),
-        )
+        Problem(pointer(*e.absolute_path), rule_message(e, "schemas/partners.schema.json", _RULES))
         for e in validator.iter_errors(doc)
     ]
     if problems or not isinstance(doc, Mapping):
         return problems
     seen_oins: dict[str, int] = {}
-    key_owner: dict[str, str] = {}
+    key_owner: dict[str, int] = {}  # key id -> the first partner that registers it
     for i, p in enumerate(doc.get("partners", [])):
         oin = p["oin"]
         why = oin_problem(oin)
@@ -165,8 +144,8 @@ def lint_registry(doc: Any, base: Path) -> list[Problem]:
             where = pointer("partners", i, "signing_keys", j)
             try:
                 key = _load_key(spec, base)
-            except ValueError as exc:
-                problems.append(Problem(where, str(exc)))
+            except KeyMaterialError as exc:
+                problems.append(Problem(where, exc.message))
                 continue
             kid = public_key_id(key)
             start = _date(spec["valid_from"])
@@ -179,9 +158,10 @@ def lint_registry(doc: Any, base: Path) -> list[Problem]:
                         Problem(where, f"key {kid} is listed twice with overlapping validity")
                     )
             windows.setdefault(kid, []).append((start, end))
-            if key_owner.setdefault(kid, oin) != oin:
+            owner = key_owner.setdefault(kid, i)
+            if owner != i and doc["partners"][owner]["oin"] != oin:
                 problems.append(
-                    Problem(where, f"key {kid} is also registered for OIN {key_owner[kid]}")
+                    Problem(where, f"key {kid} is also registered for partner {key_owner[kid]}")
                 )
     return problems
 
@@ -189,8 +169,7 @@ def lint_registry(doc: Any, base: Path) -> list[Problem]:
 def load_registry(path: str | Path) -> Registry:
     """Read and lint a partner registry; :class:`ContractError` (exit 3) when unusable."""
     path = Path(path)
-    raw = read_structured(path, what="partner registry")
-    doc = to_json_model(raw)
+    doc = read_structured(path, what="partner registry")
     errors = lint_registry(doc, path.parent)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import itertools
 import os
 import re
 import secrets as _random
@@ -36,20 +37,30 @@ ENV_VAR = "KETENX_SECRET_FILE"
 _KEY_ID_MSG = b"ketenx/v1/key-id"
 _KEY_ID = re.compile(r"kx1k_[0-9a-f]{16}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
-# A secret pasted where a path belongs: 32 bytes are 43 base64url characters, 43 or 44
-# (with "=") standard base64 characters, or 64 hex digits.
-_LOOKS_LIKE_VALUE = re.compile(r"[A-Za-z0-9_+/-]{32,}={0,2}|[0-9A-Fa-f]{32,}")
-# Git variables that would point `git -C <dir>` at another repository than the folder's own
-# (they are set, for example, while git runs a hook).
-_GIT_LOCATION_VARS = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+# Key material pasted where a path belongs. Unmistakable markers (any case): a PEM armour
+# line, an age identity, a ketenx secret line or key id, an age recipient. Otherwise a run of
+# 32 or more base64 or hex characters (a 32-byte secret is 43/44 base64 or 64 hex characters;
+# a PEM body line is 64) whose character classes change as often as random text does, which
+# the words of a file path do not.
+_KEY_MARKERS = re.compile(
+    r"-----(BEGIN|END)[ A-Z0-9]*-----|(?-i:PRIVATE KEY)|AGE-SECRET-KEY-1|"
+    r"(?-i:KETENX-SECRET-1)|kx1k_[0-9a-f]{16}|"
+    # base64 of DER headers: Ed25519 PKCS#8 and SubjectPublicKeyInfo, the PKCS OIDs
+    # (PBES2 of an encrypted key; rsaEncryption): a PEM body line, however regular its key
+    r"(?-i:MC4CAQAwBQYDK2Vw|MCowBQYDK2Vw|GCSqGSIb3DQE|BgkqhkiG9w0B)|\bage1[02-9ac-hj-np-z]{50,}",
+    re.IGNORECASE,
 )
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]{32,}")
+# A word of a name: lower case, Capitalised or CamelCase (digits at its end), digits, or a
+# short run of lower-case hex (the parts of a UUID).
+_WORD = re.compile(r"[A-Z]?[a-z]{1,24}(?:[A-Z][a-z]{1,24})*[0-9]*|[0-9]+|[0-9a-f]{1,12}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{32,}")
+# The only variables `git` is given: enough to find the program's helpers, the user's own git
+# configuration (core.excludesFile and safe.directory decide what is ignored and inspected)
+# and a locale. Nothing else: no passphrase, no secret path, and no GIT_DIR or GIT_WORK_TREE
+# that would point `git -C <dir>` at another repository than the folder's own (they are set,
+# for example, while git runs a hook).
+_GIT_ENV_VARS = ("PATH", "HOME", "XDG_CONFIG_HOME", "SYSTEMROOT")
 
 
 def key_id_for(secret: bytes) -> str:
@@ -118,6 +129,7 @@ def _decode(encoded: str) -> bytes | None:
 
 def new_secret(path: str | Path) -> Secret:
     """Write a fresh 256-bit secret to ``path``, created with mode 0600; never overwrite."""
+    refuse_key_material(path, "new secret", new=True)
     path = Path(path)
     raw = _random.token_bytes(SECRET_BYTES)
     make_folder(path.parent, mode=0o700)  # a new folder for secrets is private
@@ -142,16 +154,75 @@ def new_secret(path: str | Path) -> Secret:
     return Secret(key_id=key_id_for(raw), secret_bytes=raw)
 
 
-def looks_like_key_material(text: str) -> bool:
-    """Whether ``text`` (given where a path belongs) looks like a secret rather than a path:
-    a secret-file line, a key id, or a long run of base64 or hex characters without the dots
-    or leading slash that file paths have. Such text is never repeated in a message."""
-    stripped = text.strip()
-    if MAGIC in stripped or KEY_ID_PREFIX in stripped:
+def looks_like_key_material(text: str | os.PathLike[str]) -> bool:
+    """Whether ``text`` (given where a path belongs) looks like key material rather than a
+    path: a PEM block or one of its lines, an age identity or recipient, a secret-file line,
+    a key id, 32 or more hex digits, or a run of 32 or more base64 characters that looks
+    random. Such text is never repeated in a message (docs/keys.md)."""
+    text = os.fspath(text)
+    if unmistakably_key_material(text) or _HEX_RUN.search(text):
         return True
-    if stripped.startswith(("/", "./", "../", "~")) or "." in stripped:
+    return any(_looks_random(run.group()) for run in _BASE64_RUN.finditer(text))
+
+
+def unmistakably_key_material(text: str) -> bool:
+    """Whether ``text`` holds a PEM armour line, an age identity or recipient, a ketenx secret
+    line or key id: never part of a path or any other argument ketenx takes."""
+    return _KEY_MARKERS.search(text) is not None
+
+
+def _looks_random(run: str) -> bool:
+    """Upper case, lower case and digits alternate in random base64 (on average 2 changes in
+    3 characters); in the words of a path, even in CamelCase, they seldom do (about 1 in 4).
+    At least 2 changes in 5 are random-looking; so is a run with ``+``, one ending in ``=``,
+    and one with 20 or more characters between slashes that are not words (a folder or file
+    name that long, without a dot, is made of words: ``gemeente-voorbeeldstad-2026``, a
+    UUID)."""
+    if "+" in run or run.endswith("="):
+        return True
+    if any(len(part) >= 20 and not _is_words(part) for part in run.split("/")):
+        return True
+    classes = [c.isdigit() + 2 * c.isupper() for c in run if c.isalnum()]
+    changes = sum(a != b for a, b in itertools.pairwise(classes))
+    return len(classes) >= 32 and changes * 5 >= len(classes) * 2
+
+
+def _is_words(name: str) -> bool:
+    """Whether ``name`` is words (of 2.5 characters on average) joined by ``-`` or ``_``
+    (``gemeente-voorbeeldstad``)."""
+    words = [word for word in re.split(r"[-_]+", name) if word]
+    if not words or 2 * sum(map(len, words)) < 5 * len(words):
         return False
-    return any(_LOOKS_LIKE_VALUE.fullmatch(part) for part in stripped.split())
+    return all(_WORD.fullmatch(word) for word in words)
+
+
+def refuse_key_material(
+    given: str | os.PathLike[str],
+    what: str,
+    *,
+    usage: str = "",
+    hint: str = "",
+    new: bool = False,
+) -> None:
+    """Refuse a ``given`` path that looks like key material, without repeating it.
+
+    Unmistakable key material (a PEM line, an age identity, a secret line) is refused even if
+    a file of that name exists; a path that only looks random is refused when no such file
+    exists (so a message about the missing file would repeat it). For the name of a file to
+    be made (``new``) only unmistakable key material is refused."""
+    text = os.fspath(given)
+    if new and not unmistakably_key_material(text):
+        return  # the name of a file to be made: only unmistakable key material is refused
+    if not looks_like_key_material(text):
+        return
+    if not unmistakably_key_material(text) and os.path.lexists(text):
+        return
+    raise KeyMaterialError(
+        f"what was given as the {what} path looks like key material (not shown): keys and "
+        "secrets are given as a file path only, never on the command line or in an "
+        f"environment variable{f' ({usage})' if usage else ''}",
+        hint=hint or "if it was meant as a path: there is no such file",
+    )
 
 
 def secret_from_env_or_path(path: str | None, environ: Mapping[str, str]) -> Path:
@@ -165,32 +236,25 @@ def secret_from_env_or_path(path: str | None, environ: Mapping[str, str]) -> Pat
             f"a pseudonymisation secret is needed: --secret PATH or {ENV_VAR}",
             hint="make one with `ketenx keys new-secret PATH`",
         )
-    if looks_like_key_material(given) and not Path(given).exists():
-        raise KeyMaterialError(
-            "a secret was given as a value: secrets are given as a file path only, never on the "
-            f"command line or in an environment variable (--secret PATH or {ENV_VAR}=PATH)",
-            hint="if it was meant as a path: there is no such file",
-        )
+    refuse_key_material(given, "secret", usage=f"--secret PATH or {ENV_VAR}=PATH")
     return Path(given)
 
 
 def load_secret(path: str | Path, *, data_paths: Sequence[str | Path] = ()) -> Secret:
     """Read a secret file, refusing unsafe setups with :class:`KeyMaterialError`.
 
-    Refused: a missing or unreadable file; a file group or others may read or write; a file in
-    the same folder as any of ``data_paths`` (the input and output files); a file inside a git
-    work tree that git does not ignore; a malformed file, a short secret or a key id that does
-    not match.
+    Refused: a path that looks like key material; a missing or unreadable file; a file group
+    or others may read or write; a file with more than one hard link; a file inside the folder
+    tree of any of ``data_paths`` (the input and output files), or one of them inside the
+    secret's folder tree, by the secret's own name or the file a link leads to; a file inside
+    a git work tree that git does not ignore; a malformed file, a short secret or a key id
+    that does not match.
     """
+    refuse_key_material(path, "secret")
     path = Path(path)
     try:
         st = path.stat()
     except FileNotFoundError:
-        if looks_like_key_material(str(path)):
-            raise KeyMaterialError(
-                "the secret file was not found, and what was given looks like a secret value: "
-                "secrets are given as a file path only"
-            ) from None
         raise KeyMaterialError(f"{path}: secret file not found") from None
     except OSError as exc:
         raise KeyMaterialError(f"{path}: cannot read the secret file: {exc.strerror}") from None
@@ -202,16 +266,14 @@ def load_secret(path: str | Path, *, data_paths: Sequence[str | Path] = ()) -> S
             f"(mode {stat.S_IMODE(st.st_mode):04o}; it must be 0600 or stricter)",
             hint=f"chmod 600 {path}",
         )
+    if st.st_nlink > 1:
+        raise KeyMaterialError(
+            f"{path}: the secret file has {st.st_nlink} hard links; another name for it could "
+            "sit anywhere, next to the data or in a repository",
+            hint="copy it to a file of its own (cp), then remove the other names",
+        )
     resolved = path.resolve()
-    for data in data_paths:
-        if str(data) == "-":  # standard input or output
-            continue
-        if Path(data).resolve().parent == resolved.parent:
-            raise KeyMaterialError(
-                f"{path}: the secret file is in the same folder as the data file {data}; "
-                "keep secrets apart from the data",
-                hint="move the secret to a folder of its own",
-            )
+    _refuse_near_data(path, resolved, data_paths)
     _refuse_if_not_ignored_by_git(path, resolved)
     try:
         text = path.read_text(encoding="ascii")
@@ -220,8 +282,35 @@ def load_secret(path: str | Path, *, data_paths: Sequence[str | Path] = ()) -> S
     return parse_secret(text, source=str(path))
 
 
+def _refuse_near_data(path: Path, resolved: Path, data_paths: Sequence[str | Path]) -> None:
+    """Refuse a secret that lies in the folder tree of an input or output file, or an input
+    or output inside the secret's folder tree. Both the secret's own name (a symbolic link
+    placed beside the data) and the file it leads to count."""
+    secret_places = {Path(os.path.abspath(path)), resolved}
+    for data in data_paths:
+        if str(data) == "-":  # standard input or output
+            continue
+        data_places = {Path(os.path.abspath(data)), Path(data).resolve()}
+        for secret_at in secret_places:
+            for data_at in data_places:
+                if secret_at.is_relative_to(data_at.parent):
+                    raise KeyMaterialError(
+                        f"{path}: the secret file is in the same folder as the data file "
+                        f"{data}, or in a folder below it; keep secrets apart from the data",
+                        hint="move the secret to a folder of its own, outside the data's",
+                    )
+                if data_at.is_relative_to(secret_at.parent):
+                    raise KeyMaterialError(
+                        f"{path}: the data file {data} is in the same folder as the secret, "
+                        "or in a folder below it; keep secrets apart from the data",
+                        hint="move the secret to a folder of its own, outside the data's",
+                    )
+
+
 def _git_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    """A minimal environment for the `git` child process (see ``_GIT_ENV_VARS``)."""
+    env = {k: os.environ[k] for k in _GIT_ENV_VARS if k in os.environ}
+    return {**env, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
 
 
 def _has_git_entry(folder: Path) -> bool:

@@ -53,6 +53,31 @@ class Result:
     err: str
 
 
+def invoke(
+    mp: pytest.MonkeyPatch,
+    *args: str | Path,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """Run ``ketenx`` in-process with ``mp`` patching stdout, stderr, stdin and ``env``."""
+    from ketenx.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    mp.setattr(sys, "stdout", out)
+    mp.setattr(sys, "stderr", err)
+    mp.delenv("CI", raising=False)
+    for key, value in (env or {}).items():
+        mp.setenv(key, value)
+    if stdin is not None:
+        mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """Run ``ketenx`` in-process: ``run("check", ..., stdin=b"...")`` → Result."""
@@ -60,22 +85,7 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     def _run(
         *args: str | Path, stdin: bytes | None = None, env: dict[str, str] | None = None
     ) -> Result:
-        from ketenx.cli import main
-
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        monkeypatch.delenv("CI", raising=False)
-        for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return Result(code, out.getvalue(), err.getvalue())
+        return invoke(monkeypatch, *args, stdin=stdin, env=env)
 
     return _run
 

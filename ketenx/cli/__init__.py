@@ -135,6 +135,7 @@ def _termination_raises() -> Iterator[list[int]]:
 
 
 def _main(command: Any, args: list[str]) -> None:
+    _refuse_key_material_arguments(args)
     original = sys.stdout
     # Started with standard output closed: writing is an error. Otherwise a failing write
     # (full disk, broken pipe) becomes an OperationalError before click sees it (click would
@@ -160,6 +161,19 @@ def _main(command: Any, args: list[str]) -> None:
         if isinstance(sys.stdout, _GuardedStdout) and sys.stdout.failed:
             _silence_stdout(original)
         sys.stdout = original
+
+
+def _refuse_key_material_arguments(args: Sequence[str]) -> None:
+    """Key material on the command line is refused before click sees it: click would repeat an
+    argument it cannot place (a PEM block starts like an option)."""
+    from ..secrets import unmistakably_key_material
+
+    if any(unmistakably_key_material(arg) for arg in args):
+        sys.stderr.write(
+            "ketenx: error: an argument looks like key material (not shown): keys and secrets "
+            "are given as a file path only, never on the command line\n"
+        )
+        sys.exit(int(ExitCode.USAGE))
 
 
 class _GuardedStdout:

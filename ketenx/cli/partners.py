@@ -17,13 +17,10 @@ partners_app = typer.Typer(
 def lint(registry: Path = typer.Argument(..., help="The partner registry (YAML or JSON).")) -> None:
     """Check a partner registry: shape, OINs, duplicate OINs, unreadable keys, overlapping or
     inverted validity. Exit 1 when it is rejected."""
-    from ..canonical import to_json_model
     from ..contract import read_structured
     from ..partners import lint_registry
 
-    problems = lint_registry(
-        to_json_model(read_structured(registry, what="partner registry")), registry.parent
-    )
+    problems = lint_registry(read_structured(registry, what="partner registry"), registry.parent)
     for problem in problems:
         stderr(problem.render(str(registry)))
     if problems:

@@ -26,7 +26,9 @@ def load_signing_key(path: Path) -> object:
 
     from ..errors import KeyMaterialError
     from ..keys import load_private_key, passphrase_from_env
+    from ..secrets import refuse_key_material
 
+    refuse_key_material(path, "private key")  # before the prompt names the path
     passphrase = passphrase_from_env(os.environ)
     if passphrase is None:
         if sys.stdin.isatty():

@@ -404,7 +404,7 @@ def test_partners_lint(run, ex, tmp_path):
     assert result.code == 1
     for expected in (
         "duplicate OIN",
-        "cannot read",
+        "public_key_file: public key file not found",
         "valid_until lies before valid_from",
         "overlapping",
     ):

@@ -82,7 +82,8 @@ def test_unknown_encoding_is_a_usage_error(tmp_path: Path, run: Run) -> None:
 def test_pseudonymise_an_excel_export_gives_the_same_records(
     tmp_path: Path, run: Run, secret: Path
 ) -> None:
-    utf8, excel = tmp_path / "u.csv", tmp_path / "e.csv"
+    (tmp_path / "data").mkdir()
+    utf8, excel = tmp_path / "data" / "u.csv", tmp_path / "data" / "e.csv"
     utf8.write_text(TEXT, encoding="utf-8")
     excel.write_bytes(TEXT.encode("cp1252"))
     out = tmp_path / "out"
@@ -149,7 +150,8 @@ def test_a_trailing_line_of_white_space_is_blank(tmp_path: Path, run: Run, tail:
 
 def test_o_dash_is_standard_output(tmp_path: Path, run: Run, secret: Path) -> None:
     os.chdir(tmp_path)
-    data = tmp_path / "e.csv"
+    (tmp_path / "data").mkdir()
+    data = tmp_path / "data" / "e.csv"
     data.write_text(TEXT)
     done = run("check", data, "-c", SAMPLE_CONTRACT, "-f", "json", "-o", "-")
     assert done.code == 0 and json.loads(done.out)["valid"] is True

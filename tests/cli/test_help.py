@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import SAMPLE_CONTRACT, Result
 
 Run = Callable[..., Result]
-PLANTED = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+PLANTED = "ZZPLANTED-value"  # repeated by no message (key material is refused even earlier)
 
 
 def _paths() -> Iterator[tuple[str, ...]]:

@@ -164,6 +164,34 @@ def test_openssl_verifies_ketenx_signature_over_pae(tmp_path: Path) -> None:
     assert bad.returncode != 0
 
 
+def test_openssl_reads_the_kdf_parameters_and_opens_the_key_file(tmp_path: Path) -> None:
+    """The default key file, parsed by `openssl asn1parse`: PBES2 with PBKDF2-HMAC-SHA256 at
+    600,000 iterations and AES-256-CBC; `openssl pkey` opens it and derives the same public key,
+    and refuses a wrong passphrase."""
+    openssl = _openssl()
+    key_path, pub_path = new_signing_key(tmp_path / "signer", PASS)
+    parsed = subprocess.run(
+        [openssl, "asn1parse", "-in", str(key_path)],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    lines = [line.split(":", 3)[-1].strip() for line in parsed.splitlines()]
+    for name in (":PBES2", ":PBKDF2", ":hmacWithSHA256", ":aes-256-cbc"):
+        assert any(line.endswith(name) for line in parsed.splitlines()), name
+    integers = [int(line.split(":")[-1], 16) for line in parsed.splitlines() if "INTEGER" in line]
+    assert integers == [600_000], lines
+    opened = subprocess.run(
+        [openssl, "pkey", "-in", str(key_path), "-passin", "env:KX_PASS", "-pubout"],
+        capture_output=True, check=False, timeout=60, env={**os.environ, "KX_PASS": PASS.decode()},
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout == pub_path.read_bytes()
+    wrong = subprocess.run(
+        [openssl, "pkey", "-in", str(key_path), "-passin", "pass:wrong", "-noout"],
+        capture_output=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert wrong.returncode != 0
+
+
 def test_openssl_signs_with_a_ketenx_key_file_and_ketenx_verifies(tmp_path: Path) -> None:
     openssl = _openssl()
     key_path, pub_path = new_signing_key(tmp_path / "signer", PASS)

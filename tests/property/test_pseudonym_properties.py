@@ -312,11 +312,10 @@ def test_no_treated_value_appears_in_the_output(records: list[dict[str, Any]], t
     result = pseudonymise_stream(io.BytesIO(source), "jsonl", sink, to, CONTRACT, A)  # type: ignore[arg-type]
     assert not result.rejected
     out = sink.getvalue().decode("utf-8")
+    scrubbed = out.replace("[redacted]", "\n")  # a value may be part of ketenx's own marker
     for record in records:
         for key in ("id", "note", "name", "remark"):
-            value = record[key].strip()
-            # (a value that is part of the placeholder "[redacted]" shows, and says nothing)
-            assert value not in out or len(value) < 4 or value in "[redacted]", key
+            assert record[key].strip() not in scrubbed or len(record[key].strip()) < 4, key
     # and the encrypted notes come back exactly (encrypt defaults to normalisation `none`)
     lines = out.splitlines()
     if to == "jsonl":

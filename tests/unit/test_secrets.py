@@ -170,7 +170,7 @@ def test_unreadable_file_refused(secret_file: Path) -> None:
 
 def test_same_folder_as_data_refused(secret_file: Path, tmp_path: Path) -> None:
     keys = secret_file.parent
-    for data_paths in ([keys / "input.csv"], [tmp_path / "in.csv", keys / "out.jsonl"]):
+    for data_paths in ([keys / "input.csv"], [tmp_path / "data" / "in.csv", keys / "out.jsonl"]):
         exc = refused(
             load_secret, secret_file, data_paths=data_paths, match="same folder as the data file"
         )
@@ -192,8 +192,39 @@ def test_other_folder_than_data_accepted(secret_file: Path, tmp_path: Path) -> N
     data.mkdir()
     secret = load_secret(secret_file, data_paths=[data / "in.csv", data / "out.csv", "-"])
     assert secret.key_id.startswith("kx1k_")
-    # a data file in a sub-folder of the secret's folder is another folder
-    assert load_secret(secret_file, data_paths=[secret_file.parent / "sub" / "x.csv"])
+    # a sibling folder of the data's is apart from the data
+    other = tmp_path / "elsewhere" / "keys"
+    other.mkdir(parents=True)
+    moved = other / secret_file.name
+    secret_file.rename(moved)
+    assert load_secret(moved, data_paths=[data / "sub" / "in.csv"])
+
+
+def test_secret_anywhere_in_the_data_folder_tree_refused(secret_file: Path, tmp_path: Path) -> None:
+    """Below the data's folder, above it (data inside the secret's tree), through a link
+    placed beside the data, or with a second hard link: all refused, nothing else happens."""
+    keys = secret_file.parent
+    for data in (tmp_path / "in.csv", keys / "sub" / "out.csv", keys / "a" / "b" / "c.jsonl"):
+        exc = refused(load_secret, secret_file, data_paths=["-", data], match="same folder")
+        assert str(data) in exc.message
+    data = tmp_path / "data"
+    (data / "deep" / "keys").mkdir(parents=True)
+    inside = data / "deep" / "keys" / "k.secret"
+    inside.write_text(secret_file.read_text())
+    inside.chmod(0o600)
+    refused(load_secret, inside, data_paths=[data / "in.csv"], match="same folder as the data")
+    # a symbolic link beside the data that leads to a secret kept elsewhere
+    apart = tmp_path / "vault" / "keys"
+    apart.mkdir(parents=True)
+    kept = apart / "k.secret"
+    secret_file.rename(kept)
+    assert load_secret(kept, data_paths=[data / "in.csv"])
+    link = data / "k.secret"
+    link.symlink_to(kept)
+    refused(load_secret, link, data_paths=[data / "in.csv"], match="same folder as the data")
+    # a second hard link: another name for the secret could be anywhere
+    os.link(kept, tmp_path / "vault" / "copy")
+    refused(load_secret, kept, data_paths=[data / "in.csv"], match="2 hard links")
 
 
 @needs_git
