@@ -71,9 +71,11 @@ def test_check_json_report_names_positions(run, tmp_path):
 
 
 @pytest.fixture
-def secret(run, tmp_path) -> Path:
-    (tmp_path / "keys").mkdir(mode=0o700)
-    path = tmp_path / "keys" / "s.secret"
+def secret(run, tmp_path_factory) -> Path:
+    # Apart from the data: a secret anywhere in the data's folder tree is refused.
+    keys = tmp_path_factory.mktemp("keys")
+    keys.chmod(0o700)
+    path = keys / "s.secret"
     assert run("keys", "new-secret", path).code == 0
     return path
 

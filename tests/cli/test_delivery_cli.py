@@ -676,7 +676,7 @@ def test_reidentified_data_replacing_a_readable_file_is_0600(run, ex, umask):
     assert (
         run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", out).code == 0
     )
-    clear = ex.root / "gemeente/clear.csv"
+    clear = ex.root / "gemeente/out/clear.csv"
     clear.write_text("old\n")
     clear.chmod(0o666)
     result = run("reidentify", out, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", clear)
