@@ -37,13 +37,26 @@ def open_input(path: str) -> IO[bytes]:
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
+        raise InputFileError(f"{shown_path(path)}: file not found") from None
     except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, not a file") from None
+        raise InputFileError(f"{shown_path(path)}: is a directory, not a file") from None
     except PermissionError:
-        raise InputFileError(f"{path}: permission denied") from None
+        raise InputFileError(f"{shown_path(path)}: permission denied") from None
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot open: {exc.strerror}") from None
+        raise InputFileError(f"{shown_path(path)}: cannot open: {exc.strerror}") from None
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as messages show it; a "path" that looks like key material (a secret or key
+    pasted where a file name belongs) is never repeated."""
+    from .secrets import looks_like_key_material
+
+    text = str(path)
+    return (
+        "(a path that looks like key material, not shown)"
+        if looks_like_key_material(text)
+        else text
+    )
 
 
 STDOUT = "-"

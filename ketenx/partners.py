@@ -82,7 +82,8 @@ class Registry:
         otherwise :class:`VerificationError` saying which check failed."""
         partner = self.partner(oin)
         if partner is None:
-            raise VerificationError(f"the sender OIN {oin} is not in the partner registry")
+            # Not repeated: an OIN the registry does not hold is the statement's own text.
+            raise VerificationError("the statement's sender OIN is not in the partner registry")
         matches = [k for k in partner.signing_keys if k.key_id == key_id]
         if not matches:
             raise VerificationError(

@@ -21,6 +21,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode, KetenxError, OperationalError
+from ..fileio import shown_path
 from ._polish import polish
 
 app = typer.Typer(
@@ -154,7 +155,7 @@ def _main(command: Any, args: list[str]) -> None:
     except OSError as exc:  # reading or writing failed where no KetenxError says more
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{shown_path(exc.filename)}: " if exc.filename else ""
         sys.stderr.write(f"ketenx: error: {where}input/output error: {exc.strerror or exc}\n")
         sys.exit(int(ExitCode.OPERATIONAL))
     finally:

@@ -27,6 +27,7 @@ def lint(
     cannot be read as a contract (every file is still linted)."""
     from ..contract import lint_document, read_document
     from ..errors import KetenxError
+    from ..reports import count_of
 
     rejected, unreadable = False, None
     for contract in contracts:
@@ -44,7 +45,7 @@ def lint(
             stderr(problem.render(str(contract)))
         if errors:
             rejected = True
-            stderr(f"{contract}: REJECTED: {len(errors)} error{'' if len(errors) == 1 else 's'}")
+            stderr(f"{contract}: REJECTED: {count_of(len(errors), 'error')}")
         else:
             typer.echo(f"{contract}: OK")
     if unreadable is not None:

@@ -40,7 +40,7 @@ def new_signing(
     import os
     import sys
 
-    from ..errors import UsageError
+    from ..errors import KeyMaterialError, UsageError
     from ..keys import key_id, load_public_key, new_signing_key, passphrase_from_env
 
     if not name.name:
@@ -50,6 +50,12 @@ def new_signing(
         passphrase = typer.prompt(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True
         ).encode()
+    if passphrase is None and not unsafe_no_passphrase:
+        raise KeyMaterialError(
+            "refusing to write a signing key without a passphrase",
+            hint="set KETENX_PASSPHRASE (or run on a terminal to be asked), or pass "
+            "--unsafe-no-passphrase to write the private key unencrypted",
+        )
     key_path, pub_path = new_signing_key(
         name, passphrase, unsafe_no_passphrase=unsafe_no_passphrase
     )

@@ -24,7 +24,9 @@ def lint(registry: Path = typer.Argument(..., help="The partner registry (YAML o
     for problem in problems:
         stderr(problem.render(str(registry)))
     if problems:
-        stderr(f"{registry}: REJECTED: {len(problems)} errors")
+        from ..reports import count_of
+
+        stderr(f"{registry}: REJECTED: {count_of(len(problems), 'error')}")
         raise typer.Exit(1)
     typer.echo(f"{registry}: OK")
 

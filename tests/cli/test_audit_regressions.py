@@ -188,3 +188,48 @@ def test_sign_carries_only_the_known_checks(tmp_path: Path, run: Any, ex: Exchan
     )
     statement = json.loads(base64.b64decode(json.loads(signed.read_text())["payload"]))
     assert set(statement["predicate"]["checks"]) == {"input", "output", "records_dropped"}
+
+
+@pytest.mark.parametrize(
+    "material",
+    [
+        "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "-----BEGIN PRIVATE KEY-----",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ],
+)
+def test_a_data_path_that_is_key_material_is_not_repeated(run: Any, material: str) -> None:
+    for args in (["check", material, "--input-format", "csv", "-c", SAMPLE_CONTRACT],):
+        done = run(*args)
+        assert done.code in (2, 3), done.err
+        assert material not in done.out + done.err and "Traceback" not in done.err
+
+
+def test_an_unregistered_sender_oin_is_not_repeated() -> None:
+    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from tests.unit.test_verify_signatures import CONTRACT, CREATED, FILES, KEYS, NOW, REGISTRY
+
+    predicate = build_predicate(contract=CONTRACT, meta=None, created=CREATED)
+    predicate["sender"]["oin"] = "ZZPLANT\x1b[31m"
+    envelope = sign_subjects(FILES, predicate, KEYS["valid"])
+    with pytest.raises(VerificationError) as info:
+        verify_statement(envelope, FILES, REGISTRY, now=NOW)
+    assert "ZZPLANT" not in str(info.value) and "\x1b" not in str(info.value)
+
+
+def test_new_signing_key_without_passphrase_names_the_unsafe_option(
+    tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KETENX_PASSPHRASE", raising=False)
+    done = run("keys", "new-signing", tmp_path / "k" / "sign")
+    assert done.code == 3 and "--unsafe-no-passphrase" in done.err
+    assert not (tmp_path / "k" / "sign.key").exists()
+
+
+def test_partners_lint_counts_in_the_right_number(tmp_path: Path, run: Any) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text('ketenx: 1\npartners:\n  - oin: "00000001001234567000"\n')
+    done = run("partners", "lint", path)
+    assert done.code == 1
+    assert "the required member `name` is missing" in done.err
+    assert done.err.rstrip().endswith("REJECTED: 1 error")
