@@ -41,6 +41,25 @@ class InputFormatChoice(StrEnum):
     JSON = "json"
 
 
+def input_formats(data: list[str], choice: InputFormatChoice | None) -> list[InputFormat]:
+    """The format of each data file: ``--input-format``, else the name's extension (a usage
+    error when neither tells); standard input at most once."""
+    from ..errors import UsageError
+    from ..readers import format_for
+
+    formats: list[InputFormat] = []
+    for name in data:
+        fmt: InputFormat | None = choice.value if choice else format_for(name)
+        if fmt is None:
+            raise UsageError(
+                f"{name}: cannot tell the input format from the name; use --input-format"
+            )
+        formats.append(fmt)
+    if data.count("-") > 1:
+        raise UsageError("standard input can be read only once")
+    return formats
+
+
 def check(
     data: list[str] = typer.Argument(
         ..., help="Data files (CSV, JSON Lines or a JSON array); `-` reads standard input."
@@ -78,10 +97,9 @@ def check(
     """Check data files against the contract; exit 0 when every record is valid, 1 when any
     is not, 3 when a file or the contract cannot be used."""
     from ..check import Checker
-    from ..errors import UsageError
     from ..fileio import atomic_output, open_input, refuse_output_over_inputs
     from ..progress import counted
-    from ..readers import check_delimiter, check_encoding, decoded, format_for
+    from ..readers import check_delimiter, check_encoding, decoded
     from ..reports import CheckReport, count_of, render
 
     refuse_output_over_inputs(
@@ -89,17 +107,7 @@ def check(
     )
     check_delimiter(delimiter)
     check_encoding(encoding)
-    formats: list[InputFormat] = []
-    for name in data:
-        fmt: InputFormat | None = input_format.value if input_format else format_for(name)
-        if fmt is None:
-            raise UsageError(
-                f"{name}: cannot tell the input format from the name; use --input-format"
-            )
-        formats.append(fmt)
-    if data.count("-") > 1:
-        raise UsageError("standard input can be read only once")
-
+    formats = input_formats(data, input_format)
     the_contract = load_contract(contract)
     if side is Side.OUTPUT:
         from ..pipeline import output_schema

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,7 @@ import typer
 
 from ._common import CONTRACT_OPTION, load_contract, stderr
 from ._progress import PROGRESS_OPTION, display, size_of
-from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side
+from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side, input_formats
 
 if TYPE_CHECKING:
     from ..readers import InputFormat
@@ -42,23 +44,6 @@ SIDE_OPTION = typer.Option(
 )
 
 
-def _formats(data: list[str], choice: InputFormatChoice | None) -> list[InputFormat]:
-    from ..errors import UsageError
-    from ..readers import format_for
-
-    formats: list[InputFormat] = []
-    for name in data:
-        fmt = choice.value if choice else format_for(name)
-        if fmt is None:
-            raise UsageError(
-                f"{name}: cannot tell the input format from the name; use --input-format"
-            )
-        formats.append(fmt)
-    if data.count("-") > 1:
-        raise UsageError("standard input can be read only once")
-    return formats
-
-
 class _NoKeys:
     """Stands in for the keyring when only classes are counted: keyed fields are counted on
     their normalised values, which split records exactly as their pseudonyms do."""
@@ -83,6 +68,40 @@ def _refuse_over_inputs(output: Path | None, contract: Path, data: list[str]) ->
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
     )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """How a gate reads each data file: as typed columns of ``names``, with progress."""
+
+    fmt: InputFormat
+    schema: Mapping[str, Any]
+    names: list[str]
+    delimiter: str | None
+    encoding: str | None
+    progress: bool | None
+
+    def batches(self, command: str, name: str) -> Iterator[tuple[dict[str, Any], int]]:
+        from ..fileio import open_input
+        from ..privacy_reports import read_columns
+        from ..progress import counted
+        from ..readers import decoded
+
+        with contextlib.ExitStack() as stack:
+            stream = open_input(name)
+            if name != "-":
+                stack.enter_context(stream)
+            label = f"ketenx {command} {name}"
+            shown = stack.enter_context(display(label, size_of(name), self.progress))
+            text = decoded(counted(stream, shown), self.encoding)
+            done = 0
+            for columns, n in read_columns(
+                text, self.fmt, self.schema, delimiter=self.delimiter, names=self.names
+            ):
+                yield dict(columns), n
+                done += n
+                if shown is not None:
+                    shown.records(done)
 
 
 def _write(text: str, output: Path | None, summary: str) -> None:
@@ -110,16 +129,14 @@ def risk(
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) against
     the contract's privacy thresholds; exit 1 when a threshold is not met."""
     from ..errors import ContractError
-    from ..fileio import open_input
     from ..pipeline import Transformer, output_schema
-    from ..privacy_reports import RiskReport, read_columns, risk_report
-    from ..progress import counted
-    from ..readers import check_delimiter, check_encoding, decoded
+    from ..privacy_reports import RiskReport, risk_report
+    from ..readers import check_delimiter, check_encoding
     from ..risk import Policy, RiskCounter, assess
 
     check_delimiter(delimiter)
     check_encoding(encoding)
-    formats = _formats(data, input_format)
+    formats = input_formats(data, input_format)
     _refuse_over_inputs(output, contract, data)
     the_contract = load_contract(contract)
     policy = Policy.from_contract(the_contract)
@@ -139,19 +156,11 @@ def risk(
     reports = []
     for name, fmt in zip(data, formats, strict=True):
         counter = RiskCounter(policy)
-        with contextlib.ExitStack() as stack:
-            stream = open_input(name)
-            if name != "-":
-                stack.enter_context(stream)
-            shown = stack.enter_context(display(f"ketenx risk {name}", size_of(name), progress))
-            text = decoded(counted(stream, shown), encoding)
-            batches = read_columns(text, fmt, schema, delimiter=delimiter, names=needed)
-            for columns, n in batches:
-                if transformer is not None:
-                    columns = transformer.stage(columns, n).out
-                counter.add(columns, n)
-                if shown is not None:
-                    shown.records(counter.records)
+        read = _Read(fmt, schema, needed, delimiter, encoding, progress)
+        for columns, n in read.batches("risk", name):
+            if transformer is not None:
+                columns = transformer.stage(columns, n).out
+            counter.add(columns, n)
         reports.append(RiskReport(name, policy, assess(counter), side.value))
     passed = all(r.assessment.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"
@@ -174,16 +183,14 @@ def scan(
 ) -> None:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; exit 1 when a kept field holds one. Never prints a value."""
-    from ..fileio import open_input
     from ..pipeline import output_schema
-    from ..privacy_reports import ScanReport, read_columns, scan_report
-    from ..progress import counted
-    from ..readers import check_delimiter, check_encoding, decoded
+    from ..privacy_reports import ScanReport, scan_report
+    from ..readers import check_delimiter, check_encoding
     from ..scan import Scanner, scanned_fields
 
     check_delimiter(delimiter)
     check_encoding(encoding)
-    formats = _formats(data, input_format)
+    formats = input_formats(data, input_format)
     _refuse_over_inputs(output, contract, data)
     the_contract = load_contract(contract)
     output_side = side is Side.OUTPUT
@@ -192,17 +199,9 @@ def scan(
     reports = []
     for name, fmt in zip(data, formats, strict=True):
         scanner = Scanner(fields)
-        with contextlib.ExitStack() as stack:
-            stream = open_input(name)
-            if name != "-":
-                stack.enter_context(stream)
-            shown = stack.enter_context(display(f"ketenx scan {name}", size_of(name), progress))
-            text = decoded(counted(stream, shown), encoding)
-            batches = read_columns(text, fmt, schema, delimiter=delimiter, names=list(fields))
-            for columns, n in batches:
-                scanner.add(columns, n)
-                if shown is not None:
-                    shown.records(scanner.records)
+        read = _Read(fmt, schema, list(fields), delimiter, encoding, progress)
+        for columns, n in read.batches("scan", name):
+            scanner.add(columns, n)
         reports.append(ScanReport(name, scanner.records, fields, scanner.results()))
     passed = all(r.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"
