@@ -41,7 +41,11 @@ class Problem:
     severity: Severity = "error"
 
     def render(self, path: str) -> str:
-        return f"{path}: {self.pointer or '/'}: {self.severity}: {self.message}"
+        """One line; a name from the document that looks like key material is withheld."""
+        from .secrets import withhold_key_material
+
+        line = f"{path}: {self.pointer or '/'}: {self.severity}: {self.message}"
+        return withhold_key_material(line)
 
 
 @dataclass(frozen=True)

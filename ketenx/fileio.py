@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import secrets
 import stat
 import sys
@@ -57,6 +58,37 @@ def shown_path(path: str | Path) -> str:
         if looks_like_key_material(text)
         else text
     )
+
+
+_PRECIOUS: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"KETENX-SECRET-1"), "a pseudonymisation secret"),
+    (re.compile(rb"-----BEGIN [A-Z0-9 ]*KEY-----"), "a key"),
+    (
+        re.compile(rb"AGE-SECRET-KEY-1|\A\s*age1[02-9ac-hj-np-z]{50,}\s*\Z"),
+        "an age identity or recipient",
+    ),
+    (
+        re.compile(rb'(?m)^ketenx:\s*1\s*$|\A\s*\{\s*"ketenx"\s*:\s*1\b'),
+        "a ketenx contract or partner registry",
+    ),
+)
+
+
+def refuse_to_replace_precious(target: Path) -> None:
+    """An output never replaces a secret, a key, an age identity or recipient, a contract or
+    a partner registry, whichever command writes it (``check -o keys/p.secret`` would
+    destroy a secret the command never reads): refused, exit 2."""
+    try:
+        with open(target, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # missing, or unreadable: nothing to protect, or the write fails on its own
+    for pattern, kind in _PRECIOUS:
+        if pattern.search(head):
+            raise UsageError(
+                f"{shown_path(target)}: holds {kind}; an output never replaces it",
+                hint="choose another output path",
+            )
 
 
 STDOUT = "-"
@@ -122,6 +154,7 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
     make_folder(folder, mode=0o755)
     if target.is_dir():
         raise OperationalError(f"{target}: is a directory, not a file")
+    refuse_to_replace_precious(target)
     fd, tmp = _create_temporary(target, folder, private=private)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -165,6 +165,34 @@ def looks_like_key_material(text: str | os.PathLike[str]) -> bool:
     return any(_looks_random(run.group()) for run in _BASE64_RUN.finditer(text))
 
 
+_SECRET_SPANS = re.compile(
+    r"-----(?:BEGIN|END)[ A-Z0-9]*-----|AGE-SECRET-KEY-1[0-9A-Z]*|KETENX-SECRET-1\s*\S*",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[^\s`'\"/\\,;:()\[\]{}<>|=]+")
+WITHHELD = "<withheld: looks like key material>"
+
+
+def withhold_key_material(text: str) -> str:
+    """``text`` (a message about to be shown) with anything that looks like key material
+    replaced: PEM armour, age identities, secret lines, and tokens of 32 or more hex digits
+    or random-looking base64 (a secret's bytes pasted as a name). The last line of defence
+    for every message ketenx writes to stderr: whatever a message quotes (a name from a
+    document, a path, an option value), key material in it is not repeated. Key ids
+    (``kx1k_`` and 16 hex digits) are public and stay."""
+    text = _SECRET_SPANS.sub(WITHHELD, text)
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group()
+        if len(token) < 32 or token.startswith(("kx1k_", "kx1_", "kx1e_", "kx1f_", "sha256")):
+            return token
+        if _HEX_RUN.fullmatch(token) or (_BASE64_RUN.search(token) and _looks_random(token)):
+            return WITHHELD
+        return token
+
+    return _TOKEN.sub(one, text)
+
+
 def unmistakably_key_material(text: str) -> bool:
     """Whether ``text`` holds a PEM armour line, an age identity or recipient, a ketenx secret
     line or key id: never part of a path or any other argument ketenx takes."""

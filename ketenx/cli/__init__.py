@@ -22,6 +22,7 @@ import typer
 from .. import __version__
 from ..errors import ExitCode, KetenxError, OperationalError
 from ..fileio import shown_path
+from ..secrets import withhold_key_material
 from ._polish import polish
 
 app = typer.Typer(
@@ -150,13 +151,18 @@ def _main(command: Any, args: list[str]) -> None:
     except KetenxError as exc:
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
-        sys.stderr.write(f"ketenx: error: {exc.diagnostics()}\n")
+        sys.stderr.write(withhold_key_material(f"ketenx: error: {exc.diagnostics()}") + "\n")
         sys.exit(int(exc.exit_code))
     except OSError as exc:  # reading or writing failed where no KetenxError says more
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
         where = f"{shown_path(exc.filename)}: " if exc.filename else ""
-        sys.stderr.write(f"ketenx: error: {where}input/output error: {exc.strerror or exc}\n")
+        sys.stderr.write(
+            withhold_key_material(
+                f"ketenx: error: {where}input/output error: {exc.strerror or exc}"
+            )
+            + "\n"
+        )
         sys.exit(int(ExitCode.OPERATIONAL))
     finally:
         if isinstance(sys.stdout, _GuardedStdout) and sys.stdout.failed:

@@ -50,7 +50,11 @@ def load_contract(path: Path) -> Contract:
 
 
 def stderr(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """One message on stderr; key material in it is never repeated (a name or path that
+    holds some is withheld)."""
+    from ..secrets import withhold_key_material
+
+    sys.stderr.write(withhold_key_material(text) + "\n")
 
 
 def wants_color(stream: object) -> bool:

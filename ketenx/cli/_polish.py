@@ -164,7 +164,9 @@ def _wrap_invoke(command: Any, debug: Callable[[], bool]) -> None:
         except UsageError as exc:
             if debug():
                 traceback.print_exc(file=sys.stderr)
-            raise _exc.UsageError(exc.diagnostics(), ctx=ctx) from None
+            from ..secrets import withhold_key_material
+
+            raise _exc.UsageError(withhold_key_material(exc.diagnostics()), ctx=ctx) from None
 
     command.invoke = wrapped
 
@@ -176,8 +178,30 @@ def _argument_names(param: Any, metavar: str) -> None:
     param.display_type = lambda ctx: ""
 
 
+def _withhold_in_usage_errors() -> None:
+    """The parser's own messages quote what it was given ("Got unexpected extra argument
+    (…)"): key material in them is withheld, as in every other message."""
+    from ..secrets import withhold_key_material
+
+    classes: list[type] = [_exc.ClickException]
+    for cls in classes:
+        classes.extend(cls.__subclasses__())
+    for cls in classes:
+        own = cls.__dict__.get("format_message")
+        if own is None or getattr(own, "_ketenx", False):
+            continue
+
+        def format_message(self: Any, _own: Any = own) -> str:
+            return withhold_key_material(str(_own(self)))
+
+        format_message._ketenx = True  # type: ignore[attr-defined]
+        setattr(cls, "format_message", format_message)  # noqa: B010 - typer's own class
+
+
 def polish(root: Any, *, debug: Callable[[], bool] = lambda: False) -> None:
     """Apply ketenx's placeholders, summaries and usage messages to the command tree."""
+    with contextlib.suppress(AttributeError, TypeError):
+        _withhold_in_usage_errors()
     for path, command in _commands(root):
         summary = SUMMARIES.get(" ".join(path))
         if summary:

@@ -233,3 +233,94 @@ def test_partners_lint_counts_in_the_right_number(tmp_path: Path, run: Any) -> N
     assert done.code == 1
     assert "the required member `name` is missing" in done.err
     assert done.err.rstrip().endswith("REJECTED: 1 error")
+
+
+# --- second audit: key material quoted from names, outputs over key files --------------------
+
+AGE = "AGE-SECRET-KEY-1W8XV90QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+HEX = "df9e39f49870027cd0dd9cea23b96093695b3a7f5b9f6f60011bda6d81be5063"
+
+
+@pytest.mark.parametrize("where", ["top", "fields", "properties"])
+@pytest.mark.parametrize("material", [AGE, HEX, "-----BEGIN PRIVATE KEY-----"])
+def test_lint_never_quotes_key_material_used_as_a_name(
+    tmp_path: Path, run: Any, where: str, material: str
+) -> None:
+    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
+    if where == "top":
+        doc[material] = "x"
+    elif where == "fields":
+        doc["fields"][material] = {"treatment": "drop"}
+    else:
+        doc["schema"]["properties"][material] = {"type": "string"}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    for args in (
+        ["contract", "lint", path],
+        ["contract", "digest", path],
+        ["check", "x.csv", "-c", path],
+    ):
+        done = run(*args)
+        assert done.code in (1, 3), (args, done.err)
+        assert material not in done.out + done.err, args
+        assert HEX[:40] not in done.out + done.err
+
+
+@pytest.mark.parametrize("argument", [HEX, "a" + HEX, f"{HEX}.csv"])
+def test_key_bytes_as_a_data_path_or_value_are_not_repeated(
+    tmp_path: Path, run: Any, argument: str
+) -> None:
+    for args in (
+        ["check", argument, "-c", SAMPLE_CONTRACT],
+        ["check", "x.csv", argument, "-c", SAMPLE_CONTRACT],
+        [
+            "unpack",
+            "d.kx",
+            "-c",
+            SAMPLE_CONTRACT,
+            "-p",
+            "p.yaml",
+            "-o",
+            "o",
+            "--not-before",
+            argument,
+        ],
+    ):
+        done = run(*args)
+        assert done.code in (1, 2, 3), (args, done.err)
+        assert HEX not in done.out + done.err, (args, done.err)
+
+
+def test_no_output_replaces_a_secret_a_key_or_a_registry(tmp_path: Path, run: Any) -> None:
+    from tests.conftest import ROOT
+
+    data = tmp_path / "data" / "x.csv"
+    data.parent.mkdir()
+    data.write_text(csv_text(*GOOD_ROWS))
+    keys = tmp_path / "keys"
+    assert run("keys", "new-secret", keys / "p.secret").code == 0
+    assert run("keys", "new-identity", keys / "ggd").code == 0
+    assert run("keys", "new-signing", keys / "g", "--unsafe-no-passphrase").code == 0
+    registry = tmp_path / "partners.yaml"
+    registry.write_bytes((ROOT / "examples" / "partners.yaml").read_bytes())
+    contract = tmp_path / "other-contract.yaml"
+    contract.write_bytes(SAMPLE_CONTRACT.read_bytes())
+    victims = [
+        keys / "p.secret",
+        keys / "g.key",
+        keys / "g.pub",
+        keys / "ggd.age",
+        keys / "ggd.age.pub",
+        registry,
+        contract,
+    ]
+    before = _tree(tmp_path)
+    for victim in victims:
+        for command in ("check", "scan"):
+            done = run(command, data, "-c", SAMPLE_CONTRACT, "-o", victim)
+            assert done.code == 2, (command, victim, done.err)
+            assert "an output never replaces it" in done.err
+    assert _tree(tmp_path) == before
+    report = tmp_path / "report.txt"
+    assert run("check", data, "-c", SAMPLE_CONTRACT, "-o", report).code == 0
+    assert run("check", data, "-c", SAMPLE_CONTRACT, "-o", report).code == 0  # a report, again
