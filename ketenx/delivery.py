@@ -73,8 +73,8 @@ def refuse_stream(output: Path) -> None:
     """A delivery is a file (its metadata, or its temporary work files, go next to it)."""
     if str(output) == "-":
         raise UsageError(
-            "-o -: a delivery is a file with its metadata file beside it, so it cannot go to "
-            "standard output; name a file"
+            "-o -: a delivery is written as a file (its metadata or its private work folder "
+            "goes beside it), so it cannot go to standard output; name a file"
         )
     if is_stream(output):
         raise UsageError(f"{output}: the output must be a file, not a device, pipe or stream")
