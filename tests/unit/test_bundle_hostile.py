@@ -636,3 +636,46 @@ def test_bounded_memory_under_an_address_space_limit(run, ex, valid):
     code, _, err = _unpack_process(ex, path, limited)
     assert code == 1, err
     assert b"not the size" in err and not ex.inbox.exists()
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a": 1, "a": 2}', b'{"a": 1e999}', b"\xff\xfe"],
+    ids=["deep", "duplicate", "infinity", "not-utf8"],
+)
+def test_a_signed_metadata_member_that_is_not_strict_json_is_refused(run, ex, valid, meta):
+    """A registered sender that signs hostile metadata: the member is parsed strictly and
+    within limits before anything is written (found by this session's audit)."""
+    import hashlib
+
+    from ketenx.attest import PREDICATE_TYPE
+    from ketenx.cli.sign import load_signing_key
+    from ketenx.dsse import make_statement, sign_statement
+    from ketenx.partners import public_key_id
+
+    members, _ = valid
+    key = load_signing_key(ex.key)
+    (info, raw), rest = members[0], members[1:]
+    statement = json.loads(base64.b64decode(json.loads(raw)["payload"]))
+    subjects = [
+        (
+            s["name"],
+            "sha256:"
+            + (
+                hashlib.sha256(meta).hexdigest()
+                if s["name"] == "data.meta.json"
+                else s["digest"]["sha256"]
+            ),
+        )
+        for s in statement["subject"]
+    ]
+    signed = sign_statement(
+        make_statement(subjects, PREDICATE_TYPE, statement["predicate"]),
+        key,
+        public_key_id(key.public_key()),
+    )
+    parts = rebuild(
+        [(info, json.dumps(signed).encode()), *rest], **{"data.meta.json": lambda _b: meta}
+    )
+    result = refused(run, ex, tar_of(parts))
+    assert "metadata" in result.err, result.err
