@@ -13,6 +13,14 @@ keys_app = typer.Typer(
 )
 
 
+def _not_stdout(path: Path, what: str) -> None:
+    """``-`` is standard output elsewhere; key material is only ever written to a file."""
+    from ..errors import UsageError
+
+    if str(path) == "-":
+        raise UsageError(f"-: {what} is written to a file of its own (mode 0600); name a file")
+
+
 @keys_app.command("new-secret")
 def new_secret(
     path: Path = typer.Argument(
@@ -23,6 +31,7 @@ def new_secret(
     data: not next to input or output files, not in a git work tree."""
     from ..secrets import new_secret as _new_secret
 
+    _not_stdout(path, "a secret")
     secret = _new_secret(path)
     typer.echo(secret.key_id)
     stderr(f"ketenx keys: secret {secret.key_id} written to {path} (mode 0600)")
@@ -43,6 +52,7 @@ def new_signing(
     from ..errors import KeyMaterialError, UsageError
     from ..keys import key_id, load_public_key, new_signing_key, passphrase_from_env
 
+    _not_stdout(name, "a key pair")
     if not name.name:
         raise UsageError("give a file name prefix for the key pair, e.g. keys/gemeente")
     passphrase = None if unsafe_no_passphrase else passphrase_from_env(os.environ)
@@ -71,6 +81,7 @@ def new_identity(
     from ..errors import UsageError
     from ..keys import new_age_identity
 
+    _not_stdout(name, "an identity")
     if not name.name:
         raise UsageError("give a file name prefix for the identity, e.g. keys/ggd")
     identity_path, recipient_path = new_age_identity(name)

@@ -174,3 +174,12 @@ def test_encoding_for_the_other_readers(tmp_path: Path, run: Run) -> None:
         assert done.code in (0, 1) and "encoding" not in done.err, done.err
     draft = run("contract", "init", "--from", data, "--encoding", "cp1252")
     assert draft.code == 0 and "voornamen" in draft.out
+
+
+@pytest.mark.parametrize("command", ["new-secret", "new-signing", "new-identity"])
+def test_keys_never_go_to_a_file_named_dash(tmp_path: Path, run: Run, command: str) -> None:
+    os.chdir(tmp_path)
+    extra = ["--unsafe-no-passphrase"] if command == "new-signing" else []
+    done = run("keys", command, "-", *extra)
+    assert done.code == 2 and "is written to a file of its own" in done.err
+    assert list(tmp_path.iterdir()) == []
