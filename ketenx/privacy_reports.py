@@ -201,6 +201,15 @@ def _sarif(tool: str, results: Sequence[tuple[str, str, str]]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _github(tool: str, results: Sequence[tuple[str, str, str]]) -> str:
+    """GitHub annotations, one per ``(rule, message, file)``."""
+    return "".join(
+        f"::error file={_gh_escape(path, prop=True)},title={tool} "
+        f"{_gh_escape(rule, prop=True)}::{_gh_escape(text)}\n"
+        for rule, text, path in results
+    )
+
+
 def risk_report(reports: Sequence[RiskReport], fmt: str) -> str:
     if fmt == "json":
         body = {"passed": all(r.assessment.passed for r in reports)}
@@ -216,11 +225,7 @@ def risk_report(reports: Sequence[RiskReport], fmt: str) -> str:
     if fmt == "sarif":
         return _sarif("ketenx risk", failures)
     if fmt == "github":
-        return "".join(
-            f"::error file={_gh_escape(path, prop=True)},title=ketenx risk "
-            f"{_gh_escape(rule, prop=True)}::{_gh_escape(text)}\n"
-            for rule, text, path in failures
-        )
+        return _github("ketenx risk", failures)
     return "".join(_risk_text(r) for r in reports)
 
 
@@ -291,11 +296,7 @@ def scan_report(reports: Sequence[ScanReport], fmt: str) -> str:
     if fmt == "sarif":
         return _sarif("ketenx scan", flat)
     if fmt == "github":
-        return "".join(
-            f"::error file={_gh_escape(path, prop=True)},title=ketenx scan "
-            f"{_gh_escape(rule, prop=True)}::{_gh_escape(text)}\n"
-            for rule, text, path in flat
-        )
+        return _github("ketenx scan", flat)
     out = []
     for r in reports:
         if r.passed:
