@@ -9,11 +9,11 @@ and JSON objects are assembled from cells encoded once, when the tables are buil
 Command line::
 
     python examples/generate.py --rows 1000 [--seed 42] [--format csv|jsonl|json]
-        [--invalid-rate 0.01] [--invalid-rows 3,17] [-o PATH]
+        [--invalid-rate 0.01] [--invalid-rows 3,17] [--gemeente Gouda] [-o PATH]
 
 Python API::
 
-    records = iter_records(rows, seed=42, invalid_rate=0.0, invalid_rows=())
+    records = iter_records(rows, seed=42, invalid_rate=0.0, invalid_rows=(), gemeente=None)
     write_csv(records, fp)      # or write_jsonl / write_json; fp is a text file
     records.planted             # [Planted(row=3, field="postcode", kind="postcode"), ...]
     iter_planted(rows, seed=42, invalid_rate=0.0, invalid_rows=())  # the same, up front
@@ -41,6 +41,9 @@ The data:
 * ``geslacht``: V and M about equally often, X rarely (0.5%).
 * ``gemeente``: weighted by population, with a ``postcode`` in (approximately) that
   municipality's PC4 range and two letters (not F, I, O, Q, U or Y; not SA, SD or SS).
+  With ``gemeente="Gouda"`` (``--gemeente Gouda``) everyone lives in that one
+  municipality, as in a municipality's own export (the demo's risk gate needs that: a
+  country-wide PC4 leaves nearly everyone unique).
 * ``huisnummer``: 1 .. 999, small numbers far more often than large ones.
 * ``email_ouder``: an address at an example domain made from the surname; empty for 25%.
 * ``lengte_cm``, ``gewicht_kg``: one decimal, following Dutch growth curves for the age
@@ -727,8 +730,21 @@ def _random_columns(rng: random.Random, n: int) -> list[list[int]]:
     return [values[c * n : (c + 1) * n] for c in range(columns)]
 
 
-def _batches(rows: int, seed: int, plants: Iterator[Planted]) -> Iterator[_Batch]:
+def _places(gemeente: str | None) -> list[int] | None:
+    """The place slots of one municipality (``None``: the whole country)."""
+    if gemeente is None:
+        return None
+    slots = [p for p, name in enumerate(_GEMEENTE) if name == gemeente]
+    if not slots:
+        raise ValueError(f"unknown municipality (or too small to have a place): {gemeente}")
+    return slots
+
+
+def _batches(
+    rows: int, seed: int, plants: Iterator[Planted], gemeente: str | None = None
+) -> Iterator[_Batch]:
     rng = random.Random(seed)
+    places = _places(gemeente)
     bsns = _bsns(rng)
     plant = next(plants, None)
     for first in range(1, rows + 1, _BATCH):
@@ -737,6 +753,8 @@ def _batches(rows: int, seed: int, plants: Iterator[Planted]) -> Iterator[_Batch
         # depend on how many rows there are.
         columns = [column[:n] for column in _random_columns(rng, _BATCH)]
         name, surname, place, letters, house, mail, body, date16 = columns
+        if places is not None:  # one municipality's export: its own postcodes only
+            place = [places[p % len(places)] for p in place]
         date = [(u * len(_DATE)) >> 16 for u in date16]  # an even spread over the days
         bsn = list(itertools.islice(bsns, n))
         if len(bsn) < n:
@@ -758,13 +776,15 @@ class Records:
         seed: int = 42,
         invalid_rate: float = 0.0,
         invalid_rows: Iterable[int] = (),
+        gemeente: str | None = None,
     ) -> None:
         listed = _check_arguments(rows, invalid_rate, invalid_rows)
+        _places(gemeente)  # fails early for an unknown municipality
         self.rows = rows
         self.seed = seed
         self.planted: list[Planted] = []
         plants = _planted(rows, seed, invalid_rate, listed)
-        self._batches = map(self._note, _batches(rows, seed, plants))
+        self._batches = map(self._note, _batches(rows, seed, plants, gemeente))
         self._tuples = itertools.chain.from_iterable(map(_Batch.tuples, self._batches))
         self._started = False
 
@@ -791,10 +811,17 @@ class Records:
 
 
 def iter_records(
-    rows: int, seed: int = 42, invalid_rate: float = 0.0, invalid_rows: Iterable[int] = ()
+    rows: int,
+    seed: int = 42,
+    invalid_rate: float = 0.0,
+    invalid_rows: Iterable[int] = (),
+    gemeente: str | None = None,
 ) -> Records:
-    """``rows`` synthetic persons of ``seed``, with invalid cells planted as asked."""
-    return Records(rows, seed=seed, invalid_rate=invalid_rate, invalid_rows=invalid_rows)
+    """``rows`` synthetic persons of ``seed``, with invalid cells planted as asked; with
+    ``gemeente``, all living in that municipality (one municipality's export)."""
+    return Records(
+        rows, seed=seed, invalid_rate=invalid_rate, invalid_rows=invalid_rows, gemeente=gemeente
+    )
 
 
 # --- writers -----------------------------------------------------------------------------
@@ -870,6 +897,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--invalid-rows", type=_row_list, default=[], help="rows with an invalid cell: 3,17"
     )
+    parser.add_argument(
+        "--gemeente",
+        default=None,
+        help="everyone lives in this municipality, e.g. Gouda (one municipality's export; "
+        "default: the whole country)",
+    )
     parser.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
     return parser
 
@@ -878,7 +911,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        records = iter_records(args.rows, args.seed, args.invalid_rate, args.invalid_rows)
+        records = iter_records(
+            args.rows, args.seed, args.invalid_rate, args.invalid_rows, gemeente=args.gemeente
+        )
     except ValueError as exc:
         parser.error(str(exc))
     write = WRITERS[args.format]

@@ -80,10 +80,7 @@ def build_predicate(
             purpose=contract.purpose,
             legal_basis=contract.legal_basis,
             processing_activity=contract.processing_activity,
-            privacy={
-                "quasi_identifiers": list(contract.privacy.get("quasi_identifiers", [])),
-                "k": contract.privacy.get("k"),
-            },
+            privacy=privacy_terms(contract.privacy),
         )
     elif meta:
         predicate.update(
@@ -102,17 +99,40 @@ def build_predicate(
         }
         records_in = meta["input"]["records"]
         records_out = meta["output"]["records"]
+        gates = meta.get("privacy")
+        suppressed = gates["records_suppressed"] if gates else 0
         predicate["records"] = {
             "input": records_in,
             "output": records_out,
-            "dropped": records_in - records_out,
+            "dropped": records_in - records_out - suppressed,
+            "suppressed": suppressed,
         }
+        if gates:  # what the privacy gates found (docs/privacy.md §5), signed
+            predicate["privacy"] = {**(predicate.get("privacy") or {}), "outcome": dict(gates)}
         predicate["input"] = {k: meta["input"].get(k) for k in ("format", "fingerprint")}
         checks = meta.get("checks", {})  # the members the metadata schema allows, no others
         predicate["checks"] = {
             k: checks[k] for k in ("input", "output", "records_dropped") if k in checks
         }
     return predicate
+
+
+_TERMS = ("quasi_identifiers", "k", "sensitive", "l", "l_kind", "max_risk", "max_suppression")
+
+
+def privacy_terms(privacy: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's privacy thresholds as the predicate records them (the contract owner
+    chose them: no national k exists, docs/privacy.md §6)."""
+    terms: dict[str, Any] = {
+        "quasi_identifiers": list(privacy.get("quasi_identifiers", [])),
+        "k": privacy.get("k"),
+    }
+    for name in _TERMS[2:]:
+        if name in privacy:
+            terms[name] = privacy[name]
+    if privacy.get("quasi_identifiers"):
+        terms["missing"] = privacy.get("missing", "category")
+    return terms
 
 
 def sign_subjects(

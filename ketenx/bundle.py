@@ -372,6 +372,7 @@ def pack(
     allow_empty: bool = False,
     encoding: str | None = None,
     progress: Progress | None = None,
+    skip_risk: bool = False,
 ) -> str:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file.
 
@@ -380,7 +381,7 @@ def pack(
     from .readers import check_encoding
 
     check_encoding(encoding)
-    from .delivery import delivery_meta, prepare
+    from .delivery import delivery_meta, left_out, prepare
     from .fileio import open_input
     from .pipeline import pseudonymise_stream, raise_if_rejected
     from .seal import encrypt_stream
@@ -426,6 +427,8 @@ def pack(
                     allow_empty=allow_empty,
                     encoding=encoding,
                     progress=progress,
+                    skip_risk=skip_risk,
+                    spill_dir=work,
                 )
         finally:
             if data != "-":
@@ -481,7 +484,7 @@ def pack(
     return (
         f"ketenx pack: {count_of(result.records_out, 'record')}, delivery "
         f"{predicate['delivery_id']}, "
-        f"signed and {sealed}: {output}"
+        f"signed and {sealed}: {output}{left_out(result)}"
     )
 
 
@@ -606,6 +609,7 @@ def unpack(
     not_before: _dt.datetime | None = None,
     now: _dt.datetime | None = None,
     progress: Progress | None = None,
+    skip_risk: bool = False,
 ) -> Unpacked:
     """decrypt → verify signature, signer and digests → check the data against the output
     schema → only then show the data, metadata, statement and receipt in ``output_dir``,
@@ -646,7 +650,7 @@ def unpack(
         finally:
             if state.sink is not None:
                 state.sink.close()
-        receipt = _check_data(state, encrypted, progress)
+        receipt = _check_data(state, encrypted, progress, skip_risk=skip_risk)
         for name, content in (
             (META, state.small[META]),
             (STATEMENT, state.small[STATEMENT]),
@@ -666,19 +670,33 @@ def unpack(
     )
 
 
-def _check_data(state: _Verification, encrypted: bool, progress: Progress | None = None) -> str:
+def _check_data(
+    state: _Verification,
+    encrypted: bool,
+    progress: Progress | None = None,
+    *,
+    skip_risk: bool = False,
+) -> str:
     """Check the staged data against the output schema and the signed count; the receipt."""
     from .check import Checker
+    from .gates import RiskMeter
     from .pipeline import output_schema
+    from .privacy_reports import failure_text
     from .reports import count_of, place_of
     from .validation import RecordSchema
 
     contract, predicate = state.contract, state.verified.predicate
     expected = predicate["records"]["output"]
-    checker = Checker(RecordSchema(output_schema(contract)), max_errors=1)
-    checker.progress = progress.records if progress is not None else None
-    checker.unneutralise = True
-    checker.allow_empty = expected == 0  # a signed empty delivery (pack --allow-empty)
+    meter = RiskMeter(contract)
+    checker = Checker(
+        RecordSchema(output_schema(contract)),
+        max_errors=1,
+        progress=progress.records if progress is not None else None,
+        unneutralise=True,
+        allow_empty=expected == 0,  # a signed empty delivery (pack --allow-empty)
+        observe=None if skip_risk else meter.observe,
+        observed=meter.fields,
+    )
     with open(state.inbox / state.data_name, "rb") as fh:
         report = checker.check(fh, format_for(state.data_name) or "csv")
     if not report.valid:
@@ -691,6 +709,14 @@ def _check_data(state: _Verification, encrypted: bool, progress: Progress | None
         )
     if expected != report.records:
         raise VerificationError("the number of records differs from the signed count")
+    assessment = None if skip_risk else meter.verdict()
+    if assessment is not None and not assessment.passed:
+        raise RejectedError(
+            "the delivered data does not meet its contract's privacy thresholds: "
+            + "; ".join(map(failure_text, assessment.failures)),
+            hint="ask the sender for a delivery that meets the contract (or one with a "
+            "coarser contract); nothing was written",
+        )
     p = predicate
     lines = [
         ("delivery id", p["delivery_id"]),
@@ -703,10 +729,23 @@ def _check_data(state: _Verification, encrypted: bool, progress: Progress | None
         ("legal basis", contract.legal_basis),
         ("encryption", "age, to your identity" if encrypted else "NONE (not encrypted)"),
         ("records", f"{report.records} (signature, digests and output schema verified)"),
+        ("privacy", _privacy_line(assessment, skip_risk)),
         ("data", f"{state.data_name} ({state.meta['output']['digest']})"),
     ]
     return "ketenx delivery receipt\n" + "".join(
         f"{label + ':':<13} {printable(value)}\n" for label, value in lines
+    )
+
+
+def _privacy_line(assessment: Any, skipped: bool) -> str:
+    """The receipt's line on the re-measured privacy thresholds (figures only)."""
+    if skipped:
+        return "NOT re-measured (--unsafe-skip-risk)"
+    if assessment is None:
+        return "no thresholds in the contract"
+    return (
+        f"thresholds met, re-measured: smallest class {assessment.smallest_class}, "
+        f"largest record risk {assessment.max_record_risk:g}"
     )
 
 

@@ -111,6 +111,10 @@ class Checker:
     # field → normalisation (docs/spec/pseudonyms.md §5) applied to its strings before they
     # are checked: `pseudonymise` checks a keyed value in the form that will be keyed.
     normalise: Mapping[str, str] = field(default_factory=dict)
+    # Called with the columns of each batch read (the fields ``observed`` names; for JSON
+    # only those): the recipient's privacy re-measurement (:class:`ketenx.gates.RiskMeter`).
+    observe: Callable[[Mapping[str, Sequence[Any]], int], None] | None = None
+    observed: Sequence[str] = ()
 
     @classmethod
     def for_schema(cls, schema: Mapping[str, Any], **kwargs: Any) -> Checker:
@@ -128,12 +132,15 @@ class Checker:
         report = FileReport(path=path, max_errors=self.max_errors, lines=LineMap())
         try:
             with paused_gc():
+                observe = self.observe
                 if input_format == "csv":
-                    for _ in self.iter_csv(stream, report, delimiter=delimiter):
-                        pass
+                    for batch in self.iter_csv(stream, report, delimiter=delimiter):
+                        if observe is not None:
+                            observe(batch.columns, batch.size)
                 else:
-                    for _ in self.iter_json(stream, report, input_format):
-                        pass
+                    for jbatch in self.iter_json(stream, report, input_format):
+                        if observe is not None:
+                            observe(record_columns(jbatch.records, self.observed)[0], jbatch.size)
         except Malformed as problem:
             report.fatal = True
             report.add(Violation(problem.record, problem.field, problem.rule, problem.message))

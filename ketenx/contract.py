@@ -292,6 +292,7 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(doc, Mapping):
         return problems
     problems.extend(_consistency(doc))
+    problems.extend(_privacy_problems(doc))
     return problems
 
 
@@ -553,15 +554,97 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
                     "the per-delivery domain of another delivery (docs/spec/pseudonyms.md §3)",
                 )
             )
+    return problems
+
+
+# Field names and formats of direct identifiers: a contract that keeps one as it is gets a
+# warning (docs/privacy.md §1). Names are matched as whole words of the field name.
+_DIRECT_FORMATS = frozenset({"nl-bsn", "email", "iban"})
+_DIRECT_NAMES = re.compile(
+    r"(?:^|_)(?:bsn|burgerservicenummer|a_?nummer|naam|namen|voornaam|voornamen|achternaam|"
+    r"geslachtsnaam|name|surname|e_?mail|telefoon\w*|phone|mobiel|iban|"
+    r"rekeningnummer|adres|address|straat|huisnummer)(?:$|_)",
+    re.IGNORECASE,
+)
+
+
+def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
+    """The ``privacy`` block against the fields: what is measured must be delivered, and
+    measurable; and a kept field that looks like a direct identifier is warned about."""
+    schema = doc.get("schema")
+    fields = doc.get("fields")
+    if not isinstance(schema, Mapping) or not isinstance(fields, Mapping):
+        return
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+
+    def treatment(name: str) -> Any:
+        spec = fields.get(name)
+        return spec.get("treatment") if isinstance(spec, Mapping) else None
+
+    for name, prop in properties.items():
+        if treatment(name) != "keep" or not isinstance(name, str):
+            continue
+        fmt = prop.get("format") if isinstance(prop, Mapping) else None
+        if fmt in _DIRECT_FORMATS or _DIRECT_NAMES.search(name):
+            yield Problem(
+                pointer("fields", name),
+                "looks like a direct identifier and is kept as it is: drop, pseudonymise or "
+                "encrypt it (or rename the field if it is not one)",
+                "warning",
+            )
 
     privacy = doc.get("privacy")
-    if isinstance(privacy, Mapping):
-        for i, name in enumerate(privacy.get("quasi_identifiers", []) or []):
-            if isinstance(name, str) and name not in properties:
-                problems.append(
-                    Problem(
-                        pointer("privacy", "quasi_identifiers", i),
-                        "an unknown quasi-identifier: not a schema property",
-                    )
-                )
-    return problems
+    if not isinstance(privacy, Mapping):
+        return
+    qis = [q for q in privacy.get("quasi_identifiers") or [] if isinstance(q, str)]
+    sensitive = [s for s in privacy.get("sensitive") or [] if isinstance(s, str)]
+    for i, name in enumerate(qis):
+        where = pointer("privacy", "quasi_identifiers", i)
+        how = treatment(name)
+        if name not in properties:
+            yield Problem(where, "an unknown quasi-identifier: not a schema property")
+        elif how == "drop":
+            yield Problem(
+                where,
+                "a dropped field is not delivered, so it is not measured: remove it from "
+                "quasi_identifiers",
+                "warning",
+            )
+        elif how in ("pseudonymise", "encrypt"):
+            yield Problem(
+                where,
+                f"a quasi-identifier that is {how}d stays exactly as identifying (equal values "
+                "give equal tokens): generalise it instead, or drop it",
+                "warning",
+            )
+    for i, name in enumerate(sensitive):
+        where = pointer("privacy", "sensitive", i)
+        if name not in properties:
+            yield Problem(where, "an unknown sensitive attribute: not a schema property")
+        elif name in qis:
+            yield Problem(where, "a sensitive attribute cannot also be a quasi-identifier")
+        elif treatment(name) == "drop":
+            yield Problem(
+                where, "a dropped field is not delivered: its l-diversity cannot be measured"
+            )
+    thresholds = [t for t in ("k", "l", "max_risk") if t in privacy]
+    if thresholds and not qis:
+        yield Problem(
+            pointer("privacy", thresholds[0]),
+            "a threshold without quasi_identifiers measures nothing: list them",
+        )
+    if "l" in privacy and not sensitive:
+        yield Problem(pointer("privacy", "l"), "l needs the sensitive attributes it applies to")
+    if sensitive and "l" not in privacy:
+        yield Problem(
+            pointer("privacy", "sensitive"),
+            "sensitive attributes without l: their diversity is reported, not enforced",
+            "warning",
+        )
+    if privacy.get("max_suppression") and not thresholds:
+        yield Problem(
+            pointer("privacy", "max_suppression"),
+            "max_suppression without a threshold suppresses nothing",
+            "warning",
+        )

@@ -46,7 +46,8 @@ from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
 META_SUFFIX = ".meta.json"
-META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v2"
+META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v3"
+META_SCHEMA_V2 = "https://ketenx.example/schemas/delivery-meta/v2"
 META_SCHEMA_V1 = "https://ketenx.example/schemas/delivery-meta/v1"
 SCHEME = "kx1"
 
@@ -170,6 +171,7 @@ def write_pseudonymised(
     input_format: str | None = None,
     delimiter: str | None = None,
     skip_check: bool = False,
+    skip_risk: bool = False,
     allow_empty: bool = False,
     now: _dt.datetime | None = None,
     jobs: int = 1,
@@ -214,10 +216,12 @@ def write_pseudonymised(
                 path=data,
                 delimiter=delimiter,
                 skip_check=skip_check,
+                skip_risk=skip_risk,
                 allow_empty=allow_empty,
                 jobs=jobs,
                 encoding=encoding,
                 progress=progress,
+                spill_dir=output.resolve().parent,
             )
             raise_if_rejected(result)  # leaves `with`: the temporary file is removed
         meta = delivery_meta(
@@ -236,13 +240,22 @@ def write_pseudonymised(
         except BaseException:
             output.unlink(missing_ok=True)
             raise
-    dropped = result.records_in - result.records_out
-    extra = (
-        f", {count_of(dropped, 'invalid record')} dropped (--unsafe-skip-check)" if dropped else ""
-    )
     return (
         f"ketenx pseudonymise: {count_of(result.records_out, 'record')} written to {output} "
-        f"(metadata in {meta_path.name}){extra}"
+        f"(metadata in {meta_path.name}){left_out(result)}"
+    )
+
+
+def left_out(result: PassResult) -> str:
+    """What a summary line says of the records that were not delivered, if any."""
+    suppressed = result.privacy.suppressed if result.privacy is not None else 0
+    dropped = result.records_in - result.records_out - suppressed
+    return (
+        f", {count_of(dropped, 'invalid record')} dropped (--unsafe-skip-check)" if dropped else ""
+    ) + (
+        f", {count_of(suppressed, 'record')} suppressed to meet the contract's privacy thresholds"
+        if suppressed
+        else ""
     )
 
 
@@ -299,8 +312,11 @@ def delivery_meta(
         "checks": {
             "input": "skipped (--unsafe-skip-check)" if not result.checked else "passed",
             "output": "passed",
-            "records_dropped": result.records_in - result.records_out,
+            "records_dropped": result.records_in
+            - result.records_out
+            - (result.privacy.suppressed if result.privacy is not None else 0),
         },
+        "privacy": result.privacy.record() if result.privacy is not None else None,
     }
 
 
@@ -323,19 +339,22 @@ def read_meta(path: Path) -> dict[str, Any]:
     validator = Draft202012Validator(load_schema("delivery-meta.schema.json"))
     if isinstance(meta, dict) and meta.get("$schema", META_SCHEMA_V1) == META_SCHEMA_V1:
         meta = _upgrade_v1(meta)
+    if isinstance(meta, dict) and meta.get("$schema") == META_SCHEMA_V2 and "privacy" not in meta:
+        meta = {**meta, "$schema": META_SCHEMA_ID, "privacy": None}  # before the privacy gates
     if not isinstance(meta, dict) or not validator.is_valid(meta):
         raise InputFileError(f"{path}: not a complete ketenx delivery metadata file")
     return meta
 
 
 def _upgrade_v1(meta: dict[str, Any]) -> dict[str, Any]:
-    """Version-1 metadata in the version-2 form: the input's unkeyed name, digest and size
-    dropped, no fingerprint. A document that is not even version 1 is left to fail."""
+    """Version-1 metadata in the version-2 form (then read as version 3): the input's
+    unkeyed name, digest and size dropped, no fingerprint. A document that is not even
+    version 1 is left to fail."""
     source = meta.get("input")
     if not isinstance(source, dict) or not {"digest", "bytes"} <= source.keys():
         return meta
     kept = {k: v for k, v in source.items() if k not in ("name", "digest", "bytes")}
-    return {**meta, "$schema": META_SCHEMA_ID, "input": {**kept, "fingerprint": None}}
+    return {**meta, "$schema": META_SCHEMA_V2, "input": {**kept, "fingerprint": None}}
 
 
 def write_reidentified(

@@ -17,15 +17,18 @@ import hmac
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from .canonical import resolve_fragment
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
 from .errors import KeyMaterialError, RejectedError, UsageError
+from .gates import PrivacyGate, PrivacyOutcome
+from .privacy_reports import failure_text
 from .progress import Progress, counted
 from .readers import InputFormat, Malformed, decoded
-from .reports import where_of
+from .reports import count_of, where_of
 from .treatments import KEYLESS, ColumnFn, TreatmentError, generalise, output_property
 from .validation import (
     MISSING,
@@ -234,6 +237,7 @@ class PassResult:
     rejected: bool = False
     checked: bool = True
     output_errors: list[Violation] = field(default_factory=list)
+    privacy: PrivacyOutcome | None = None  # the privacy gates' verdict (None: not reached)
 
 
 def pseudonymise_stream(
@@ -247,14 +251,21 @@ def pseudonymise_stream(
     path: str = "-",
     delimiter: str | None = None,
     skip_check: bool = False,
+    skip_risk: bool = False,
     allow_empty: bool = False,
     max_errors: int = 20,
     jobs: int = 1,
     encoding: str | None = None,
     progress: Progress | None = None,
+    spill_dir: Path | None = None,
 ) -> PassResult:
-    """Check, treat, check the output and write, in one pass. Returns the counts and
-    digests; ``result.rejected`` tells whether the caller must discard the output.
+    """Check, treat, check the output, measure it against the privacy gates and write, in
+    one pass over the input. Returns the counts and digests; ``result.rejected`` tells
+    whether the caller must discard the output.
+
+    The privacy gates (:mod:`ketenx.gates`) count the output's equivalence classes and scan
+    its kept string fields; when the contract allows suppression, the output is spilled into
+    anonymous temporary files in ``spill_dir`` and copied without the suppressed records.
 
     ``jobs`` > 1 runs the keyed operations in ``jobs - 1`` forked helper processes
     (:mod:`ketenx.workers`), from the second batch on; the output is the same.
@@ -294,8 +305,12 @@ def pseudonymise_stream(
     hashed_out = HashingWriter(sink)
     buffered_in = io.BufferedReader(hashed_in, 1 << 20)
     reader_in = decoded(buffered_in, encoding)  # the fingerprint is of the bytes as given
+    gate = PrivacyGate(contract, skip_risk=skip_risk, spill_dir=spill_dir)
     writer = RecordWriter(
-        io.BufferedWriter(hashed_out, 1 << 20), output_format, transformer.names, string_columns
+        gate.spill() or io.BufferedWriter(hashed_out, 1 << 20),
+        output_format,
+        transformer.names,
+        string_columns,
     )
     report = FileReport(path=path, max_errors=max_errors)
     out_report = FileReport(path="<output>", max_errors=max_errors)
@@ -394,6 +409,7 @@ def pseudonymise_stream(
                 cells = raw.get(source_name)
                 if cells is not None:
                     treated[name] = [cells[i] for i in keep] if keep is not None else cells
+        gate.observe(seen, n, start)
         writer.write(treated, n)
         result.records_out += n
 
@@ -422,6 +438,16 @@ def pseudonymise_stream(
     while buffered_in.read(1 << 20):  # fingerprint whatever the reader left unread
         pass
     writer.close()
+    try:
+        if not result.rejected:
+            result.privacy = gate.finish()
+            if result.privacy.failed:
+                result.rejected = True
+            else:
+                gate.copy(hashed_out, output_format)
+                result.records_out -= result.privacy.suppressed
+    finally:
+        gate.close()
     result.records_in = report.records
     if fingerprint is not None:
         from .pseudonym import fingerprint_of
@@ -489,4 +515,37 @@ def raise_if_rejected(result: PassResult) -> None:
                 if what == "input"
                 else "the treated records do not match the output schema; nothing was written",
             )
+    if result.privacy is not None and result.privacy.failed:
+        raise privacy_rejection(result.privacy)
     raise RejectedError("input rejected; nothing was written")
+
+
+def privacy_rejection(
+    outcome: PrivacyOutcome, *, done: str = "nothing was written"
+) -> RejectedError:
+    """The refusal of a delivery by the privacy gates: the rule that failed and the figures,
+    never a value or a class."""
+    if outcome.findings:
+        f = outcome.findings[0]
+        more = len(outcome.findings) - 1
+        return RejectedError(
+            f"identifiers in a field the contract keeps: field /{f.field}: rule {f.rule}: "
+            f"{count_of(f.records, 'record')} (first: record {f.first[0]})"
+            + (f" (and {count_of(more, 'more finding')})" if more > 0 else ""),
+            hint="drop or treat the field, or turn the rule off for it in the contract "
+            f"(scan: {{ignore: [{f.rule}]}}); `ketenx scan` lists every finding; {done}",
+        )
+    a = outcome.assessment
+    assert a is not None
+    figures = (
+        f"{count_of(a.measured_records, 'record')}, "
+        + ("1 class, " if a.classes == 1 else f"{a.classes} classes, ")
+        + f"{a.records_below_k} in classes below k, {a.sample_uniques} unique"
+    )
+    return RejectedError(
+        "re-identification risk above the contract's thresholds: "
+        + "; ".join(map(failure_text, a.failures))
+        + f" ({figures})",
+        hint="generalise a quasi-identifier one step further (or allow max_suppression) in "
+        f"the contract; `ketenx risk` shows which one contributes most; {done}",
+    )

@@ -126,7 +126,9 @@ def failure_text(f: Any) -> str:
         "l-diversity": f"{f.detail} is {f.found:g} < l {f.required:g}",
         "record-risk": f"largest record risk {f.found:g} > {f.required:g}",
         "average-risk": f"average risk {f.found:g} > {f.required:g}",
-        "suppression": f"would suppress {f.found:.2%} > max_suppression {f.required:.2%}",
+        "suppression": "every record would be suppressed"
+        if f.detail == "every record"
+        else f"would suppress {f.found:.2%} > max_suppression {f.required:.2%}",
     }[f.rule]
     return f"{f.rule}: {what}"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -260,12 +260,12 @@ def _projected(classes: Mapping[int, int], mask: int) -> dict[int, int]:
     return out
 
 
-def class_sizes(classes: Mapping[int, int], q: int, missing: Missing) -> dict[int, int]:
+def class_sizes(classes: Mapping[int, int], q: int, missing: Missing) -> Mapping[int, int]:
     """The size each class counts for: its own count ("category": an empty value is one more
     value), or the number of records it cannot be told apart from ("wildcard": an empty
     value matches any value)."""
     if missing == "category" or not any(_pattern(k, q) for k in classes):
-        return dict(classes)
+        return classes  # each class counts for itself (not copied: there may be millions)
     full = (1 << q) - 1
     by_pattern: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for key, count in classes.items():
@@ -294,7 +294,7 @@ def _entropy_l(counts: Sequence[int]) -> float:
 
 
 def _diversity(
-    pairs: Sequence[Counter[tuple[int, int]]], alive: set[int]
+    pairs: Sequence[Counter[tuple[int, int]]], alive: Container[int]
 ) -> tuple[list[dict[int, int]], list[dict[int, float]]]:
     """Per sensitive attribute: distinct values and entropy l of each class in ``alive``."""
     distinct: list[dict[int, int]] = []
@@ -334,12 +334,12 @@ def assess(counter: RiskCounter, *, suppress: bool = True) -> Assessment:
     within ``max_suppression``; otherwise nothing is suppressed and the failures stand."""
     policy = counter.policy
     q = len(policy.quasi_identifiers)
-    classes = dict(counter.classes)
+    classes = counter.classes  # not copied: there may be millions
     allowed = math.floor(policy.max_suppression * counter.records + 1e-9) if suppress else 0
     removed: set[int] = set()
     if allowed:
         removed = _suppression(counter, classes, q, allowed)
-    return _figures(counter, classes, set(classes) - removed, removed, q)
+    return _figures(counter, classes, removed, q)
 
 
 def _suppression(
@@ -377,21 +377,25 @@ def _suppression(
 
 
 def _figures(
-    counter: RiskCounter, classes: Mapping[int, int], alive: set[int], removed: set[int], q: int
+    counter: RiskCounter, classes: Mapping[int, int], removed: set[int], q: int
 ) -> Assessment:
     policy = counter.policy
-    live = {k: classes[k] for k in alive} if removed else dict(classes)
+    live = {k: v for k, v in classes.items() if k not in removed} if removed else classes
     sizes = class_sizes(live, q, policy.missing)
-    distinct, entropy = _diversity(counter.pairs, alive)
+    distinct, entropy = _diversity(counter.pairs, live)
     # Records and classes by the size they count for: every figure follows from these.
     records_at: dict[int, int] = {}
     classes_at: dict[int, int] = {}
-    for key, count in live.items():
-        size = sizes[key]
-        records_at[size] = records_at.get(size, 0) + count
-        classes_at[size] = classes_at.get(size, 0) + 1
+    if sizes is live:  # each class counts for itself: count the counts (at C speed)
+        classes_at = dict(Counter(live.values()))
+        records_at = {size: size * n for size, n in classes_at.items()}
+    else:
+        for key, count in live.items():
+            size = sizes[key]
+            records_at[size] = records_at.get(size, 0) + count
+            classes_at[size] = classes_at.get(size, 0) + 1
     records = sum(records_at.values())
-    smallest = min(sizes.values(), default=0)
+    smallest = min(classes_at, default=0)
     k = policy.k or 0
     below_k = sum(n for size, n in records_at.items() if size < k)
     uniques = records_at.get(1, 0)

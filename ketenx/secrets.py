@@ -171,6 +171,7 @@ _SECRET_SPANS = re.compile(
 )
 _TOKEN = re.compile(r"[^\s`'\"/\\,;:()\[\]{}<>|=]+")
 WITHHELD = "<withheld: looks like key material>"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def withhold_key_material(text: str) -> str:
@@ -179,12 +180,15 @@ def withhold_key_material(text: str) -> str:
     or random-looking base64 (a secret's bytes pasted as a name). The last line of defence
     for every message ketenx writes to stderr: whatever a message quotes (a name from a
     document, a path, an option value), key material in it is not repeated. Key ids
-    (``kx1k_`` and 16 hex digits) are public and stay."""
+    (``kx1k_`` and 16 hex digits), digests and delivery ids (a UUID in its canonical
+    lower-case form) are public and stay."""
     text = _SECRET_SPANS.sub(WITHHELD, text)
 
     def one(match: re.Match[str]) -> str:
         token = match.group()
         if len(token) < 32 or token.startswith(("kx1k_", "kx1_", "kx1e_", "kx1f_", "sha256")):
+            return token
+        if _UUID.fullmatch(token):  # a delivery id: random, public, signed
             return token
         if _HEX_RUN.fullmatch(token) or (_BASE64_RUN.search(token) and _looks_random(token)):
             return WITHHELD

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CONTRACT = ROOT / "examples" / "contract.yaml"
+SAMPLE_CONTRACT = ROOT / "tests" / "vectors" / "contracts" / "sample.yaml"
 
 HEADER = (
     "bsn,voornamen,achternaam,geboortedatum,geslacht,postcode,huisnummer,gemeente,"

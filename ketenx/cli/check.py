@@ -98,9 +98,12 @@ def check(
     is not, 3 when a file or the contract cannot be used."""
     from ..check import Checker
     from ..fileio import atomic_output, open_input, refuse_output_over_inputs
+    from ..gates import RiskMeter
+    from ..privacy_reports import failure_text
     from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded
     from ..reports import CheckReport, count_of, render
+    from ..validation import Violation
 
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
@@ -128,10 +131,18 @@ def check(
                 stack.enter_context(stream)
             streams.append(stream)
         for name, fmt, stream in zip(data, formats, streams, strict=True):
+            # A delivery is re-measured against its contract's privacy thresholds.
+            meter = RiskMeter(the_contract) if side is Side.OUTPUT else None
+            if meter is not None and meter.counter is not None:
+                checker.observe, checker.observed = meter.observe, meter.fields
             with display(f"ketenx check {name}", size_of(name), progress) as shown:
                 checker.progress = shown.records if shown is not None else None
                 as_utf8 = decoded(counted(stream, shown), encoding)
-                reports.append(checker.check(as_utf8, fmt, path=name, delimiter=delimiter))
+                file_report = checker.check(as_utf8, fmt, path=name, delimiter=delimiter)
+            assessment = meter.verdict() if meter is not None and not file_report.fatal else None
+            for failure in assessment.failures if assessment is not None else ():
+                file_report.add(Violation(0, "", failure.rule, failure_text(failure)))
+            reports.append(file_report)
 
     report = CheckReport(
         files=reports,

@@ -11,7 +11,14 @@ from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, 
 from ._inputs import contract_inputs, registry_inputs
 from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
-from .pseudonymise import ALLOW_EMPTY_OPTION, SECRET_OPTION, ToFormat, secret_path
+from .pseudonymise import (
+    ALLOW_EMPTY_OPTION,
+    SECRET_OPTION,
+    SKIP_RISK_WARNING,
+    UNSAFE_SKIP_RISK_OPTION,
+    ToFormat,
+    secret_path,
+)
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
 
 
@@ -34,6 +41,7 @@ def pack(
     delimiter: str | None = typer.Option(None, "--delimiter", help=DELIMITER_HELP),
     encoding: str | None = ENCODING_OPTION,
     allow_empty: bool = ALLOW_EMPTY_OPTION,
+    unsafe_skip_risk: bool = UNSAFE_SKIP_RISK_OPTION,
     jobs: int = JOBS_OPTION,
     progress: bool | None = PROGRESS_OPTION,
 ) -> None:
@@ -53,6 +61,8 @@ def pack(
             ("secret", secret_path(secret)),
         ],
     )
+    if unsafe_skip_risk:
+        stderr(SKIP_RISK_WARNING.replace("delivery metadata", "signed statement"))
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     private_key = load_signing_key(key)
@@ -73,6 +83,7 @@ def pack(
             allow_empty=allow_empty,
             encoding=encoding,
             progress=shown,
+            skip_risk=unsafe_skip_risk,
         )
     stderr(summary)
 
@@ -88,10 +99,17 @@ def unpack(
     not_before: str | None = typer.Option(
         None, "--not-before", help="Refuse deliveries created before this RFC 3339 time or date."
     ),
+    unsafe_skip_risk: bool = typer.Option(
+        False,
+        "--unsafe-skip-risk",
+        help="Do not re-measure the contract's re-identification thresholds on the delivered "
+        "data. Warned about and said in the receipt.",
+    ),
     progress: bool | None = PROGRESS_OPTION,
 ) -> None:
     """decrypt → verify signature, signer and digests → check the data against the output
-    schema → only then write the data and a receipt. Exit 1 for a rejected delivery."""
+    schema and the contract's privacy thresholds → only then write the data and a receipt.
+    Exit 1 for a rejected delivery."""
     from ..bundle import DATA_NAMES, META, RECEIPT, STATEMENT, parse_time
     from ..bundle import unpack as _unpack
     from ..fileio import refuse_output_over_inputs
@@ -108,6 +126,11 @@ def unpack(
             ("age identity", identity),
         ],
     )
+    if unsafe_skip_risk:
+        stderr(
+            "ketenx: warning: --unsafe-skip-risk: the delivered data is not re-measured against "
+            "the contract's re-identification thresholds; the receipt says so"
+        )
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     age_identity = load_age_identity(identity) if identity is not None else None
@@ -120,6 +143,7 @@ def unpack(
             output_dir=output,
             not_before=parse_time(not_before) if not_before else None,
             progress=shown,
+            skip_risk=unsafe_skip_risk,
         )
     typer.echo(result.receipt, nl=False)
     from ..reports import count_of

@@ -24,6 +24,16 @@ SECRET_OPTION = typer.Option(
 )
 
 
+UNSAFE_SKIP_RISK_OPTION = typer.Option(
+    False,
+    "--unsafe-skip-risk",
+    help="Do not enforce the contract's re-identification thresholds (k, l, risk). Warned "
+    "about and recorded in the metadata and the signed statement.",
+)
+SKIP_RISK_WARNING = (
+    "ketenx: warning: --unsafe-skip-risk: the contract's re-identification thresholds are "
+    "not enforced; this is recorded in the delivery metadata"
+)
 ALLOW_EMPTY_OPTION = typer.Option(
     False,
     "--allow-empty",
@@ -69,6 +79,7 @@ def pseudonymise(
         help="Do not stop at invalid input records: drop them instead. Warned about and "
         "recorded in the metadata.",
     ),
+    unsafe_skip_risk: bool = UNSAFE_SKIP_RISK_OPTION,
     allow_empty: bool = ALLOW_EMPTY_OPTION,
     jobs: int = JOBS_OPTION,
     progress: bool | None = PROGRESS_OPTION,
@@ -87,6 +98,8 @@ def pseudonymise(
             "ketenx: warning: --unsafe-skip-check: invalid input records are dropped instead of "
             "stopping the run; this is recorded in the delivery metadata"
         )
+    if unsafe_skip_risk:
+        stderr(SKIP_RISK_WARNING)
     the_contract = load_contract(contract)
     with display(f"ketenx pseudonymise {data}", size_of(data), progress) as shown:
         summary = write_pseudonymised(
@@ -99,6 +112,7 @@ def pseudonymise(
             input_format=input_format.value if input_format else None,
             delimiter=delimiter,
             skip_check=unsafe_skip_check,
+            skip_risk=unsafe_skip_risk,
             allow_empty=allow_empty,
             jobs=resolve_jobs(jobs),
             encoding=encoding,

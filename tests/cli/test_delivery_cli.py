@@ -332,7 +332,7 @@ def test_sign_and_verify(run, ex, signed):
         __import__("base64").b64decode(json.loads(envelope.read_text())["payload"])
     )["predicate"]
     assert predicate["pseudonymisation"]["key_id"].startswith("kx1k_")
-    assert predicate["records"] == {"input": 3, "output": 3, "dropped": 0}
+    assert predicate["records"] == {"input": 3, "output": 3, "dropped": 0, "suppressed": 0}
 
 
 def test_verify_refusals(run, ex, signed, tmp_path):

@@ -170,7 +170,7 @@ def test_pseudonymise_and_sign_carry_no_unkeyed_fingerprint(run, ex, count):  # 
     _assert_nothing_matches([meta_path.read_text(), *streams], [meta, statement], count)
     assert "name" not in meta["input"]  # a file name can name a person
     assert meta["input"]["fingerprint"] == _fingerprint(ex.secret, ex.export.read_bytes())
-    assert meta["$schema"] == "https://ketenx.example/schemas/delivery-meta/v2"
+    assert meta["$schema"] == "https://ketenx.example/schemas/delivery-meta/v3"
 
 
 def test_the_fingerprint_is_keyed_per_domain_and_per_input(run, ex):  # noqa: F811
@@ -194,6 +194,7 @@ def test_the_fingerprint_is_keyed_per_domain_and_per_input(run, ex):  # noqa: F8
 def _v1(meta: dict[str, Any], input_name: str, raw: bytes) -> dict[str, Any]:
     """The same metadata as version 1 wrote it (plain digest, size and name of the input)."""
     old = dict(meta)
+    old.pop("privacy")  # version 1 had no privacy gates
     old["$schema"] = "https://ketenx.example/schemas/delivery-meta/v1"
     old["input"] = {
         "name": input_name,
@@ -232,10 +233,13 @@ def test_version_1_metadata_is_still_read_and_its_digest_never_signed(run, ex): 
         lambda m: m["input"].update(bytes=10),
         lambda m: m["input"].update(fingerprint="sha256:" + "0" * 64),
         lambda m: m["input"].pop("fingerprint"),
-        lambda m: m.update({"$schema": "https://ketenx.example/schemas/delivery-meta/v3"}),
+        lambda m: m.update({"$schema": "https://ketenx.example/schemas/delivery-meta/v4"}),
+        lambda m: m.pop("privacy"),  # version 3 has the privacy gates' outcome
+        lambda m: m["privacy"].update(records_suppressed=-1),
+        lambda m: m["privacy"].update(risk="failed"),  # a refused delivery is never written
     ],
 )
-def test_malformed_version_2_metadata_is_refused(run, ex, change):  # noqa: F811
+def test_malformed_metadata_is_refused(run, ex, change):  # noqa: F811
     out = ex.root / "gemeente/out/d.csv"
     assert (
         run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", out).code == 0

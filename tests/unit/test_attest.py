@@ -131,7 +131,7 @@ def test_predicate_from_metadata_carries_the_keyed_fingerprint_only(with_contrac
     predicate = build_predicate(contract=contract, meta=meta, created=CREATED)
     assert predicate["input"] == {"format": "csv", "fingerprint": "kx1f_" + "ab" * 32}
     assert predicate["pseudonymisation"]["shared_domain"] is True
-    assert predicate["records"] == {"input": 2, "output": 2, "dropped": 0}
+    assert predicate["records"] == {"input": 2, "output": 2, "dropped": 0, "suppressed": 0}
     Draft202012Validator(load_schema("predicate.schema.json")).validate(predicate)
     # a plain digest or size handed in (metadata of an older ketenx) is not passed on
     meta["input"].update(digest="sha256:" + "1" * 64, bytes=999, name="export-jansen.csv")

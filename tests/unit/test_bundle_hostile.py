@@ -546,7 +546,7 @@ def test_receipt_escapes_control_characters_from_the_contract(run, ex, tmp_path)
     assert result.code == 0, result.err
     receipt = (ex.inbox / "RECEIPT.txt").read_text(encoding="utf-8")
     for text in (result.out, receipt):
-        assert len(text.split("\n")) == 13 and len(text.splitlines()) == 12
+        assert len(text.split("\n")) == 14 and len(text.splitlines()) == 13
         for raw in ("\x1b", "\r", "\x00", "\x7f", "\x9b", "\u2028", "\u2029", "\u202e", "\t"):
             assert raw not in text
         escaped = "Signaleren\\x0aforged: line\\x0d\\x1b[31mrood\\x1b[0m\\u2028\\u202eevil"

@@ -258,3 +258,19 @@ def test_cli(gen: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         with pytest.raises(SystemExit) as exit_info:
             gen.main(["--rows", "4", *bad])
         assert exit_info.value.code == 2
+
+
+def test_one_municipality_s_export(gen: ModuleType) -> None:
+    """--gemeente: everyone lives there, with its own PC4s; the other columns are those of the
+    country-wide file of the same seed (only the place changes)."""
+    local = list(gen.iter_records(500, seed=3, gemeente="Gouda"))
+    country = list(gen.iter_records(500, seed=3))
+    assert {r["gemeente"] for r in local} == {"Gouda"}
+    assert {r["postcode"][:4] for r in local} <= {str(pc) for pc in range(2800, 2812)}
+    assert len({r["postcode"][:4] for r in local}) > 5
+    for a, b in zip(local, country, strict=True):
+        assert {k: v for k, v in a.items() if k not in ("postcode", "gemeente")} == {
+            k: v for k, v in b.items() if k not in ("postcode", "gemeente")
+        }
+    with pytest.raises(ValueError, match="unknown municipality"):
+        gen.iter_records(5, gemeente="Atlantis")

@@ -177,8 +177,12 @@ def test_l_diversity_and_entropy() -> None:
 
 def test_policy_from_contract_uses_output_names() -> None:
     from ketenx.contract import load_contract
-    from tests.conftest import SAMPLE_CONTRACT
+    from tests.conftest import ROOT, SAMPLE_CONTRACT
 
-    policy = Policy.from_contract(load_contract(SAMPLE_CONTRACT))
-    assert policy.quasi_identifiers == ("geboortedatum", "postcode", "geslacht")
+    policy = Policy.from_contract(load_contract(ROOT / "examples" / "contract.yaml"))
+    assert policy.quasi_identifiers == ("leeftijdsgroep", "postcode", "geslacht")
     assert policy.k == 5 and policy.missing == "category" and policy.measured
+    assert policy.max_suppression == 0.01
+    unmeasured = Policy.from_contract(load_contract(SAMPLE_CONTRACT))
+    assert unmeasured.quasi_identifiers == ("geboortedatum", "postcode", "geslacht")
+    assert unmeasured.k is None and not unmeasured.measured
