@@ -381,9 +381,7 @@ def pack(
     from .readers import check_encoding
 
     check_encoding(encoding)
-    from .delivery import delivery_meta, left_out, prepare
-    from .fileio import open_input
-    from .pipeline import pseudonymise_stream, raise_if_rejected
+    from .delivery import left_out, prepare, produce
     from .seal import encrypt_stream
 
     created = (now or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
@@ -405,45 +403,27 @@ def pack(
         delimiter=delimiter,
         output_is_data=False,
     )
-    in_fmt, out_fmt, keyring = prep.input_format, prep.output_format, prep.keyring
-    data_name = f"data.{out_fmt}"
+    data_name = f"data.{prep.output_format}"
 
     with work_folder(output) as work:
         # Only the pseudonymised records are staged (0600, in the private work folder).
         data_path = work / data_name
-        source = open_input(data)
-        try:
-            with create_file(data_path, private=True) as sink:
-                result = pseudonymise_stream(
-                    source,
-                    in_fmt,
-                    sink,
-                    out_fmt,
-                    contract,
-                    keyring,
-                    path=data,
-                    delimiter=delimiter,
-                    jobs=jobs,
-                    allow_empty=allow_empty,
-                    encoding=encoding,
-                    progress=progress,
-                    skip_risk=skip_risk,
-                    spill_dir=work,
-                )
-        finally:
-            if data != "-":
-                source.close()
-        raise_if_rejected(result)
-        meta = delivery_meta(
-            contract,
-            result,
-            prep.domain_info,
-            input_name=data,
-            input_format=in_fmt,
-            output_name=data_name,
-            output_format=out_fmt,
-            created=created,
-        )
+        with create_file(data_path, private=True) as sink:
+            result, meta = produce(
+                data=data,
+                contract=contract,
+                prep=prep,
+                sink=sink,
+                output_name=data_name,
+                created=created,
+                spill_dir=work,
+                delimiter=delimiter,
+                skip_risk=skip_risk,
+                allow_empty=allow_empty,
+                jobs=jobs,
+                encoding=encoding,
+                progress=progress,
+            )
         meta_bytes = json.dumps(meta, indent=2, ensure_ascii=False).encode() + b"\n"
         contract_bytes = canonical_bytes(contract.document)
         subjects = [

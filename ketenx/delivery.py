@@ -15,14 +15,13 @@ would let the recipient find the values by trying candidates, docs/threat-model.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import secrets as _random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from . import __version__
 from .contract import Contract
@@ -193,57 +192,91 @@ def write_pseudonymised(
         input_format=input_format,
         delimiter=delimiter,
     )
-    in_fmt, out_fmt, keyring, domain_info = (
-        prep.input_format,
-        prep.output_format,
-        prep.keyring,
-        prep.domain_info,
-    )
     meta_path = meta_path_for(output)
-
-    with contextlib.ExitStack() as stack:
-        source = open_input(data)
-        if data != "-":
-            stack.enter_context(source)
-        with atomic_output(output) as sink:
-            result = pseudonymise_stream(
-                source,
-                in_fmt,
-                sink,
-                out_fmt,
-                contract,
-                keyring,
-                path=data,
-                delimiter=delimiter,
-                skip_check=skip_check,
-                skip_risk=skip_risk,
-                allow_empty=allow_empty,
-                jobs=jobs,
-                encoding=encoding,
-                progress=progress,
-                spill_dir=output.resolve().parent,
-            )
-            raise_if_rejected(result)  # leaves `with`: the temporary file is removed
-        meta = delivery_meta(
-            contract,
-            result,
-            domain_info,
-            input_name=data,
-            input_format=in_fmt,
+    with atomic_output(output) as sink:  # a rejected delivery leaves `with`: nothing stays
+        result, meta = produce(
+            data=data,
+            contract=contract,
+            prep=prep,
+            sink=sink,
             output_name=output.name,
-            output_format=out_fmt,
             created=now or _dt.datetime.now(_dt.UTC),
+            spill_dir=output.resolve().parent,
+            delimiter=delimiter,
+            skip_check=skip_check,
+            skip_risk=skip_risk,
+            allow_empty=allow_empty,
+            jobs=jobs,
+            encoding=encoding,
+            progress=progress,
         )
-        try:
-            with atomic_output(meta_path) as fh:
-                fh.write(json.dumps(meta, indent=2, ensure_ascii=False).encode() + b"\n")
-        except BaseException:
-            output.unlink(missing_ok=True)
-            raise
+    try:
+        with atomic_output(meta_path) as fh:
+            fh.write(json.dumps(meta, indent=2, ensure_ascii=False).encode() + b"\n")
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
     return (
         f"ketenx pseudonymise: {count_of(result.records_out, 'record')} written to {output} "
         f"(metadata in {meta_path.name}){left_out(result)}"
     )
+
+
+def produce(
+    *,
+    data: str,
+    contract: Contract,
+    prep: Preparation,
+    sink: IO[bytes],
+    output_name: str,
+    created: _dt.datetime,
+    spill_dir: Path,
+    delimiter: str | None = None,
+    skip_check: bool = False,
+    skip_risk: bool = False,
+    allow_empty: bool = False,
+    jobs: int = 1,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[PassResult, dict[str, Any]]:
+    """The one sequence that makes a delivery, for ``pseudonymise`` and ``pack``: stream
+    ``data`` through the pass (check, treat, check the output, the privacy gates) into
+    ``sink``, refuse a rejected delivery (:class:`RejectedError`; the caller discards
+    ``sink``), and describe it in its metadata."""
+    source = open_input(data)
+    try:
+        result = pseudonymise_stream(
+            source,
+            prep.input_format,
+            sink,
+            prep.output_format,
+            contract,
+            prep.keyring,
+            path=data,
+            delimiter=delimiter,
+            skip_check=skip_check,
+            skip_risk=skip_risk,
+            allow_empty=allow_empty,
+            jobs=jobs,
+            encoding=encoding,
+            progress=progress,
+            spill_dir=spill_dir,
+        )
+    finally:
+        if data != "-":
+            source.close()
+    raise_if_rejected(result)
+    meta = delivery_meta(
+        contract,
+        result,
+        prep.domain_info,
+        input_name=data,
+        input_format=prep.input_format,
+        output_name=output_name,
+        output_format=prep.output_format,
+        created=created,
+    )
+    return result, meta
 
 
 def left_out(result: PassResult) -> str:
