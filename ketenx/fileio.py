@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
+import fcntl
 import hashlib
 import io
 import os
@@ -135,7 +137,11 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
 
     A stream is written directly: a path below ``/dev`` or ``/proc`` (``/dev/stdout``) and an
     existing device or named pipe. Renaming over those would, run as root, swap a device node
-    or the system's ``/dev/stdout`` link for a regular file."""
+    or the system's ``/dev/stdout`` link for a regular file.
+
+    The temporary file (``.NAME.<random>.part``) is removed on every failure this process
+    sees; one that a run killed outright left behind is removed by the next run that writes
+    the same file (:func:`remove_stale_parts`)."""
     if str(path) == STDOUT:  # `-o -`: standard output, written as it comes
         out = _Stdout()
         yield cast(IO[bytes], out)
@@ -155,6 +161,7 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
     if target.is_dir():
         raise OperationalError(f"{target}: is a directory, not a file")
     refuse_to_replace_precious(target)
+    remove_stale_parts(target)
     fd, tmp = _create_temporary(target, folder, private=private)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -168,9 +175,54 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
         raise
 
 
+def try_lock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting; ``False`` when another process
+    holds one (it is alive and working on the file or folder)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+_PART = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.part")
+
+
+def remove_stale_parts(target: Path) -> None:
+    """Remove the ``.NAME.<random>.part`` files beside ``target`` that runs killed outright
+    (SIGKILL, a crash, a power cut) left behind: only regular files of this user whose lock
+    nobody holds — a live run holds the lock on its own until it renames it into place. Best
+    effort: a file that cannot be examined is left alone."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".part")]
+    except OSError:
+        return
+    for name in names:
+        match = _PART.fullmatch(name)
+        if match is None or match["name"] != target.name:
+            continue
+        path = folder / name
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and try_lock(fd):
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def _create_temporary(target: Path, folder: Path, *, private: bool) -> tuple[int, Path]:
     """A new, exclusively created ``.NAME.<random>.part`` in ``folder``: mode ``0666`` less
-    the umask (the kernel applies it), or exactly ``0600`` when ``private``."""
+    the umask (the kernel applies it), or exactly ``0600`` when ``private``. Its lock is
+    held while it is written (:func:`remove_stale_parts` leaves it alone)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         tmp = folder / f".{target.name}.{secrets.token_hex(6)}.part"
@@ -180,13 +232,14 @@ def _create_temporary(target: Path, folder: Path, *, private: bool) -> tuple[int
             continue
         except OSError as exc:
             raise OperationalError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
-        if private:
-            try:
+        try:
+            if private:
                 os.fchmod(fd, PRIVATE_MODE)  # a umask such as 0277 must not make it 0400
-            except BaseException:
-                os.close(fd)
-                os.unlink(tmp)
-                raise
+            try_lock(fd)  # a new file: nobody else holds it
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
         return fd, tmp
     raise OperationalError(f"{target}: cannot write in {folder}: no free temporary name")
 

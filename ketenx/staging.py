@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import OperationalError
+from .fileio import try_lock
 
 PREFIX = ".ketenx-"
 OWNER = "owner"
@@ -56,16 +57,6 @@ def make_parents(folder: Path) -> None:
         raise OperationalError(f"{folder}: cannot create the folder: {exc.strerror}") from None
 
 
-def _lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
-
-
 def remove_stale(base: Path) -> None:
     """Remove the work folders in ``base`` that runs killed outright left behind.
 
@@ -88,7 +79,7 @@ def remove_stale(base: Path) -> None:
         except OSError:
             continue
         try:
-            if _lock(fd):
+            if try_lock(fd):
                 shutil.rmtree(path, ignore_errors=True)
         except OSError:
             pass

@@ -147,3 +147,30 @@ def test_a_locked_folder_is_never_removed(tmp_path):
     finally:
         os.close(fd)
     assert held.exists() and not stale.exists()
+
+
+def test_a_later_run_removes_a_partial_file_sigkill_left_but_never_a_live_one(run, ex):
+    out_dir = ex.root / "gemeente" / "out"
+    target = out_dir / "p.csv"
+    args = ["pseudonymise", "-", "--input-format", "csv", "-c", SAMPLE_CONTRACT, "-s",
+            ex.secret, "-o", target]  # fmt: skip
+    killed = start(*args)
+    wait_for(lambda: any(p.name.endswith(".part") for p in out_dir.iterdir()), killed)
+    killed.kill()
+    killed.communicate()
+    (left,) = list(out_dir.iterdir())  # SIGKILL: no cleanup could run
+    live = start(*args)  # writing the same file: removes the stale one as it starts
+    wait_for(lambda: not left.exists() and len(list(out_dir.iterdir())) == 1, live)
+    (alive,) = list(out_dir.iterdir())
+    # another file's partial file, a stranger's file and a link are not ours to remove
+    other = out_dir / f".other.csv.{'0' * 12}.part"
+    other.write_text("x")
+    odd = out_dir / f".p.csv.{'1' * 12}.part"
+    odd.symlink_to(other)
+    done = run("pseudonymise", ex.export, "-c", SAMPLE_CONTRACT, "-s", ex.secret, "-o", target)
+    assert done.code == 0, done.err
+    assert alive.exists()  # the live run's partial file is locked: untouched
+    assert other.exists() and odd.is_symlink()
+    live.send_signal(signal.SIGTERM)
+    live.communicate()
+    assert not alive.exists()
