@@ -83,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         Usage errors are reported by typer (exit 2); every :class:`KetenxError` is caught here,
         once, and becomes one line on stderr with its exit code. ``--debug`` (or ``KETENX_DEBUG``
     set to a true value: ``1``, ``true``, ``yes``, ``on``) prints the traceback first; the exit
-    code stays the documented one. SIGTERM and SIGHUP stop the command with the cleanup of
-    Ctrl-C (:class:`Terminated`), one ``ketenx: error:`` line, and then end the process by
-    that signal.
+    code stays the documented one. SIGTERM, SIGHUP and SIGINT (Ctrl-C) stop the command with
+    every cleanup (:class:`Terminated`), one ``ketenx: error:`` line, and then end the process
+    by that signal (a shell shows 128 + its number: 130 for Ctrl-C).
     """
     command = typer.main.get_command(app)
     polish(command, debug=lambda: _state["debug"])
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: raised where the program is, so that every ``finally``
+    """SIGTERM, SIGHUP or SIGINT arrived: raised where the program is, so that every ``finally``
     and context manager cleans up (partial outputs, private work folders) as on Ctrl-C.
     A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
 
@@ -121,11 +121,12 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 
 @contextmanager
 def _termination_raises() -> Iterator[list[int]]:
-    """SIGTERM and SIGHUP raise :class:`Terminated` while the command runs (main thread
-    only; the previous handlers come back afterwards)."""
+    """SIGTERM, SIGHUP and SIGINT (Ctrl-C) raise :class:`Terminated` while the command runs
+    (main thread only; the previous handlers come back afterwards). Ctrl-C too: click would
+    turn it into "Aborted!" and exit 1, which a pipeline reads as "data rejected"."""
     previous: dict[signal.Signals, Any] = {}
     try:
-        for which in (signal.SIGTERM, signal.SIGHUP):
+        for which in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             previous[which] = signal.signal(which, _raise_terminated)
     except ValueError:  # not the main thread: leave the handlers alone
         pass

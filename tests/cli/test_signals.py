@@ -62,7 +62,7 @@ def pack_args(ex, out: Path) -> list[str | Path]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_pack_stopped_by_a_signal_leaves_nothing(ex, signum):
     out_dir = ex.root / "gemeente" / "out"
     process = start(*pack_args(ex, out_dir / "d.age"))
