@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ketenx.draft import ENUM_MAX_VALUES, draft_contract, safe_column_name
 from ketenx.errors import RejectedError
-from tests.conftest import GOOD_ROWS, Result, csv_text
+from tests.helpers import GOOD_ROWS, Result, csv_text
 
 Run = Callable[..., Result]
 SENDER, RECIPIENT = "00000001001234567000", "00000001009876543000"
