@@ -4,9 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ketenx-installed
 
-.PHONY: install lint test demo bench clean tools
+.PHONY: install lint test test-fast demo bench clean tools
 
-$(STAMP): pyproject.toml
+# The version and the metadata come from pyproject.toml and ketenx/_version.py: reinstall when
+# either changes, so that importlib.metadata.version("ketenx") stays the version written there.
+$(STAMP): pyproject.toml ketenx/_version.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -30,6 +32,15 @@ tools:
 
 test: lint tools
 	$(PY) -m pytest -q
+
+# The inner loop (well under a minute): lint and the fast unit tests, first failure first (no mypy, no
+# slow, interop or property test; the Hypothesis `dev` profile). `make test` is the gate.
+FAST_TESTS ?= tests/unit --ignore=tests/unit/test_bundle_hostile.py --ignore=tests/unit/test_workers.py \
+              --ignore=tests/unit/test_key_material.py --ignore=tests/unit/test_generate.py
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -x --ff -m "not slow and not interop and not property" $(FAST_TESTS)
 
 demo: install
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh

@@ -6,6 +6,6 @@ recipient and purpose, and sign and seal the delivery.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,8 +201,3 @@ def load_registry(path: str | Path) -> Registry:
             )
         )
     return Registry(tuple(partners), source=str(path), digest=canonical_digest(doc))
-
-
-def trusted_keys(registry: Registry, oin: str) -> Sequence[SigningKey]:
-    partner = registry.partner(oin)
-    return partner.signing_keys if partner else ()

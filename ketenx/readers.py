@@ -34,7 +34,6 @@ from .strictjson import (
 _T = TypeVar("_T")
 
 InputFormat = Literal["csv", "jsonl", "json"]
-INPUT_FORMATS: Final = ("csv", "jsonl", "json")
 EXTENSIONS: Final[dict[str, InputFormat]] = {
     ".csv": "csv",
     ".tsv": "csv",

@@ -7,18 +7,13 @@ age has no sender authentication: sign first, then encrypt (see :mod:`ketenx.dss
 
 Streaming decryption writes each 64 KiB chunk once that chunk is authenticated, so when
 decryption fails part-way (a truncated or damaged file) ``dst`` already holds a prefix of
-the plaintext. Callers of :func:`decrypt_stream` must discard ``dst`` on any error;
-:func:`decrypt_file` does that for you and only ever shows a complete plaintext under the
-destination name.
+the plaintext. Callers of :func:`decrypt_stream` must discard ``dst`` on any error
+(``unpack`` decrypts into its private staging folder and shows nothing until it verified).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import pyrage
@@ -160,56 +155,3 @@ def _decrypt_failure(exc: Exception) -> VerificationError:
         # The payload STREAM: a chunk failed authentication or the file was truncated.
         return VerificationError("the encrypted payload is damaged or truncated")
     return VerificationError("age decryption failed: the file is damaged or not an age file")
-
-
-@contextlib.contextmanager
-def _new_file_atomically(dst: Path) -> Iterator[BinaryIO]:
-    """Yield a temporary file next to ``dst``; on success it becomes ``dst`` (never
-    overwriting), on failure it is removed."""
-    dst = Path(dst)
-    if os.path.lexists(dst):
-        raise OperationalError(f"{dst} already exists; refusing to overwrite")
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    except OSError as exc:
-        raise OperationalError(f"{dst}: cannot create output file: {exc.strerror}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, dst)  # fails if dst appeared meanwhile
-        except FileExistsError:
-            raise OperationalError(f"{dst} already exists; refusing to overwrite") from None
-        except OSError:
-            if os.path.lexists(dst):
-                raise OperationalError(f"{dst} already exists; refusing to overwrite") from None
-            os.replace(tmp, dst)  # file systems without hard links
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
-def _open_input(path: Path) -> BinaryIO:
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise OperationalError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise OperationalError(f"{path}: cannot read: {exc.strerror}") from None
-
-
-def encrypt_file(src: Path, dst: Path, recipients: Sequence[str]) -> None:
-    """Encrypt file ``src`` to new file ``dst``; ``dst`` appears only when complete."""
-    _recipients(recipients)  # fail on bad recipients before creating anything
-    with _open_input(Path(src)) as source, _new_file_atomically(Path(dst)) as target:
-        encrypt_stream(source, target, recipients)
-
-
-def decrypt_file(src: Path, dst: Path, identity: Any) -> None:
-    """Decrypt file ``src`` to new file ``dst``; a partial plaintext never appears as ``dst``."""
-    parsed = _identity(identity)
-    with _open_input(Path(src)) as source, _new_file_atomically(Path(dst)) as target:
-        decrypt_stream(source, target, parsed)

@@ -1,28 +1,52 @@
-"""Shared fixtures: the sample contract, small data files, and a CLI runner."""
+"""Fixtures and the Hypothesis profiles; shared helpers live in ``tests/helpers.py``.
+
+Hypothesis profiles (CONTRIBUTING.md, "Tests"):
+
+``dev``
+    The default for a local run: few examples per property, so the inner loop stays quick.
+``ci``
+    Chosen when ``CI`` is set (``.ci/run`` sets ``CI=true``): more examples, the failing
+    example printed as a reproducible blob, no example database carried between runs.
+
+``--hypothesis-profile=NAME`` (or ``HYPOTHESIS_PROFILE=NAME``) picks one explicitly. No
+profile has a deadline: a test never fails because a shared machine was slow. A test that
+sets ``max_examples`` itself keeps its own number under every profile.
+"""
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CONTRACT = ROOT / "tests" / "vectors" / "contracts" / "sample.yaml"
+from tests.helpers import SAMPLE_CONTRACT, Result, invoke
 
-HEADER = (
-    "bsn,voornamen,achternaam,geboortedatum,geslacht,postcode,huisnummer,gemeente,"
-    "email_ouder,lengte_cm,gewicht_kg"
-)
-GOOD_ROWS = [
-    "111222333,Zoë,Jansen,2015-03-02,V,1234 AB,12,Utrecht,ouder@example.nl,120.5,22.1",
-    "012345672,Bülent,Çelik,2012-11-30,M,9999 ZZ,7,'s-Hertogenbosch,,,",
-    '123456782,"Anna, Maria",van der Meer,2019-01-01,X,1000 AA,1,Súdwest-Fryslân,,98,15',
-]
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("dev", max_examples=25, **_UNTIMED)
+settings.register_profile("ci", max_examples=150, print_blob=True, database=None, **_UNTIMED)
+
+
+def _profile() -> str:
+    chosen = os.environ.get("HYPOTHESIS_PROFILE", "").strip()
+    if chosen:
+        return chosen
+    ci = os.environ.get("CI", "").strip().lower()
+    return "ci" if ci not in {"", "0", "false", "no", "off"} else "dev"
+
+
+settings.load_profile(_profile())
+
+_PROPERTY = Path(__file__).resolve().parent / "property"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests below tests/property/ carry the ``property`` marker (``make test-fast`` skips them)."""
+    for item in items:
+        if _PROPERTY in Path(item.path).parents:
+            item.add_marker(pytest.mark.property)
 
 
 @pytest.fixture
@@ -42,42 +66,6 @@ def write(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
-def csv_text(*rows: str, header: str = HEADER) -> str:
-    return "\n".join([header, *rows]) + "\n"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def invoke(
-    mp: pytest.MonkeyPatch,
-    *args: str | Path,
-    stdin: bytes | None = None,
-    env: dict[str, str] | None = None,
-) -> Result:
-    """Run ``ketenx`` in-process with ``mp`` patching stdout, stderr, stdin and ``env``."""
-    from ketenx.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    mp.setattr(sys, "stdout", out)
-    mp.setattr(sys, "stderr", err)
-    mp.delenv("CI", raising=False)
-    for key, value in (env or {}).items():
-        mp.setenv(key, value)
-    if stdin is not None:
-        mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = 0
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """Run ``ketenx`` in-process: ``run("check", ..., stdin=b"...")`` → Result."""
@@ -88,39 +76,3 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return invoke(monkeypatch, *args, stdin=stdin, env=env)
 
     return _run
-
-
-def all_output(results: Sequence[Result]) -> str:
-    return "\n".join(r.out + r.err for r in results)
-
-
-def contract_document(
-    contract_id: str,
-    schema: dict[str, Any],
-    fields: dict[str, Any],
-    *,
-    recipient_oin: str = "00000001009876543000",
-    **extra: Any,
-) -> dict[str, Any]:
-    """A minimal valid contract document for tests, around a schema and fields."""
-    return {
-        "ketenx": 1,
-        "id": contract_id,
-        "version": 1,
-        "sender": {"name": "S", "oin": "00000001001234567000"},
-        "recipient": {"name": "R", "oin": recipient_oin},
-        "purpose": "tests",
-        "legal_basis": "tests",
-        "schema": schema,
-        "fields": fields,
-        **extra,
-    }
-
-
-def make_contract(
-    contract_id: str, schema: dict[str, Any], fields: dict[str, Any], **kw: Any
-) -> Any:
-    """:func:`contract_document` as a :class:`ketenx.contract.Contract`."""
-    from ketenx.contract import Contract
-
-    return Contract.from_document(contract_document(contract_id, schema, fields, **kw))

@@ -28,6 +28,10 @@ from ._polish import polish
 app = typer.Typer(
     name="ketenx",
     help="Schema-check, pseudonymise, sign and seal datasets for the next agency in the chain.",
+    epilog=(
+        "Environment: NO_COLOR turns colour off; with CI set there is no progress display"
+        " unless --progress; the variables behind options are shown with them."
+    ),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,

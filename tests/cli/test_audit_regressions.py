@@ -13,7 +13,7 @@ import yaml
 
 from ketenx.errors import VerificationError
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text
+from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -292,7 +292,7 @@ def test_key_bytes_as_a_data_path_or_value_are_not_repeated(
 
 
 def test_no_output_replaces_a_secret_a_key_or_a_registry(tmp_path: Path, run: Any) -> None:
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     data = tmp_path / "data" / "x.csv"
     data.parent.mkdir()

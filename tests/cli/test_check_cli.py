@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ketenx.reports import RENDERERS, OutputFormat
-from tests.conftest import GOOD_ROWS, HEADER, csv_text
+from tests.helpers import GOOD_ROWS, HEADER, csv_text
 
 SARIF_SCHEMA = (
     Path(__file__).resolve().parents[1] / "vectors" / "third_party" / "sarif-schema-2.1.0.json"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import GOOD_ROWS, ROOT, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, ROOT, SAMPLE_CONTRACT, csv_text
 
 ACTION = ROOT / "action.yml"
 SCRIPT = ROOT / "ci" / "github-action.sh"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import SAMPLE_CONTRACT, Result
+from tests.helpers import SAMPLE_CONTRACT, Result
 
 Run = Callable[..., Result]
 

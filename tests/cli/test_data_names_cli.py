@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ketenx.reports import OutputFormat
 from ketenx.strictjson import MAX_DEPTH
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
-from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
 from tests.property.test_data_names import HOSTILE, forms
 
 # Names that are data: a BSN (11-proef), an e-mail address, a date, an IBAN, a full name.

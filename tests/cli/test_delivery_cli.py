@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
 
 PASSPHRASE = "correct horse battery staple"
 

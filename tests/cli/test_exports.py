@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, Result, csv_text
+from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, Result, csv_text
 
 Run = Callable[..., Result]
 TEXT = csv_text(*GOOD_ROWS)  # holds ë, ü, Ç and â-free Latin letters: all in Windows-1252

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_CONTRACT, Result
+from tests.helpers import SAMPLE_CONTRACT, Result
 
 Run = Callable[..., Result]
 PLANTED = "ZZPLANTED-value"  # repeated by no message (key material is refused even earlier)

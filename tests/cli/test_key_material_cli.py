@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ketenx.secrets import unmistakably_key_material
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text, invoke
+from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text, invoke
 from tests.unit.test_key_material import BECH32, SMALL_ORDER, material_family, spki_pem
 
 PASSPHRASE = "correct horse battery staple"

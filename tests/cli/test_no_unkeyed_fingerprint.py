@@ -26,7 +26,7 @@ import pytest
 from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, domain_id, hkdf_sha256
 from ketenx.secrets import parse_secret
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
 
 PLANTED = ("111222333", "123456782", "012345672")  # the BSNs of GOOD_ROWS
 

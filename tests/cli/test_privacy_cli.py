@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Result, contract_document
+from tests.helpers import Result, contract_document
 
 Run = Callable[..., Result]
 FORMATS = ["text", "json", "junit", "sarif", "github"]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, Result
+from tests.helpers import ROOT, Result
 
 EXAMPLE = ROOT / "examples" / "contract.yaml"
 PASSPHRASE = "a passphrase for the privacy gate tests"
@@ -306,7 +306,7 @@ SCAN_SCHEMA = {
 
 
 def _scan_contract(site: Site, **opmerking: Any) -> Path:
-    from tests.conftest import contract_document
+    from tests.helpers import contract_document
 
     doc = contract_document(
         "scan-gate", SCAN_SCHEMA,
@@ -342,7 +342,7 @@ def test_pseudonymise_scans_kept_fields_by_default(site: Site) -> None:
 
 def test_a_delivery_of_version_2_metadata_is_still_read(site: Site, run: Any) -> None:
     """reidentify reads a delivery made before the privacy gates (metadata version 2)."""
-    from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
+    from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
 
     data = site.root / "data" / "three.csv"
     data.write_text(csv_text(*GOOD_ROWS), encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_CONTRACT
+from tests.helpers import ROOT, SAMPLE_CONTRACT
 
 PASSPHRASE = "progress test passphrase"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import GOOD_ROWS, SAMPLE_CONTRACT, contract_document, csv_text
+from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, contract_document, csv_text
 
 NAMES = ("Zoë", "Jansen", "Bülent", "Çelik", "Anna, Maria", "van der Meer")
 BSNS = ("111222333", "012345672", "123456782")

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Result, contract_document
+from tests.helpers import Result, contract_document
 
 Run = Callable[..., Result]
 SCHEMA = {
@@ -123,7 +123,7 @@ def test_every_format_points_at_the_line(tmp_path: Path, run: Run) -> None:
 def test_report_schema_allows_the_line(tmp_path: Path, run: Run) -> None:
     from jsonschema import Draft202012Validator
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     schema: dict[str, Any] = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
     data = tmp_path / "e.csv"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
 
 
 @pytest.fixture

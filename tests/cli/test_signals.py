@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import test_delivery_cli as delivery
-from tests.conftest import GOOD_ROWS, HEADER, ROOT, SAMPLE_CONTRACT
+from tests.helpers import GOOD_ROWS, HEADER, ROOT, SAMPLE_CONTRACT
 
 ex = delivery.ex
 

@@ -37,7 +37,7 @@ from ketenx.keys import (
     new_age_identity,
     new_signing_key,
 )
-from ketenx.seal import decrypt_file, decrypt_stream, encrypt_file, encrypt_stream
+from ketenx.seal import decrypt_stream, encrypt_stream
 
 pytestmark = pytest.mark.interop
 
@@ -45,6 +45,16 @@ PT = IN_TOTO_PAYLOAD_TYPE
 PASS = b"interop passphrase 42"
 # More than two 64 KiB age STREAM chunks, with a partial last chunk.
 BIG = hashlib.sha256(b"seed").digest() * (200_000 // 32) + b"tail"
+
+
+def encrypt_file(src: Path, dst: Path, recipients: list[str]) -> None:
+    with src.open("rb") as source, dst.open("xb") as target:
+        encrypt_stream(source, target, recipients)
+
+
+def decrypt_file(src: Path, dst: Path, identity: object) -> None:
+    with src.open("rb") as source, dst.open("xb") as target:
+        decrypt_stream(source, target, identity)
 
 
 def _statement_payload() -> bytes:

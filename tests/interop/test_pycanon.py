@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import contract_document
+from tests.helpers import contract_document
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 PYCANON = "pycanon==1.3.6"
@@ -35,8 +35,8 @@ def pycanon(tmp_path_factory: pytest.TempPathFactory) -> Any:
     pd = pytest.importorskip("pandas", reason="pandas is not installed (pip install -e '.[test]')")
     target = tmp_path_factory.mktemp("pycanon")
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-         "--target", str(target), PYCANON],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--disable-pip-version-check", "--target", str(target), PYCANON],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     if done.returncode != 0:

@@ -23,7 +23,7 @@ from ketenx.canonical import pointer_escape
 from ketenx.check import Checker
 from ketenx.reports import CheckReport, OutputFormat, render, safe_name
 from ketenx.validation import contract_names
-from tests.conftest import GOOD_ROWS, HEADER
+from tests.helpers import GOOD_ROWS, HEADER
 
 # --- hostile names -------------------------------------------------------------------------
 
@@ -91,7 +91,7 @@ NESTED = {
 
 def _sample_schema() -> dict[str, Any]:
     from ketenx.contract import load_contract
-    from tests.conftest import SAMPLE_CONTRACT
+    from tests.helpers import SAMPLE_CONTRACT
 
     return dict(load_contract(SAMPLE_CONTRACT).schema)
 

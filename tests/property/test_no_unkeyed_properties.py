@@ -27,7 +27,7 @@ from ketenx.errors import RejectedError
 from ketenx.pipeline import pseudonymise_stream
 from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, Keyring, hkdf_sha256
 from ketenx.secrets import new_secret
-from tests.conftest import make_contract
+from tests.helpers import make_contract
 
 SECRET = bytes(range(32))
 DOMAIN = "00000001009876543000/c"

@@ -33,7 +33,7 @@ from ketenx.pseudonym import (
     normalise_many,
 )
 from ketenx.writers import unneutralise
-from tests.conftest import make_contract
+from tests.helpers import make_contract
 
 SECRET = bytes(range(32))
 DOMAIN_A = "00000001009876543000/contract"

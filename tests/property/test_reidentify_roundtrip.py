@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ketenx.delivery import write_pseudonymised, write_reidentified
 from ketenx.secrets import new_secret
 from ketenx.writers import unneutralise
-from tests.conftest import make_contract
+from tests.helpers import NOW, make_contract
 
 CONTRACT = make_contract(
     "roundtrip",
@@ -108,7 +108,7 @@ def test_encrypt_then_reidentify_gives_back_exactly_what_was_sent(
         write_input(src, fmt, recs)
         out, back = data / f"out.{fmt}", data / f"back.{fmt}"
         common = {"contract": CONTRACT, "secret_arg": str(secret), "environ": {}}
-        write_pseudonymised(data=str(src), output=out, to=fmt, **common)  # type: ignore[arg-type]
+        write_pseudonymised(data=str(src), output=out, to=fmt, now=NOW, **common)  # type: ignore[arg-type]
         delivered = out.read_bytes().decode("utf-8")
         for r in recs:  # nothing readable leaves the building
             assert (

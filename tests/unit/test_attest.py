@@ -11,7 +11,7 @@ from ketenx.attest import PREDICATE_TYPE, build_predicate, sign_subjects, verify
 from ketenx.contract import load_contract
 from ketenx.errors import VerificationError
 from ketenx.partners import Partner, Registry, SigningKey, public_key_id
-from tests.conftest import SAMPLE_CONTRACT
+from tests.helpers import SAMPLE_CONTRACT
 
 CONTRACT = load_contract(SAMPLE_CONTRACT)
 SENDER = CONTRACT.sender.oin

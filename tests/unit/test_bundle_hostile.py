@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli import test_delivery_cli as delivery
-from tests.conftest import ROOT, SAMPLE_CONTRACT
+from tests.helpers import ROOT, SAMPLE_CONTRACT
 
 ex = delivery.ex  # the exchange fixture: keys, secret, partners, an export
 PLANTED = ("Zoë", "111222333", "Jansen", "GNUSparse", "evil")

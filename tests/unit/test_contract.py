@@ -16,7 +16,7 @@ from ketenx.contract import (
     read_structured,
 )
 from ketenx.errors import ContractError
-from tests.conftest import SAMPLE_CONTRACT
+from tests.helpers import SAMPLE_CONTRACT
 
 
 def sample() -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from tests.conftest import ROOT, Result
+from tests.helpers import ROOT, Result
 
 EXAMPLE = ROOT / "examples" / "partners.yaml"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ketenx.gates import PrivacyGate, _records
 from ketenx.writers import RecordWriter
-from tests.conftest import make_contract
+from tests.helpers import make_contract
 
 CELLS = st.text(alphabet=st.sampled_from([*'ab,"\n\r =+-', "é", "\u2028"]), max_size=6)
 ROWS = st.lists(st.tuples(st.sampled_from(["p", "q", "r"]), CELLS), min_size=0, max_size=30)

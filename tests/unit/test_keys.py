@@ -34,7 +34,7 @@ from ketenx.keys import (
     passphrase_from_env,
     public_key_pem,
 )
-from ketenx.seal import decrypt_file, decrypt_stream, encrypt_file, encrypt_stream
+from ketenx.seal import decrypt_stream, encrypt_stream
 
 PASS = b"correct horse battery staple 7f3a"
 FIXED = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -365,27 +365,6 @@ def test_unseal_failures_are_verification_errors(age_pair: tuple[object, str]) -
             _open(data, identity)
         assert info.value.exit_code == ExitCode.REJECTED, name
         assert "\n" not in info.value.message
-
-
-def test_decrypt_file_never_leaves_a_partial_plaintext(
-    tmp_path: Path, age_pair: tuple[object, str]
-) -> None:
-    identity, recipient = age_pair
-    src = tmp_path / "in.age"
-    src.write_bytes(_seal(PLAIN, [recipient])[:-10])
-    dst = tmp_path / "out.bin"
-    with pytest.raises(VerificationError, match="damaged or truncated"):
-        decrypt_file(src, dst, identity)
-    assert not dst.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.age", "r.age", "r.age.pub"])
-    src.write_bytes(_seal(PLAIN, [recipient]))
-    decrypt_file(src, dst, identity)
-    assert dst.read_bytes() == PLAIN
-    assert _mode(dst) == 0o600
-    with pytest.raises(OperationalError, match="already exists"):
-        decrypt_file(src, dst, identity)
-    with pytest.raises(OperationalError, match="not found"):
-        encrypt_file(tmp_path / "absent", tmp_path / "x.age", [recipient])
 
 
 class _Failing(io.RawIOBase):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ketenx.contract import lint_document
-from tests.conftest import contract_document
+from tests.helpers import contract_document
 
 SCHEMA = {
     "type": "object",

@@ -41,7 +41,7 @@ from ketenx.pseudonym import (
     normalise_many,
 )
 from ketenx.secrets import Secret, load_secret, parse_secret
-from tests.conftest import ROOT, make_contract
+from tests.helpers import ROOT, make_contract
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "pseudonyms"
 DATA = json.loads((VECTORS / "pseudonyms.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from ketenx import readers
 from ketenx.check import Checker
 from ketenx.contract import load_contract
 from ketenx.readers import CsvReader, Malformed, json_array_batches, jsonl_batches
-from tests.conftest import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
+from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
 
 
 @pytest.fixture(scope="module")

@@ -177,7 +177,7 @@ def test_l_diversity_and_entropy() -> None:
 
 def test_policy_from_contract_uses_output_names() -> None:
     from ketenx.contract import load_contract
-    from tests.conftest import ROOT, SAMPLE_CONTRACT
+    from tests.helpers import ROOT, SAMPLE_CONTRACT
 
     policy = Policy.from_contract(load_contract(ROOT / "examples" / "contract.yaml"))
     assert policy.quasi_identifiers == ("leeftijdsgroep", "postcode", "geslacht")

@@ -67,7 +67,7 @@ def test_findings_hold_no_value() -> None:
 
 
 def test_contract_switches_and_kept_string_fields() -> None:
-    from tests.conftest import make_contract
+    from tests.helpers import make_contract
 
     contract = make_contract(
         "scan",
@@ -100,7 +100,7 @@ def test_sample_data_has_no_false_positives() -> None:
     import sys
 
     from ketenx.contract import load_contract
-    from tests.conftest import ROOT, SAMPLE_CONTRACT
+    from tests.helpers import ROOT, SAMPLE_CONTRACT
 
     spec = importlib.util.spec_from_file_location("generate", ROOT / "examples" / "generate.py")
     assert spec is not None and spec.loader is not None

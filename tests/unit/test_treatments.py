@@ -21,7 +21,7 @@ from ketenx.treatments import (
 )
 from ketenx.validation import MISSING
 from ketenx.writers import RecordWriter, neutralise, unneutralise, unneutralise_column
-from tests.conftest import SAMPLE_CONTRACT
+from tests.helpers import SAMPLE_CONTRACT
 
 
 def spec(treatment: str, **params) -> FieldSpec:

@@ -29,7 +29,7 @@ from ketenx.dsse import (
 from ketenx.errors import ExitCode, UsageError, VerificationError
 from ketenx.jsonlimits import MAX_DEPTH, MAX_ENVELOPE_BYTES
 from ketenx.partners import Partner, Registry, SigningKey, public_key_id
-from tests.conftest import SAMPLE_CONTRACT
+from tests.helpers import SAMPLE_CONTRACT
 
 CONTRACT = load_contract(SAMPLE_CONTRACT)
 SENDER = CONTRACT.sender.oin

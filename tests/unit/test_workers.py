@@ -22,7 +22,7 @@ from ketenx.pipeline import pseudonymise_stream
 from ketenx.pseudonym import InvalidTextError, Keyring
 from ketenx.readers import BATCH_ROWS
 from ketenx.workers import KeyedHelpers, available_jobs, can_fork, run_tasks
-from tests.conftest import HEADER, SAMPLE_CONTRACT
+from tests.helpers import HEADER, SAMPLE_CONTRACT
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="helpers are forked: Linux only")
 

@@ -1,0 +1,181 @@
+"""The habits of the project hold: one version, one copy of the schemas (and the built wheel and
+sdist carry it), the licence pyproject names, a changelog, and test helpers outside conftest."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, package_index_unreachable
+
+SCHEMAS = ROOT / "schemas"
+
+
+def _pyproject() -> dict[str, object]:
+    import tomllib
+
+    project: dict[str, object] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project
+
+
+# --- one version ---------------------------------------------------------------------------
+
+
+def test_one_version_everywhere() -> None:
+    import ketenx
+    from ketenx._version import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ketenx", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == f"ketenx {__version__}\n"
+    assert ketenx.__version__ == __version__
+    # a stale editable install (metadata from before a version change) fails here: reinstall
+    assert importlib.metadata.version("ketenx") == __version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+([ab]|rc)?\d*", __version__)
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject reads it from ketenx/_version.py; no other file of the package writes one."""
+    project = _pyproject()
+    assert "version" not in project and "version" in project["dynamic"]  # type: ignore[operator]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '[tool.hatch.version]\npath = "ketenx/_version.py"' in pyproject
+    literal = re.compile(r"""__version__\s*=\s*["']""")
+    writers = [p for p in (ROOT / "ketenx").rglob("*.py") if literal.search(p.read_text())]
+    assert writers == [ROOT / "ketenx" / "_version.py"]
+
+
+def test_the_changelog_has_the_version() -> None:
+    from ketenx._version import __version__
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert text.startswith("# Changelog")
+    assert "## [Unreleased]" in text
+    assert re.search(rf"^## \[{re.escape(__version__)}\]", text, flags=re.M)
+
+
+# --- one copy of the schemas -----------------------------------------------------------------
+
+
+def test_the_package_loads_the_one_schemas_folder() -> None:
+    """``ketenx/_schemas`` is ``schemas/`` itself (a link), and every schema loads from it."""
+    from importlib import resources
+
+    from ketenx.resources import load_schema
+
+    link = ROOT / "ketenx" / "_schemas"
+    assert link.is_symlink() and link.resolve() == SCHEMAS.resolve()
+    shipped = resources.files("ketenx").joinpath("_schemas")
+    names = sorted(p.name for p in SCHEMAS.iterdir())
+    assert names and names == sorted(p.name for p in shipped.iterdir())
+    for name in names:
+        assert shipped.joinpath(name).read_bytes() == (SCHEMAS / name).read_bytes()
+        assert load_schema(name) == json.loads((SCHEMAS / name).read_bytes())
+
+
+def test_git_holds_one_copy_of_the_schemas() -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "-s", "ketenx/_schemas", "schemas"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    link = [line for line in listed if line.endswith("\tketenx/_schemas")]
+    assert len(link) == 1 and link[0].startswith("120000 ")  # a symbolic link, not a copy
+    assert not [line for line in listed if "\tketenx/_schemas/" in line]
+
+
+@pytest.mark.slow
+def test_the_wheel_and_the_sdist_carry_the_schemas_and_the_licence(tmp_path: Path) -> None:
+    """Built as a user builds them (pip, an isolated build with hatchling from the index)."""
+    unreachable = package_index_unreachable()
+    if unreachable:
+        pytest.skip(f"an isolated build needs hatchling from a package index: {unreachable}")
+    backend = tmp_path / "backend"
+    subprocess.run([sys.executable, "-m", "venv", str(backend)], check=True, capture_output=True)
+    python = backend / "bin" / "python"
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "hatchling>=1.27"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    out = tmp_path / "dist"
+    build = (
+        "import sys; from hatchling.build import build_sdist, build_wheel; "
+        "print(build_wheel(sys.argv[1])); print(build_sdist(sys.argv[1]))"
+    )
+    built = subprocess.run(
+        [python, "-c", build, str(out)], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    wheel, sdist = out / built[-2], out / built[-1]
+    version = importlib.metadata.version("ketenx")
+    assert wheel.name == f"ketenx-{version}-py3-none-any.whl"
+    schemas = {p.name: p.read_bytes() for p in SCHEMAS.iterdir()}
+    licence = (ROOT / "LICENSE").read_bytes()
+
+    with zipfile.ZipFile(wheel) as whl:
+        for name, content in schemas.items():
+            assert whl.read(f"ketenx/_schemas/{name}") == content
+        info = f"ketenx-{version}.dist-info"
+        assert whl.read(f"{info}/licenses/LICENSE") == licence
+        metadata = whl.read(f"{info}/METADATA").decode()
+    assert "License-Expression: EUPL-1.2" in metadata and f"Version: {version}" in metadata
+
+    with tarfile.open(sdist) as tar:
+        top = f"ketenx-{version}"
+
+        def member(name: str) -> bytes:
+            extracted = tar.extractfile(f"{top}/{name}")
+            assert extracted is not None, name
+            return extracted.read()
+
+        for name, content in schemas.items():
+            assert member(f"schemas/{name}") == content
+            assert member(f"ketenx/_schemas/{name}") == content  # a wheel built from it has them
+        assert member("LICENSE") == licence
+
+
+# --- the licence -----------------------------------------------------------------------------
+
+
+def test_the_licence_is_the_one_pyproject_names() -> None:
+    """The complete English text of the EUPL v1.2 (as published by the European Commission)."""
+    project = _pyproject()
+    assert project["license"] == "EUPL-1.2" and project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("EUROPEAN UNION PUBLIC LICENCE v. 1.2\nEUPL © the European Union 2007")
+    words = " ".join(text.split())
+    articles = re.findall(r"(?<![\w.])(\d{1,2})\.\s?[A-Z]", words)
+    assert [int(n) for n in articles] == list(range(1, 16))
+    for phrase in (
+        "Licensed under the EUPL",
+        "‘Compatible Licences’ according to Article 5 EUPL are:",
+        "Québec Free and Open-Source Licence — Reciprocity (LiLiQ-R)",
+        "All other changes or additions to this Appendix require the production of a new EUPL"
+        " version.",
+    ):
+        assert phrase in words, phrase
+    assert words.endswith("a new EUPL version.")
+
+
+# --- test helpers ----------------------------------------------------------------------------
+
+
+def test_no_test_imports_conftest() -> None:
+    """Shared helpers are in tests/helpers.py; conftest.py is pytest's, for fixtures only."""
+    importing = re.compile(r"^\s*(from\s+(tests\.)?conftest\s+import|import\s+(tests\.)?conftest)")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if importing.match(line)
+    ]
+    assert offenders == []
