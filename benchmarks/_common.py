@@ -19,15 +19,26 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"
 
 
-def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ketenx_generate", ROOT / "examples" / "generate.py"
-    )
+def load_module(name: str, path: Path) -> ModuleType:
+    """The module in ``path``, a file outside any package, loaded once under ``name``."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["ketenx_generate"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def generator() -> ModuleType:
+    """``examples/generate.py``: the sample contract's persons."""
+    return load_module("ketenx_generate", ROOT / "examples" / "generate.py")
+
+
+def corpus() -> ModuleType:
+    """``benchmarks/corpus/generate.py``: the corpus contracts and their generators."""
+    return load_module("ketenx_corpus", ROOT / "benchmarks" / "corpus" / "generate.py")
 
 
 def sample_csv(
@@ -45,8 +56,11 @@ def sample_csv(
     return path
 
 
-def run(cmd: list[str], *, repeat: int = 3, cwd: Path | None = None) -> float:
-    """Median wall time (s) of ``cmd`` over ``repeat`` runs (exit 0 or 1 expected)."""
+def run(
+    cmd: list[str], *, repeat: int = 3, cwd: Path | None = None, codes: tuple[int, ...] = (0, 1)
+) -> float:
+    """Median wall time (s) of ``cmd`` over ``repeat`` runs (an exit code in ``codes``
+    expected; any other stops the benchmark)."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -54,27 +68,75 @@ def run(cmd: list[str], *, repeat: int = 3, cwd: Path | None = None) -> float:
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, cwd=cwd
         )
         times.append(time.perf_counter() - start)
-        if proc.returncode not in (0, 1):
+        if proc.returncode not in codes:
             sys.exit(f"{cmd[:4]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
     return statistics.median(times)
 
 
-def paired(cmds: list[list[str]], *, repeat: int = 5) -> list[float]:
+def paired(
+    cmds: list[list[str]], *, repeat: int = 5, codes: tuple[int, ...] = (0, 1)
+) -> list[float]:
     """Fastest wall time of each command, the commands run interleaved ``repeat`` times: on a
     shared, noisy machine the minimum of interleaved runs is the most stable estimate."""
     best = [float("inf")] * len(cmds)
     for _ in range(repeat):
         for i, cmd in enumerate(cmds):
-            best[i] = min(best[i], run(cmd, repeat=1))
+            best[i] = min(best[i], run(cmd, repeat=1, codes=codes))
     return best
+
+
+# Baselines: what a plain Python script needs to read (and write back) the same file.
+CSV_READER = (
+    "import csv,sys\nfor _ in csv.reader(open(sys.argv[1], newline='', encoding='utf-8')): pass\n"
+)
+JSONL_READER = (
+    "import json,sys\nfor line in open(sys.argv[1], encoding='utf-8'):\n"
+    "    if line.strip(): json.loads(line)\n"
+)
+ROUND_TRIP = """
+import csv, sys
+with open(sys.argv[1], newline='', encoding='utf-8') as fin, \\
+     open(sys.argv[2], 'w', newline='', encoding='utf-8') as fout:
+    csv.writer(fout, lineterminator='\\n').writerows(csv.reader(fin))
+"""
+JSONL_ROUND_TRIP = """
+import json, sys
+with open(sys.argv[1], encoding='utf-8') as fin, open(sys.argv[2], 'w', encoding='utf-8') as fout:
+    fout.writelines(json.dumps(json.loads(line), ensure_ascii=False) + '\\n' for line in fin)
+"""
+
+
+def bench_secret() -> Path:
+    """A pseudonymisation secret for the benchmarks, outside every data folder."""
+    folder = Path.home() / ".ketenx-bench"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / "bench.secret"
+    if not path.exists():
+        from ketenx.secrets import new_secret
+
+        new_secret(path)
+    return path
 
 
 def peak_rss_mib(cmd: list[str]) -> float:
     """Peak RSS (MiB) of one run of ``cmd``, measured from a fresh parent process."""
+    return peak_rss(cmd)[0]
+
+
+def peak_rss(cmd: list[str]) -> tuple[float, int]:
+    """Peak RSS (MiB) and exit code of one run of ``cmd``, from a fresh parent process."""
+    _, mib, code = measured(cmd)
+    return mib, code
+
+
+def measured(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall time (s), peak RSS (MiB) and exit code of one run of ``cmd``, from a fresh parent
+    process (which times the child alone, not its own start-up)."""
     proc = subprocess.run(
         [sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, check=False
     )
-    return float(proc.stdout.strip() or "nan")
+    seconds, mib, code = [*proc.stdout.split(), "nan", "nan", "-1"][:3]
+    return float(seconds), float(mib), int(code)
 
 
 def peak_tree_mib(cmd: list[str], interval: float = 0.01) -> float:
@@ -109,9 +171,11 @@ def _pss_kib(pid: int) -> int:
 
 
 _PEAK = """
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seconds = time.perf_counter() - start
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, proc.returncode)
 """
 
 PY = sys.executable

@@ -20,13 +20,19 @@ import shutil
 import sys
 from pathlib import Path
 
-from _common import KETENX, OUT, PY, ROOT, paired, peak_rss_mib, run, sample_csv
+from _common import (
+    CSV_READER,
+    KETENX,
+    OUT,
+    PY,
+    ROOT,
+    paired,
+    peak_rss_mib,
+    run,
+    sample_csv,
+)
 
 CONTRACT = ROOT / "examples" / "contract.yaml"
-
-CSV_READER = (
-    "import csv,sys\nfor _ in csv.reader(open(sys.argv[1], newline='', encoding='utf-8')): pass\n"
-)
 
 
 def all_invalid(src: Path) -> Path:

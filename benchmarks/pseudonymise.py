@@ -22,16 +22,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from _common import KETENX, OUT, PY, ROOT, peak_rss_mib, peak_tree_mib, run, sample_csv
+from _common import (
+    KETENX,
+    OUT,
+    PY,
+    ROOT,
+    ROUND_TRIP,
+    bench_secret,
+    peak_rss_mib,
+    peak_tree_mib,
+    run,
+    sample_csv,
+)
 
 from ketenx.workers import available_jobs
-
-ROUND_TRIP = """
-import csv, sys
-with open(sys.argv[1], newline='', encoding='utf-8') as fin, \\
-     open(sys.argv[2], 'w', newline='', encoding='utf-8') as fout:
-    csv.writer(fout, lineterminator='\\n').writerows(csv.reader(fin))
-"""
 
 PANDAS = """
 import base64, hashlib, hmac, sys
@@ -63,17 +67,6 @@ def bench_contract() -> Path:
     return path
 
 
-def secret() -> Path:
-    folder = Path.home() / ".ketenx-bench"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / "bench.secret"
-    if not path.exists():
-        from ketenx.secrets import new_secret
-
-        new_secret(path)
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -94,7 +87,7 @@ def main() -> None:
             "-c",
             str(contract),
             "-s",
-            str(secret()),
+            str(bench_secret()),
             "-o",
             str(out),
             *jobs,
