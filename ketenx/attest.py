@@ -155,6 +155,24 @@ class VerifiedStatement:
     created: _dt.datetime
 
 
+def check_against_contract(predicate: Mapping[str, Any], contract: Contract) -> None:
+    """A signed predicate against the contract the verifier holds: made under it (its
+    digest), from its sender to its recipient, for its purpose, legal basis and processing
+    activity. :class:`VerificationError` naming what differs (never the signed text)."""
+    if (predicate.get("contract") or {}).get("digest") != contract.digest():
+        raise VerificationError(
+            "the delivery was signed under another contract: its digest differs from the "
+            "contract you hold"
+        )
+    if (predicate.get("recipient") or {}).get("oin") != contract.recipient.oin:
+        raise VerificationError("the delivery is addressed to another recipient OIN")
+    if (predicate.get("sender") or {}).get("oin") != contract.sender.oin:
+        raise VerificationError("the delivery comes from another sender than the contract's")
+    for key in ("purpose", "legal_basis", "processing_activity"):
+        if predicate.get(key) != getattr(contract, key):
+            raise VerificationError(f"the signed {key} differs from your contract's")
+
+
 def _parse_created(text: Any) -> _dt.datetime:
     try:
         when = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
@@ -171,7 +189,7 @@ def verify_statement(
     registry: Registry,
     *,
     now: _dt.datetime,
-    contract_digest: str | None = None,
+    contract: Contract | None = None,
 ) -> VerifiedStatement:
     """Verify ``envelope`` for the offered ``files`` (name, ``sha256:<hex>``); fail closed.
 
@@ -180,7 +198,9 @@ def verify_statement(
     come. When none is, the reason given is that of the first signing key in registry order,
     the sender's own keys first. Two offered files with the same name are a
     :class:`UsageError` (subjects are named by file name, so one of them would go unchecked);
-    a statement that lists a name twice is refused."""
+    a statement that lists a name twice is refused. With the ``contract`` the verifier
+    holds, the predicate must also agree with it (:func:`check_against_contract`): the one
+    verification policy of ``verify --contract`` and ``unpack``."""
     if len({name for name, _ in files}) != len(files):
         raise UsageError(
             "two offered files have the same name: subjects are named by file name, "
@@ -236,13 +256,8 @@ def verify_statement(
                 f"subject {index} of the signed statement is not among the files offered"
             )
 
-    if contract_digest is not None:
-        signed = (predicate.get("contract") or {}).get("digest")
-        if signed != contract_digest:
-            raise VerificationError(
-                "the delivery was signed under another contract: its digest differs from the "
-                "contract you hold"
-            )
+    if contract is not None:
+        check_against_contract(predicate, contract)
     return VerifiedStatement(
         statement=statement, predicate=predicate, signer=signer, created=created
     )

@@ -543,19 +543,10 @@ class _Verification:
             (CONTRACT, sha256_digest(small[CONTRACT])),
         ]
         contract = self.contract
-        verified = verify_statement(
-            envelope, files, self.registry, now=self.now, contract_digest=contract.digest()
-        )
+        verified = verify_statement(envelope, files, self.registry, now=self.now, contract=contract)
         predicate = verified.predicate
         if sha256_digest(small[CONTRACT]) != contract.digest():
             raise VerificationError("the delivery's contract.json is not the contract you hold")
-        if predicate["recipient"]["oin"] != contract.recipient.oin:
-            raise VerificationError("the delivery is addressed to another recipient OIN")
-        if predicate["sender"]["oin"] != contract.sender.oin:
-            raise VerificationError("the delivery comes from another sender than the contract's")
-        for key in ("purpose", "legal_basis", "processing_activity"):
-            if predicate.get(key) != getattr(contract, key):
-                raise VerificationError(f"the signed {key} differs from your contract's")
         records = predicate.get("records")
         if not isinstance(records, dict) or not all(
             type(records.get(k)) is int for k in ("input", "output", "dropped")

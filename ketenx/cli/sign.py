@@ -107,12 +107,12 @@ def verify(
     from ..partners import load_registry
 
     registry = load_registry(partners)
-    digest = load_contract(contract).digest() if contract else None
+    held = load_contract(contract) if contract else None
     with open_input(str(signature)) as fh:
         envelope = read_envelope(fh)
     offered = [(path.name, file_digest(path)) for path in files]
     verified = verify_statement(
-        envelope, offered, registry, now=_dt.datetime.now(_dt.UTC), contract_digest=digest
+        envelope, offered, registry, now=_dt.datetime.now(_dt.UTC), contract=held
     )
     p = verified.predicate
     typer.echo(

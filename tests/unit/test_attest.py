@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ketenx.attest import PREDICATE_TYPE, build_predicate, sign_subjects, verify_statement
-from ketenx.contract import load_contract
+from ketenx.contract import Contract, load_contract
 from ketenx.errors import VerificationError
 from ketenx.partners import Partner, Registry, SigningKey, public_key_id
 from tests.helpers import SAMPLE_CONTRACT
@@ -51,9 +51,7 @@ def test_verify_ok_and_keyid_is_only_a_hint():
     key = Ed25519PrivateKey.generate()
     env = envelope(key)
     env["signatures"][0]["keyid"] = "sha256:" + "00" * 32  # a wrong hint changes nothing
-    verified = verify_statement(
-        env, FILES, registry_with(key), now=NOW, contract_digest=CONTRACT.digest()
-    )
+    verified = verify_statement(env, FILES, registry_with(key), now=NOW, contract=CONTRACT)
     assert verified.statement["predicateType"] == PREDICATE_TYPE
 
 
@@ -95,8 +93,32 @@ def test_subject_checks():
         verify_statement(env, FILES[:1], registry, now=NOW)
     with pytest.raises(VerificationError, match="not a subject"):
         verify_statement(env, [*FILES, ("extra.csv", FILES[0][1])], registry, now=NOW)
+    other = Contract.from_document({**CONTRACT.document, "version": 99})
     with pytest.raises(VerificationError, match="another contract"):
-        verify_statement(env, FILES, registry, now=NOW, contract_digest="sha256:" + "11" * 32)
+        verify_statement(env, FILES, registry, now=NOW, contract=other)
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [
+        ("purpose", "een ander doel", "the signed purpose differs"),
+        ("legal_basis", "een andere grondslag", "the signed legal_basis differs"),
+        ("processing_activity", None, "the signed processing_activity differs"),
+        ("recipient", {"name": "X", "oin": "00000001000000000000"}, "another recipient OIN"),
+        ("sender", {"name": "X", "oin": "00000001000000000000"}, "another sender"),
+    ],
+)
+def test_verify_with_a_contract_is_the_policy_unpack_applies(
+    member: str, value: object, message: str
+) -> None:
+    """A predicate that cites the contract's digest but says something else of it is
+    refused by `verify --contract` as by `unpack` (one verification policy)."""
+    from ketenx.attest import check_against_contract
+
+    predicate = build_predicate(contract=CONTRACT, meta=None, created=NOW)
+    check_against_contract(predicate, CONTRACT)  # as signed: agrees
+    with pytest.raises(VerificationError, match=message):
+        check_against_contract({**predicate, member: value}, CONTRACT)
 
 
 def _meta(**pseudo) -> dict:
