@@ -179,3 +179,20 @@ def test_no_test_imports_conftest() -> None:
         if importing.match(line)
     ]
     assert offenders == []
+
+
+def test_no_test_reads_the_wall_clock() -> None:
+    """Time comes from fixed values (``tests.helpers.NOW``, ``now=``, ``--not-before``); polling
+    with a bounded ``sleep`` is allowed, reading the clock is not."""
+    clock = re.compile(
+        r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time|time\.monotonic"
+        r"|time\.perf_counter|time\.time_ns)\("
+    )
+    readers = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path != Path(__file__)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if clock.search(line)
+    ]
+    assert readers == []
