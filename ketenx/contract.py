@@ -558,14 +558,28 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
 
 
 # Field names and formats of direct identifiers: a contract that keeps one as it is gets a
-# warning (docs/privacy.md §1). Names are matched as whole words of the field name.
+# warning (docs/privacy.md). Dutch names compound: `emailadres`, `bsnnummer`, `roepnaam`.
 _DIRECT_FORMATS = frozenset({"nl-bsn", "email", "iban"})
-_DIRECT_NAMES = re.compile(
-    r"(?:^|_)(?:bsn|burgerservicenummer|a_?nummer|naam|namen|voornaam|voornamen|achternaam|"
-    r"geslachtsnaam|name|surname|e_?mail|telefoon\w*|phone|mobiel|iban|"
-    r"rekeningnummer|adres|address|straat|huisnummer)(?:$|_)",
+_DIRECT_PARTS = re.compile(  # anywhere in the name
+    r"bsn|burgerservicenummer|sofinummer|e_?mail|telefoon|mobiel|iban|rekeningnummer|"
+    r"voornaam|voornamen|achternaam|roepnaam|geslachtsnaam|woonadres|straatnaam|huisnummer",
     re.IGNORECASE,
 )
+_DIRECT_WORDS = re.compile(  # as a word of the name (`gemeentenaam` is no person's name)
+    r"(?:^|_)(?:naam|namen|name|surname|phone|address|adres|straat|a_?nummer)(?:$|_)",
+    re.IGNORECASE,
+)
+
+
+def _formats(prop: Any) -> Iterator[Any]:
+    """The formats a property can carry, through ``anyOf``/``oneOf``/``allOf`` branches."""
+    if isinstance(prop, Mapping):
+        yield prop.get("format")
+        for key in ("anyOf", "oneOf", "allOf"):
+            branches = prop.get(key)
+            if isinstance(branches, list):
+                for branch in branches:
+                    yield from _formats(branch)
 
 
 def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
@@ -585,8 +599,8 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
     for name, prop in properties.items():
         if treatment(name) != "keep" or not isinstance(name, str):
             continue
-        fmt = prop.get("format") if isinstance(prop, Mapping) else None
-        if fmt in _DIRECT_FORMATS or _DIRECT_NAMES.search(name):
+        direct_format = any(f in _DIRECT_FORMATS for f in _formats(prop))
+        if direct_format or _DIRECT_PARTS.search(name) or _DIRECT_WORDS.search(name):
             yield Problem(
                 pointer("fields", name),
                 "looks like a direct identifier and is kept as it is: drop, pseudonymise or "
@@ -612,9 +626,10 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
                 "warning",
             )
         elif how in ("pseudonymise", "encrypt"):
+            done = "pseudonymised" if how == "pseudonymise" else "encrypted"
             yield Problem(
                 where,
-                f"a quasi-identifier that is {how}d stays exactly as identifying (equal values "
+                f"a quasi-identifier that is {done} stays exactly as identifying (equal values "
                 "give equal tokens): generalise it instead, or drop it",
                 "warning",
             )

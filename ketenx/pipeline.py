@@ -404,12 +404,14 @@ def pseudonymise_stream(
             out_report.invalid_records += len(bad)
             result.rejected = True
             return
+        # The gates measure what the recipient reads back (`seen`), before kept CSV cells go
+        # out as they came in (`treated` may be `seen` itself).
+        gate.observe(seen, n, start)
         if passthrough and raw is not None:
             for source_name, name in passthrough:
                 cells = raw.get(source_name)
                 if cells is not None:
                     treated[name] = [cells[i] for i in keep] if keep is not None else cells
-        gate.observe(seen, n, start)
         writer.write(treated, n)
         result.records_out += n
 
@@ -503,6 +505,8 @@ def raise_if_rejected(result: PassResult) -> None:
     """Turn a rejected pass into :class:`RejectedError` naming the first problem (no value)."""
     if not result.rejected:
         return
+    if result.privacy is not None and result.privacy.failed:  # the records themselves passed
+        raise privacy_rejection(result.privacy)
     for rep, what in ((result.report, "input"), (result.output_report, "output")):
         if rep.errors:
             v = rep.errors[0]
@@ -515,8 +519,6 @@ def raise_if_rejected(result: PassResult) -> None:
                 if what == "input"
                 else "the treated records do not match the output schema; nothing was written",
             )
-    if result.privacy is not None and result.privacy.failed:
-        raise privacy_rejection(result.privacy)
     raise RejectedError("input rejected; nothing was written")
 
 

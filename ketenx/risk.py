@@ -18,6 +18,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 from .validation import MISSING
@@ -43,11 +44,14 @@ class Policy:
     max_average_risk: float | None = None
     max_suppression: float = 0.0
     missing: Missing = "category"
+    declared: bool = False  # the contract names quasi-identifiers (maybe none delivered)
 
     @property
     def measured(self) -> bool:
-        """Whether any threshold is set (otherwise there is nothing to enforce)."""
-        return bool(self.quasi_identifiers) and any(
+        """Whether any threshold is set over named quasi-identifiers (otherwise there is
+        nothing to enforce). When the contract drops every one of them, every record is in
+        one class: that is measured too (the delivery is k-anonymous for k up to its size)."""
+        return (self.declared or bool(self.quasi_identifiers)) and any(
             t is not None for t in (self.k, self.l, self.max_record_risk, self.max_average_risk)
         )
 
@@ -79,6 +83,7 @@ class Policy:
             max_average_risk=risk.get("average"),
             max_suppression=float(privacy.get("max_suppression", 0.0)),
             missing=privacy.get("missing", "category"),
+            declared=bool(privacy.get("quasi_identifiers")),
         )
 
 
@@ -296,13 +301,17 @@ def _entropy_l(counts: Sequence[int]) -> float:
 def _diversity(
     pairs: Sequence[Counter[tuple[int, int]]], alive: Container[int]
 ) -> tuple[list[dict[int, int]], list[dict[int, float]]]:
-    """Per sensitive attribute: distinct values and entropy l of each class in ``alive``."""
+    """Per sensitive attribute: distinct values and entropy l of each class in ``alive``,
+    over the values that are there: an empty sensitive value is no value an attacker learns,
+    and counting it as one more would make a class look more diverse than it is (the unsafe
+    direction). A class whose every sensitive value is empty discloses none and is left
+    out."""
     distinct: list[dict[int, int]] = []
     entropy: list[dict[int, float]] = []
     for counter in pairs:
         per: dict[int, list[int]] = defaultdict(list)
-        for (key, _value), count in counter.items():
-            if key in alive:
+        for (key, value), count in counter.items():
+            if value != _NONE and key in alive:
                 per[key].append(count)
         distinct.append({key: len(v) for key, v in per.items()})
         entropy.append({key: _entropy_l(v) for key, v in per.items()})
@@ -327,6 +336,13 @@ def _violating(
     return bad
 
 
+def allowed_suppression(policy: Policy, records: int) -> int:
+    """The most records ``max_suppression`` lets go: ⌊fraction × records⌋, computed so that
+    a fraction written in decimal is exact at its boundary (0.29 of 100 is 29, although
+    0.29 × 100 is 28.999… in binary floating point)."""
+    return math.floor(Fraction(str(policy.max_suppression)) * records)
+
+
 def assess(counter: RiskCounter, *, suppress: bool = True) -> Assessment:
     """Figures and verdict. With ``suppress`` and ``max_suppression`` > 0, whole records are
     suppressed: every class that breaks k, the record risk or l, then — for the average
@@ -335,7 +351,7 @@ def assess(counter: RiskCounter, *, suppress: bool = True) -> Assessment:
     policy = counter.policy
     q = len(policy.quasi_identifiers)
     classes = counter.classes  # not copied: there may be millions
-    allowed = math.floor(policy.max_suppression * counter.records + 1e-9) if suppress else 0
+    allowed = allowed_suppression(policy, counter.records) if suppress else 0
     removed: set[int] = set()
     if allowed:
         removed = _suppression(counter, classes, q, allowed)
@@ -404,10 +420,11 @@ def _figures(
     l_distinct = {
         name: min(d.values(), default=0) for name, d in zip(policy.sensitive, distinct, strict=True)
     }
-    l_entropy = {
-        name: round(min(e.values(), default=0.0), 6)
+    exact_entropy = {  # compared unrounded; shown rounded
+        name: min(e.values(), default=0.0)
         for name, e in zip(policy.sensitive, entropy, strict=True)
     }
+    l_entropy = {name: round(value, 6) for name, value in exact_entropy.items()}
     without: dict[str, int] = {}
     if q > 1:
         for j, name in enumerate(policy.quasi_identifiers):
@@ -415,8 +432,8 @@ def _figures(
             reduced = class_sizes(projected, q, policy.missing)
             without[name] = min(reduced.values(), default=0)
     suppressed = sum(classes[k] for k in removed)
-    failures = _failures(policy, smallest, l_distinct, l_entropy, max_risk, average)
-    if suppressed and counter.records and suppressed > policy.max_suppression * counter.records:
+    failures = _failures(policy, smallest, l_distinct, exact_entropy, max_risk, average)
+    if suppressed and suppressed > allowed_suppression(policy, counter.records):
         failures.append(
             Failure("suppression", policy.max_suppression, suppressed / counter.records, "")
         )

@@ -132,6 +132,15 @@ def csv_lines(columns: Sequence[Sequence[str]]) -> str:
     return "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
 
 
+def _number_text(value: Any) -> str:
+    """A number as a CSV cell: as ``str()`` writes it, but an integral float below 2**53 as
+    an integer (``1.0`` → ``1``): JSON Schema counts 1.0 as an integer, and a CSV reader of
+    an ``integer`` column reads ``1`` as one, not ``1.0``."""
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
 class RecordWriter:
     """Writes batches of output columns (name → values) to a binary stream.
 
@@ -194,7 +203,7 @@ class RecordWriter:
         if kinds <= {str}:
             return neutralise(col) if is_string else col
         if kinds <= {int, float}:
-            return list(map(str, col))
+            return list(map(_number_text, col))
         if is_string:  # only strings can be formulas: numbers are left alone
             col = neutralise(col)
         return [
@@ -204,6 +213,8 @@ class RecordWriter:
             if v is MISSING or v is None
             else ("true" if v else "false")
             if type(v) is bool
+            else _number_text(v)
+            if type(v) is float
             else str(v)
             for v in col
         ]

@@ -140,9 +140,9 @@ def risk(
     _refuse_over_inputs(output, contract, data)
     the_contract = load_contract(contract)
     policy = Policy.from_contract(the_contract)
-    if not policy.quasi_identifiers:
+    if not policy.declared:
         raise ContractError(
-            f"{contract}: the contract names no quasi-identifier that is delivered",
+            f"{contract}: the contract names no quasi-identifier",
             hint="list them under privacy.quasi_identifiers",
         )
     output_side = side is Side.OUTPUT

@@ -361,3 +361,113 @@ def test_a_delivery_of_version_2_metadata_is_still_read(site: Site, run: Any) ->
                 site.secret, "-o", site.root / "out" / "back2.csv")  # fmt: skip
     assert again.code == 3, again.err
     assert "not a complete ketenx delivery metadata file" in again.err
+
+
+# --- found by the outside-in audit: each case as it was reproduced -------------------------
+
+AUDIT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "pc": {"type": ["string", "null"]},
+        "jaar": {"type": ["integer", "null"]},
+        "diag": {"type": ["string", "null"]},
+    },
+}
+
+
+def _audit_contract(site: Site, privacy: dict[str, Any], **fields: Any) -> Path:
+    from tests.helpers import contract_document
+
+    base = {"id": {"treatment": "keep", "scan": False}, "pc": {"treatment": "keep"},
+            "jaar": {"treatment": "keep"}, "diag": {"treatment": "keep"}}  # fmt: skip
+    doc = contract_document("audit", AUDIT_SCHEMA, {**base, **fields}, privacy=privacy)
+    return site.contract(yaml.safe_dump(doc), "audit.yaml")
+
+
+def _rows(site: Site, name: str, rows: list[str]) -> Path:
+    path = site.root / "data" / name
+    path.write_text("id,pc,jaar,diag\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def _meta(site: Site, out: str) -> dict[str, Any]:
+    return dict(json.loads((site.root / "out" / f"{out}.meta.json").read_text()))
+
+
+def test_max_suppression_is_exact_at_its_boundary(site: Site) -> None:
+    rows = [f"r{i},P{i % 7},,x" for i in range(71)] + [f"u{i},U{i},,x" for i in range(29)]
+    contract = _audit_contract(site, {"quasi_identifiers": ["pc"], "k": 5,
+                                      "max_suppression": 0.29})  # fmt: skip
+    done = site.pseudonymise(_rows(site, "b.csv", rows), contract, "b.csv")
+    assert done.code == 0, done.err  # 0.29 × 100 is 28.999… in floating point; 29 may go
+    assert _meta(site, "b.csv")["privacy"]["records_suppressed"] == 29
+    tight = _audit_contract(site, {"quasi_identifiers": ["pc"], "k": 5, "max_suppression": 0.28})
+    refused = site.pseudonymise(_rows(site, "b.csv", rows), tight, "c.csv")
+    assert refused.code == 1 and "max_suppression" in refused.err
+
+
+def test_csv_to_csv_measures_what_the_recipient_reads(site: Site, run: Any) -> None:
+    """A kept integer written `05` in the export is the number 5: one class with `5`."""
+    data = _rows(site, "j.csv", ["a,,5,", "b,,05,", "c,,7,", "d,,7,"])
+    contract = _audit_contract(site, {"quasi_identifiers": ["jaar"], "k": 2})
+    done = site.pseudonymise(data, contract, "j.csv")
+    assert done.code == 0, done.err
+    assert _meta(site, "j.csv")["privacy"]["achieved"]["k"] == 2
+    again = run("check", site.root / "out" / "j.csv", "-c", contract, "--side", "output")
+    assert again.code == 0, again.out
+
+
+def test_a_privacy_refusal_is_named_also_when_invalid_records_are_dropped(site: Site) -> None:
+    data = _rows(site, "s.csv", ["a,A,5,x", "b,A,x,x", "c,B,5,x"])
+    contract = _audit_contract(site, {"quasi_identifiers": ["pc"], "k": 2})
+    done = site.pseudonymise(data, contract, "s.csv", "--unsafe-skip-check")
+    assert done.code == 1
+    assert "re-identification risk above the contract's thresholds: k-anonymity" in done.err
+    assert "input rejected" not in done.err
+
+
+def test_entropy_l_is_compared_unrounded(site: Site) -> None:
+    rows = [f"x{i},A,,x" for i in range(710)] + [f"y{i},A,,y" for i in range(711)]
+    contract = _audit_contract(site, {"quasi_identifiers": ["pc"], "sensitive": ["diag"],
+                                      "l": 2, "l_kind": "entropy"})  # fmt: skip
+    done = site.pseudonymise(_rows(site, "e.csv", rows), contract, "e.csv")
+    assert done.code == 1, done.err  # exp(entropy) is 1.9999995 < 2
+    assert "l-diversity" in done.err
+
+
+def test_an_empty_sensitive_value_is_no_value(site: Site) -> None:
+    contract = _audit_contract(site, {"quasi_identifiers": ["pc"], "k": 2,
+                                      "sensitive": ["diag"], "l": 2})  # fmt: skip
+    data = _rows(site, "l.csv", ["a,A,,hiv", "b,A,,hiv", "c,A,,"])
+    done = site.pseudonymise(data, contract, "l.csv")
+    assert done.code == 1 and "l-diversity" in done.err  # one known value only
+    data = _rows(site, "l2.csv", ["a,A,,hiv", "b,A,,griep", "c,A,,"])
+    assert site.pseudonymise(data, contract, "l2.csv").code == 0
+
+
+def test_every_quasi_identifier_dropped_is_one_class(site: Site, run: Any) -> None:
+    contract = _audit_contract(site, {"quasi_identifiers": ["pc"], "k": 5},
+                               pc={"treatment": "drop"})  # fmt: skip
+    small = _rows(site, "d.csv", ["a,A,,x", "b,B,,x", "c,C,,x"])
+    done = site.pseudonymise(small, contract, "d.csv")
+    assert done.code == 1 and "smallest class 3 < k 5" in done.err
+    assert run("risk", small, "-c", contract).code == 1
+    enough = _rows(site, "e.csv", [f"r{i},P{i},,x" for i in range(6)])
+    assert site.pseudonymise(enough, contract, "e.csv").code == 0
+    privacy = _meta(site, "e.csv")["privacy"]
+    assert privacy["risk"] == "passed" and privacy["achieved"]["k"] == 6
+
+
+def test_an_integral_number_goes_into_csv_as_an_integer(site: Site, run: Any) -> None:
+    data = site.root / "data" / "n.jsonl"
+    data.write_text('{"id": "a", "jaar": 1.0}\n{"id": "b", "jaar": 1}\n')
+    contract = _audit_contract(site, {"quasi_identifiers": ["jaar"], "k": 2})
+    done = site.pseudonymise(data, contract, "n.csv")
+    assert done.code == 0, done.err
+    import csv
+
+    with (site.root / "out" / "n.csv").open(newline="") as fh:
+        assert [row["jaar"] for row in csv.DictReader(fh)] == ["1", "1"]
+    check = run("check", site.root / "out" / "n.csv", "-c", contract, "--side", "output")
+    assert check.code == 0, check.out

@@ -48,6 +48,8 @@ def texts_of(columns: list[list[Any]], names: list[str], strings: set[str]) -> l
                 if type(v) is bool
                 else v
                 if type(v) is str
+                else str(int(v))  # an integral float is written as the integer it is
+                if type(v) is float and v.is_integer() and abs(v) < 2**53
                 else str(v)
                 for v in values
             ]

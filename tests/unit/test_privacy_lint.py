@@ -49,7 +49,10 @@ def test_a_good_privacy_block_is_clean() -> None:
          "/privacy/quasi_identifiers/0", "warning", "not measured"),
         ({"quasi_identifiers": ["postcode"], "k": 2},
          {"postcode": {"treatment": "pseudonymise"}},
-         "/privacy/quasi_identifiers/0", "warning", "stays exactly as identifying"),
+         "/privacy/quasi_identifiers/0", "warning", "pseudonymised stays exactly as identifying"),
+        ({"quasi_identifiers": ["postcode"], "k": 2},
+         {"postcode": {"treatment": "encrypt"}},
+         "/privacy/quasi_identifiers/0", "warning", "encrypted stays exactly as identifying"),
         ({"quasi_identifiers": ["postcode"], "sensitive": ["postcode"], "l": 2}, {},
          "/privacy/sensitive/0", "error", "cannot also be a quasi-identifier"),
         ({"quasi_identifiers": ["postcode"], "sensitive": ["diagnose"], "l": 2},
@@ -88,6 +91,12 @@ def test_privacy_block_problems(
         ("telefoonnummer", {"type": "string"}),
         ("code", {"type": "string", "format": "nl-bsn"}),
         ("rekening", {"type": "string", "format": "iban"}),
+        ("emailadres", {"type": "string"}),
+        ("woonadres", {"type": "string"}),
+        ("bsnnummer", {"type": "string"}),
+        ("mobielnummer", {"type": "string"}),
+        ("roepnaam", {"type": "string"}),
+        ("contact", {"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]}),
     ],
 )
 def test_a_kept_direct_identifier_is_warned_about(name: str, prop: dict[str, Any]) -> None:
@@ -99,7 +108,9 @@ def test_a_kept_direct_identifier_is_warned_about(name: str, prop: dict[str, Any
     assert all(p.pointer != f"/fields/{name}" for p in lint_document(treated))
 
 
-@pytest.mark.parametrize("name", ["postcode", "gemeente", "opmerking", "geboortejaar", "banaan"])
+@pytest.mark.parametrize(
+    "name", ["postcode", "gemeente", "gemeentenaam", "opmerking", "geboortejaar", "banaan"]
+)
 def test_ordinary_kept_fields_are_not_warned_about(name: str) -> None:
     schema = {"type": "object", "properties": {name: {"type": "string"}}}
     doc = contract_document("plain", schema, {name: {"treatment": "keep"}})
