@@ -309,6 +309,65 @@ def _additional_properties(
         yield ValidationError("additional properties are not allowed")
 
 
+def _evaluated_keys(validator: Any, instance: Mapping[str, Any], schema: Any) -> set[str]:
+    """The keys of ``instance`` that ``schema`` evaluates (for ``unevaluatedProperties``): as
+    ``jsonschema``'s own, but ``patternProperties`` match with ECMA-262."""
+    if not isinstance(schema, Mapping):
+        return set()
+    keys: set[str] = set()
+    for ref_key in ("$ref", "$dynamicRef"):
+        ref = schema.get(ref_key)
+        if isinstance(ref, str):
+            resolved = validator._resolver.lookup(ref)
+            evolved = validator.evolve(schema=resolved.contents, _resolver=resolved.resolver)
+            keys |= _evaluated_keys(evolved, instance, resolved.contents)
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        keys |= props.keys() & instance.keys()
+    for key in ("additionalProperties", "unevaluatedProperties"):
+        sub = schema.get(key)
+        if sub is not None:
+            keys |= {k for k, v in instance.items() if _passes(validator, sub, v)}
+    for pattern in schema.get("patternProperties", {}):
+        keys |= {k for k in instance if ecma_search(pattern, k)}
+    for name, sub in schema.get("dependentSchemas", {}).items():
+        if name in instance:
+            keys |= _evaluated_keys(validator, instance, sub)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in schema.get(key, []):
+            if _passes(validator, sub, instance):
+                keys |= _evaluated_keys(validator, instance, sub)
+    if "if" in schema:
+        if _passes(validator, schema["if"], instance):
+            keys |= _evaluated_keys(validator, instance, schema["if"])
+            keys |= _evaluated_keys(validator, instance, schema.get("then"))
+        else:
+            keys |= _evaluated_keys(validator, instance, schema.get("else"))
+    return keys
+
+
+def _unevaluated_properties(
+    validator: Any, unevaluated: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    evaluated = _evaluated_keys(validator, instance, schema)
+    for key, value in instance.items():
+        if key not in evaluated and not _passes(validator, unevaluated, value):
+            yield ValidationError("unevaluated properties are not allowed")
+            return
+
+
+def _passes(validator: Any, schema: Any, instance: Any) -> bool:
+    """Whether ``instance`` is valid under ``schema`` (in ``validator``'s scope), the error
+    that says it is not freed at once (:func:`_release`)."""
+    err = next(validator.evolve(schema=schema).iter_errors(instance), None)
+    if err is None:
+        return True
+    _release(err)
+    return False
+
+
 def _multiple_of(
     validator: Any, divisor: Any, instance: Any, schema: Any
 ) -> Iterator[ValidationError]:
@@ -323,6 +382,7 @@ Validator2020: Any = validators.extend(  # type: ignore[no-untyped-call]
         "pattern": _pattern,
         "patternProperties": _pattern_properties,
         "additionalProperties": _additional_properties,
+        "unevaluatedProperties": _unevaluated_properties,
         "multipleOf": _multiple_of,
     },
 )
