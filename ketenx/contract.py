@@ -18,13 +18,26 @@ from typing import Any, Literal
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
-from .canonical import canonical_digest, pointer, resolve_fragment, to_json_model
+from .canonical import canonical_digest, pointer, to_json_model
 from .errors import ContractError
 from .formats import FORMATS, is_test_oin, oin_problem
 from .resources import load_schema
 from .secrets import refuse_key_material
-from .validation import declared_types
+from .validation import (
+    DIALECT,
+    NOT_A_REGEX,
+    JsonPath,
+    declared_types,
+    ecma_regex,
+    is_dialect,
+    json_type,
+    schema_nodes,
+    subschemas,
+)
 from .writers import FORMULA_START
 
 TREATMENTS = ("keep", "drop", "pseudonymise", "encrypt", "generalise", "mask", "redact")
@@ -296,15 +309,6 @@ def lint_document(doc: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
-               (list, "array"), (Mapping, "object"), (type(None), "null"))  # fmt: skip
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of ``value`` (its type, never the value itself)."""
-    return next(name for kind, name in _JSON_TYPES if isinstance(value, kind))
-
-
 def _code(value: Any) -> str:
     return f"`{json.dumps(value, ensure_ascii=False)}`"
 
@@ -353,9 +357,6 @@ def rule_message(
 
 
 _SAFE_INTEGER = 2**53 - 1
-
-
-JsonPath = tuple[str | int, ...]
 
 
 def _nodes(
@@ -416,25 +417,244 @@ def _unchecked_formats(schema: Any) -> Iterator[Problem]:
             )
 
 
-def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
-    """A ``$ref`` inside the input schema must point into the schema itself (``#…``): the
-    digest covers the contract and its one inlined schema file, nothing fetched later."""
-    for path, target in _nodes(schema, ("schema",)):
-        if path[-1] != "$ref" or not isinstance(target, str):
+# --- the input schema as JSON Schema 2020-12 ------------------------------------------------------
+
+#: Every keyword of JSON Schema 2020-12 (core, applicator, unevaluated, validation, meta-data,
+#: format and content vocabularies), and the 2019-09 names that 2020-12 still reads.
+KEYWORDS_2020_12: frozenset[str] = frozenset(
+    {
+        "$schema", "$id", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary",
+        "$comment", "$defs", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+        "dependentSchemas", "prefixItems", "items", "contains", "properties",
+        "patternProperties", "additionalProperties", "propertyNames", "unevaluatedItems",
+        "unevaluatedProperties", "type", "enum", "const", "multipleOf", "maximum",
+        "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
+        "maxItems", "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties",
+        "minProperties", "required", "dependentRequired", "title", "description", "default",
+        "deprecated", "readOnly", "writeOnly", "examples", "format", "contentEncoding",
+        "contentMediaType", "contentSchema", "definitions", "dependencies",
+    }
+)  # fmt: skip
+ANNOTATION_PREFIX = "x-"
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring characters."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def near_keyword(key: str) -> str | None:
+    """The JSON Schema 2020-12 keyword that ``key`` (not one itself) most likely misspells:
+    equal but for letter case, ``-``/``_``, or within one edit (two for keywords of eight
+    characters or more); ``None`` when it is not a near miss."""
+    if key in KEYWORDS_2020_12 or key.startswith(ANNOTATION_PREFIX):
+        return None
+    folded = key.casefold().replace("-", "").replace("_", "")
+    best: tuple[int, str] | None = None
+    for keyword in KEYWORDS_2020_12:
+        if folded == keyword.casefold():
+            return keyword
+        if abs(len(key) - len(keyword)) > 2:
             continue
-        where = pointer(*path)
-        if not target.startswith(("#/$defs/", "#/definitions/")):
+        distance = _edits(key, keyword)
+        if distance <= (2 if len(keyword) >= 8 else 1) and (best is None or distance < best[0]):
+            best = (distance, keyword)
+    return None if best is None else best[1]
+
+
+def _keyword_problems(schema: Any) -> Iterator[Problem]:
+    """A member of a schema object that is a near miss of a keyword (``requierd``,
+    ``propertise``, ``maxlength``): JSON Schema ignores it, so it would silently turn a rule
+    off. An annotation of one's own is marked with the prefix ``x-``."""
+    for path, node in schema_nodes(schema):
+        for key in node:
+            keyword = near_keyword(key) if isinstance(key, str) else None
+            if keyword is not None:
+                yield Problem(
+                    pointer(*path, key),
+                    f"not a JSON Schema 2020-12 keyword: did you mean `{keyword}`? (JSON "
+                    "Schema would ignore it; mark an annotation of your own with the prefix "
+                    f"`{ANNOTATION_PREFIX}`)",
+                )
+
+
+_BASE = "urn:ketenx:contract-schema"
+
+
+def _reference_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
+    """Every ``$ref`` and ``$dynamicRef`` must resolve inside the input schema: the digest
+    covers the contract and its one inlined schema file, and nothing is ever fetched (no
+    network at validation time). Relative to the schema's root, only ``#/$defs/…`` (or
+    ``#/definitions/…``) is allowed, so that the delivered record's schema, which carries
+    ``$defs`` along, can carry what they point to; inside a subschema with its own ``$id``,
+    any reference that resolves (its anchors, its ``$defs``, itself)."""
+    root = DRAFT202012.create_resource(schema)
+    root_resolver = Registry().with_resource(_BASE, root).resolver(base_uri=_BASE)
+    stack: list[tuple[JsonPath, Any, Any, bool]] = [(("schema",), schema, root_resolver, True)]
+    # Schema objects (by identity) → the ones applied to the same value: in-place applicators
+    # and reference targets, with the reference's pointer. A cycle never ends.
+    in_place: dict[int, list[tuple[Any, str | None]]] = {}
+    nodes: list[Mapping[str, Any]] = []
+    while stack:
+        path, node, resolver, at_root = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        nodes.append(node)
+        edges = in_place.setdefault(id(node), [])
+        edges.extend((sub, None) for below, sub in subschemas(node) if below[0] in _IN_PLACE)
+        if isinstance(node.get("$id"), str) and path != ("schema",):
+            resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
+            at_root = False
+        if "$schema" in node and not is_dialect(node["$schema"]):
             yield Problem(
-                where,
-                "the reference does not point into `$defs`: inside the schema only "
-                "references to `#/$defs/…` are allowed (the whole schema may be one file "
-                "`$ref`), so the delivered record's schema can carry what they point to",
+                pointer(*path, "$schema"),
+                f"a contract's schema is JSON Schema 2020-12 throughout (`{DIALECT}`): "
+                "ketenx neither switches dialects nor fetches a meta-schema",
+            )
+        for key in ("$ref", "$dynamicRef"):
+            target = node.get(key)
+            if not isinstance(target, str):
+                continue
+            where = pointer(*path, key)
+            if at_root and not target.startswith(("#/$defs/", "#/definitions/")):
+                yield Problem(
+                    where,
+                    "the reference does not point into `$defs`: relative to the schema's root "
+                    "only references to `#/$defs/…` are allowed (the whole schema may be one "
+                    "file `$ref`; a subschema with its own `$id` may refer inside itself), so "
+                    "the delivered record's schema can carry what they point to; ketenx never "
+                    "fetches a schema",
+                )
+                continue
+            try:
+                edges.append((resolver.lookup(target).contents, where))
+            except (Unresolvable, ValueError, TypeError):
+                yield Problem(
+                    where,
+                    "the reference points to nothing in the contract's schema (ketenx never "
+                    "fetches a schema: no network at validation time)",
+                )
+        stack.extend(((*path, *below), sub, resolver, at_root) for below, sub in subschemas(node))
+    for where in _loops(nodes, in_place):
+        yield Problem(
+            where,
+            "the reference leads back to itself without going into the value (through "
+            "`$ref`, `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else` or "
+            "`dependentSchemas` alone): validating it would never end",
+        )
+
+
+_IN_PLACE = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"})
+
+
+def _loops(
+    nodes: list[Mapping[str, Any]], edges: Mapping[int, list[tuple[Any, str | None]]]
+) -> list[str]:
+    """The pointers of the references that close a cycle of in-place applications."""
+    found: list[str] = []
+    state: dict[int, int] = {}  # 1: on the current path, 2: done
+    for start in nodes:
+        if id(start) not in state:
+            state[id(start)] = 1
+            _depth_first(start, edges, state, found)
+    return sorted(set(found))
+
+
+def _depth_first(
+    start: Mapping[str, Any],
+    edges: Mapping[int, list[tuple[Any, str | None]]],
+    state: dict[int, int],
+    found: list[str],
+) -> None:
+    stack: list[tuple[Any, int]] = [(start, 0)]
+    while stack:
+        node, i = stack.pop()
+        out = edges.get(id(node), [])
+        if i == len(out):
+            state[id(node)] = 2
+            continue
+        stack.append((node, i + 1))
+        target, where = out[i]
+        seen = state.get(id(target))
+        if seen == 1 and where is not None:
+            found.append(where)
+        elif seen is None and isinstance(target, Mapping):
+            state[id(target)] = 1
+            stack.append((target, 0))
+
+
+def _regex(pattern: object) -> bool:
+    if isinstance(pattern, str):
+        ecma_regex(pattern)
+    return True
+
+
+def _meta_format_checker() -> FormatChecker:
+    """The meta-schema's formats, with ``regex`` as ECMA-262 (what ``pattern`` and the keys
+    of ``patternProperties`` are), not Python's ``re``: ``\\p{Letter}`` is a regular
+    expression, ``(?P<name>…)`` is not."""
+    checker = FormatChecker()
+    checker.checks("regex", raises=NOT_A_REGEX)(_regex)
+    return checker
+
+
+_SCALARS = frozenset({"string", "integer", "number", "boolean", "null"})
+#: What each treatment can treat: (the JSON types it accepts, null included, and in words).
+_FITS: Mapping[str, tuple[frozenset[str], str]] = {
+    "pseudonymise": (_SCALARS, "a string, number or boolean"),
+    "encrypt": (_SCALARS, "a string, number or boolean"),
+    "year": (frozenset({"string", "null"}), "a date or date-time string"),
+    "year-month": (frozenset({"string", "null"}), "a date or date-time string"),
+    "age-band": (frozenset({"string", "null"}), "a date or date-time string"),
+    "pc4": (frozenset({"string", "null"}), "a postcode string"),
+    "bucket": (frozenset({"integer", "number", "null"}), "a number"),
+}
+
+
+def _treatment_fit(
+    fields: Mapping[str, Any], properties: Mapping[str, Any], schema: Mapping[str, Any]
+) -> Iterator[Problem]:
+    """Every treatment fits every JSON type its field can hold (:func:`declared_types`:
+    ``type``, ``enum``/``const``, ``$ref``, ``anyOf``/``oneOf``/``allOf``), so that a
+    contract lint accepts never fails in ``pseudonymise`` blaming the data. A field whose
+    schema states no type at all is a warning: its values are judged one by one."""
+    for name, spec in fields.items():
+        if not isinstance(spec, Mapping) or name not in properties:
+            continue
+        treatment = spec.get("treatment")
+        how = spec.get("to") if treatment == "generalise" else treatment
+        if not isinstance(how, str) or how not in _FITS:
+            continue
+        allowed, words = _FITS[how]
+        types = declared_types(properties[name], schema)
+        if types is not None and types <= allowed:
+            continue
+        shown = treatment if how == treatment else f"{treatment} to {how}"
+        if types is None:  # it may work, value by value: what does not fit is rejected
+            yield Problem(
+                pointer("fields", name),
+                f"`{shown}` needs {words}, but the schema of field `{name}` states no type "
+                "(records whose value does not fit are rejected): state its type",
+                "warning",
             )
             continue
-        try:
-            resolve_fragment(schema, target)
-        except LookupError:
-            yield Problem(where, "the reference points to nothing in the schema")
+        held = " or ".join(sorted(types - allowed - ({"integer"} if "number" in types else set())))
+        yield Problem(
+            pointer("fields", name),
+            f"`{shown}` needs {words}, but field `{name}` may hold {held}: "
+            "no such value can be treated; change the field's type or its treatment",
+        )
 
 
 def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
@@ -455,7 +675,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(schema, Mapping):
         return problems
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(schema, format_checker=_meta_format_checker())
     except SchemaError as exc:
         problems.append(
             Problem(
@@ -466,6 +686,7 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
         )
         return problems
     problems.extend(_reference_problems(schema))
+    problems.extend(_keyword_problems(schema))
     problems.extend(_unchecked_formats(schema))
     if schema.get("type") != "object":
         problems.append(Problem("/schema/type", "the input schema must have type: object"))
@@ -526,13 +747,14 @@ def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem("/fields", "every field is dropped: the delivery would carry nothing")
             )
+        problems.extend(_treatment_fit(fields, properties, schema))
         for name, spec in fields.items():
             prop = properties.get(name)
             if not (isinstance(spec, Mapping) and spec.get("treatment") == "encrypt"):
                 continue
             if not isinstance(prop, Mapping):
                 continue
-            listed = declared_types(prop) or frozenset()
+            listed = declared_types(prop, schema) or frozenset()
             if "string" in listed and listed & {"integer", "number", "boolean"}:
                 problems.append(
                     Problem(

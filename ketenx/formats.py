@@ -143,16 +143,27 @@ def is_date(value: Any) -> bool:
     return _DATE_RE.fullmatch(value) is not None and _real_date(value)
 
 
+_LAST_MINUTE_OF_DAY = 23 * 60 + 59
+
+
 def is_datetime(value: Any) -> bool:
-    """RFC 3339 date-time with a time zone (``Z`` or an offset); leap second 60 allowed."""
+    """RFC 3339 date-time with a time zone (``Z`` or an offset); a leap second (``:60``) only
+    in the last minute of a UTC day (23:59 UTC, whatever the offset it is written in)."""
     if not isinstance(value, str):
         return True
     match = _DATETIME_RE.fullmatch(value)
     if match is None or not _real_date(match["date"]):
         return False
-    if int(match["h"]) > 23 or int(match["m"]) > 59 or int(match["s"]) > 60:
+    h, m, s = int(match["h"]), int(match["m"]), int(match["s"])
+    if h > 23 or m > 59 or s > 60:
         return False
-    return match["oh"] is None or (int(match["oh"]) <= 23 and int(match["om"]) <= 59)
+    offset = 0
+    if match["oh"] is not None:
+        oh, om = int(match["oh"]), int(match["om"])
+        if oh > 23 or om > 59:
+            return False
+        offset = (oh * 60 + om) * (-1 if value[-6] == "-" else 1)
+    return s < 60 or (h * 60 + m - offset) % 1440 == _LAST_MINUTE_OF_DAY
 
 
 # --- email --------------------------------------------------------------------------------

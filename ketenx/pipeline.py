@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .canonical import resolve_fragment
 from .check import Checker, FileReport, paused_gc
 from .contract import Contract
 from .errors import KeyMaterialError, RejectedError, UsageError
@@ -74,7 +73,7 @@ def output_schema(contract: Contract) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for name, spec in contract.fields.items():
-        prop = output_property(spec, props_in.get(name, {}))
+        prop = output_property(spec, props_in.get(name, {}), contract.schema)
         if prop is None:
             continue
         properties[spec.output_name] = prop
@@ -469,15 +468,10 @@ class _Discard:
 
 def refuse_csv_for_structures(schema: Mapping[str, Any]) -> None:
     """CSV cells hold scalars: refuse CSV when a column of the record ``schema`` may hold
-    objects or arrays (or its type is not stated)."""
+    objects or arrays (or nothing tells its type: no ``type``, ``enum`` or ``const``, also
+    not through ``$ref``, ``anyOf``/``oneOf`` or ``allOf``; :func:`declared_types`)."""
     for name, prop in schema.get("properties", {}).items():
-        seen = 0
-        while isinstance(prop, Mapping) and isinstance(prop.get("$ref"), str) and seen < 32:
-            try:  # lint allows only #/$defs/… references
-                prop, seen = resolve_fragment(schema, prop["$ref"]), seen + 1
-            except LookupError:
-                prop = None
-        listed = declared_types(prop) if isinstance(prop, Mapping) else None
+        listed = declared_types(prop, schema)
         if not listed or not listed <= _CSV_TYPES:
             raise UsageError(
                 f"output column `{name}` may hold objects or arrays, which CSV cannot "
@@ -497,8 +491,10 @@ def _as_csv_reads(
     }
 
 
-def _types(prop: Mapping[str, Any]) -> frozenset[str]:
-    return declared_types(prop) or frozenset({"string"})
+def _types(prop: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """The JSON types a column can hold (``string`` when nothing tells), as
+    :func:`declared_types` infers them; a ``$ref`` is followed into ``root`` when given."""
+    return declared_types(prop, root) or frozenset({"string"})
 
 
 def raise_if_rejected(result: PassResult) -> None:

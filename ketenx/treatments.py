@@ -25,7 +25,7 @@ from stdnum.nl import postcode as _stdnum_postcode
 
 from .contract import FieldSpec
 from .errors import ContractError, RejectedError
-from .validation import MISSING
+from .validation import MISSING, declared_types, stated_types
 
 Column = Sequence[Any]
 ColumnFn = Callable[[Column], list[Any]]
@@ -245,9 +245,14 @@ KEYLESS: Mapping[str, Callable[[FieldSpec], ColumnFn]] = {
 # --- the output schema of a treated field ---------------------------------------------------------
 
 
-def _nullable(schema: Mapping[str, Any]) -> bool:
-    t = schema.get("type")
-    return t == "null" or (isinstance(t, list) and "null" in t)
+def _nullable(schema: Mapping[str, Any] | bool, root: Mapping[str, Any] | None) -> bool:
+    """Whether the delivered field may be null (docs/spec/delivery.md §8): its own ``type``
+    lists ``null``, or the types it can hold include null however the schema says so
+    (``anyOf``/``oneOf`` with a null branch, a ``$ref`` to a nullable; :func:`declared_types`).
+    A property that states no type at all is not (lint warns about treating one)."""
+    own = stated_types(schema) if isinstance(schema, Mapping) else None
+    types = declared_types(schema, root)
+    return "null" in (own or ()) or (types is not None and "null" in types)
 
 
 def _typed(base: dict[str, Any], nullable: bool) -> dict[str, Any]:
@@ -261,14 +266,18 @@ PSEUDONYM_PATTERN = "^kx1_[A-Za-z0-9_-]{27}$"
 ENCRYPTED_PATTERN = "^kx1e_[A-Za-z0-9_-]{22,}$"  # the IV alone is 22 characters
 
 
-def output_property(spec: FieldSpec, input_schema: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The JSON Schema of the delivered column for one field (None for ``drop``)."""
-    nullable = _nullable(input_schema)
+def output_property(
+    spec: FieldSpec, input_schema: Mapping[str, Any] | bool, root: Mapping[str, Any] | None = None
+) -> dict[str, Any] | bool | None:
+    """The JSON Schema of the delivered column for one field (None for ``drop``); ``root`` is
+    the input record schema, into which a ``$ref`` of ``input_schema`` points. A kept field
+    keeps its schema (``true`` and ``false`` included)."""
+    nullable = _nullable(input_schema, root)
     t = spec.treatment
     if t == "drop":
         return None
     if t == "keep":
-        return dict(input_schema)
+        return dict(input_schema) if isinstance(input_schema, Mapping) else input_schema
     if t == "pseudonymise":
         return _typed({"type": "string", "pattern": PSEUDONYM_PATTERN}, nullable)
     if t == "encrypt":

@@ -4,6 +4,11 @@
 records are valid. The column plan must reach exactly the same verdict, and name exactly the
 same (field, rule) pairs, on generated schemas and records; the bulk CSV coercion must give
 exactly what cell-by-cell coercion gives.
+
+The generated schemas cover what the plan carries: scalar types, or none with an ``enum`` or
+``const`` (of mixed scalars), ECMA-262 patterns, exact ``multipleOf`` with decimal divisors,
+and every spelling of a nullable (``type: [T, "null"]``, ``anyOf``/``oneOf`` with a null
+branch, a ``$ref`` into ``$defs``, beside unreferenced ``$defs``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,18 @@ from ketenx.formats import FORMATS, SCREENS
 from ketenx.validation import MISSING, ColumnPlan, RecordSchema, Reference, record_columns
 
 SCALAR_TYPES = ["string", "integer", "number", "boolean", "null"]
-PATTERNS = ["^[A-Z]", "[0-9]$", "^.{2,5}$", "ab", "^ab[a-c0-9_-]{3}$", "^x[a-z]+$", "^[0-9]{4}$"]
+PATTERNS = [
+    "^[A-Z]",
+    "[0-9]$",
+    "^.{2,5}$",
+    "ab",
+    "^ab[a-c0-9_-]{3}$",
+    "^x[a-z]+$",
+    "^[0-9]{4}$",
+    "^\\d{3}$",
+    "\\w$",
+    "^\\p{Letter}+$",
+]
 SAMPLE_STRINGS = [
     "",
     "111222333",
@@ -55,8 +71,19 @@ SAMPLE_STRINGS = [
 ]
 
 
+enum_members = st.one_of(
+    st.sampled_from(SAMPLE_STRINGS), st.integers(-3, 3), st.sampled_from([1.5, 2.0]),
+    st.booleans(), st.none(),
+)  # fmt: skip
+
+
 @st.composite
 def property_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    if draw(st.integers(0, 5)) == 0:  # no type: the enum or const implies it
+        key = draw(st.sampled_from(["enum", "const"]))
+        if key == "const":
+            return {"const": draw(enum_members)}
+        return {"enum": draw(st.lists(enum_members, min_size=1, max_size=4))}
     types = draw(st.lists(st.sampled_from(SCALAR_TYPES), min_size=1, max_size=3, unique=True))
     schema: dict[str, Any] = {"type": types[0] if len(types) == 1 else types}
     if "string" in types:
@@ -77,8 +104,26 @@ def property_schemas(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.integers(0, 3)) == 0:
                 schema[key] = draw(st.one_of(st.integers(-50, 50), st.floats(-50, 50)))
         if draw(st.integers(0, 5)) == 0:
-            schema["multipleOf"] = draw(st.integers(1, 7))
+            schema["multipleOf"] = draw(
+                st.one_of(st.integers(1, 7), st.sampled_from([0.5, 0.25, 0.01, 0.1]))
+            )
     return schema
+
+
+@st.composite
+def spelled(draw: st.DrawFn, defs: dict[str, Any]) -> dict[str, Any]:
+    """A property schema, as it is, as a nullable in another spelling, or behind a ``$ref``."""
+    prop = draw(property_schemas())
+    how = draw(st.sampled_from(["plain", "plain", "anyOf", "oneOf", "$ref", "$ref-anyOf"]))
+    types = prop.get("type")
+    if how in ("anyOf", "oneOf", "$ref-anyOf") and isinstance(types, str) and types != "null":
+        branches = [prop, {"type": "null"}]
+        prop = {"anyOf" if how != "oneOf" else "oneOf": draw(st.permutations(branches))}
+    if how.startswith("$ref"):
+        name = f"d{len(defs)}"
+        defs[name] = prop
+        prop = {"$ref": f"#/$defs/{name}"}
+    return prop
 
 
 @st.composite
@@ -86,8 +131,13 @@ def record_schemas(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(
         st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True)
     )
-    props = {n: draw(property_schemas()) for n in names}
+    defs: dict[str, Any] = {}
+    props = {n: draw(spelled(defs)) for n in names}
     schema: dict[str, Any] = {"type": "object", "properties": props}
+    if draw(st.booleans()):
+        defs["unused"] = draw(property_schemas())
+    if defs:
+        schema["$defs"] = defs
     required = draw(st.lists(st.sampled_from(names), unique=True))
     if required:
         schema["required"] = required
@@ -101,6 +151,7 @@ values = st.one_of(
     st.text(max_size=8),
     st.integers(-100, 100),
     st.floats(-100, 100, allow_nan=False),
+    st.integers(-10000, 10000).map(lambda n: n / 100),  # amounts: exact multipleOf
     st.booleans(),
     st.none(),
 )
