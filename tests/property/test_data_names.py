@@ -16,7 +16,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ketenx.canonical import pointer_escape
@@ -219,6 +219,7 @@ def _nested_record(planted: str, plausible: str) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(HOSTILE, PLAUSIBLE, st.sampled_from(["jsonl", "json"]))
+@example("\n00\x80", "extra", "jsonl")  # a key `^.` does not cover (found in CI)
 def test_json_keys_that_could_be_data_are_withheld(planted, plausible, fmt):
     record = _nested_record(planted, plausible)
     line = json.dumps(record)
@@ -232,7 +233,8 @@ def test_json_keys_that_could_be_data_are_withheld(planted, plausible, fmt):
     assert ("/tellers/" + plausible, "type") in fields
     assert ("/<key 2>", "unknown-field") in fields
     assert ("/adres/<key 2>", "additionalProperties") in fields
-    assert ("/labels/<key 1>", "type") in fields
+    if planted[:1] not in ("\n", "\r", "\u2028", "\u2029"):  # ECMA-262 `.` matches none
+        assert ("/labels/<key 1>", "type") in fields  # of the four line terminators
     assert ("/lijst/0/<key 1>", "additionalProperties") in fields
 
 

@@ -23,7 +23,7 @@ from ketenx.contract import Contract, lint_document
 from ketenx.errors import RejectedError
 from ketenx.pipeline import pseudonymise_stream
 from ketenx.validation import RecordSchema
-from tests.conftest import contract_document
+from tests.helpers import contract_document
 
 NAMES = ["a", "b", "c"]
 TYPES = ["string", "integer", "number", "boolean", "null", "object", "array"]

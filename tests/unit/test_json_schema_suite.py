@@ -26,7 +26,7 @@ import pytest
 from ketenx.check import Checker
 from ketenx.contract import lint_document, read_document
 from ketenx.validation import MISSING, RecordSchema, record_columns
-from tests.conftest import SAMPLE_CONTRACT
+from tests.helpers import SAMPLE_CONTRACT
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 SUITE = VECTORS / "third_party" / "JSON-Schema-Test-Suite"

@@ -29,7 +29,7 @@ from ketenx.validation import (
     is_multiple,
     record_columns,
 )
-from tests.conftest import contract_document, make_contract
+from tests.helpers import contract_document, make_contract
 
 
 def record(props: dict[str, Any], **root: Any) -> dict[str, Any]:
