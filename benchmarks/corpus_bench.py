@@ -10,6 +10,8 @@ generated file (commands interleaved, the fastest of ``--repeat`` runs each):
     flat contract (the issue sets none for nested ones; 3× is shown);
   * ``ketenx check`` of a file where every record has three errors over the valid file;
     target ≤ 1.5×;
+  * with ``--jsonl``, check of the same records as JSON Lines over CSV (flat contracts);
+    target ≤ 1.5×;
   * peak memory (``ru_maxrss`` of a child process, measured in the same runs) of both checks
     and of pseudonymise (the largest of its processes); target < 150 MB (with
     ``--big-rows``, also of the invalid check at that size: flat from 1M to 5M rows).
@@ -19,7 +21,7 @@ check that rejects valid data, or a pseudonymise that refuses it, is a wrong ans
 time is not comparable. The table ends with the contracts that miss a target.
 
     python benchmarks/corpus_bench.py [--rows 1000000] [--big-rows 0] [--repeat 3]
-        [--only NAME,NAME] [--markdown]
+        [--only NAME,NAME] [--jsonl] [--markdown]
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Row:
     invalid: float = 0.0
     memory: list[float] = field(default_factory=list)
     memory_big: float | None = None
+    jsonl: float | None = None  # check of the same records as JSON Lines over CSV
     wrong: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +80,8 @@ class Row:
             out.append(f"invalid {self.invalid:.2f}x > 1.5x")
         if max(self.memory, default=0) >= TARGET_MEMORY:
             out.append(f"memory {max(self.memory):.0f} MiB")
+        if self.jsonl is not None and self.jsonl > 1.5:
+            out.append(f"JSON Lines {self.jsonl:.2f}x of CSV > 1.5x")
         if self.memory_big is not None and self.memory_big >= TARGET_MEMORY:
             out.append(f"memory at --big-rows {self.memory_big:.0f} MiB")
         return out
@@ -92,7 +97,7 @@ def data(name: str, rows: int, fmt: str, invalid: bool) -> Path:
     return path
 
 
-def measure(name: str, rows: int, repeat: int, big_rows: int) -> Row:
+def measure(name: str, rows: int, repeat: int, big_rows: int, jsonl: bool = False) -> Row:
     spec = gen.CONTRACTS[name]
     fmt = spec.formats[0]  # CSV for every flat contract, JSON Lines for the nested one
     row = Row(name, fmt, len(spec.columns), nested=fmt == "jsonl")
@@ -117,6 +122,9 @@ def measure(name: str, rows: int, repeat: int, big_rows: int) -> Row:
         "round trip": ([PY, "-c", round_trip, str(good), str(out) + ".rt"], 0, ""),
         "pseudonymise": (pseudonymise(), 0, "pseudonymise refuses valid data"),
     }
+    if jsonl and not row.nested:  # the same records as JSON Lines
+        twin = data(name, rows, "jsonl", False)
+        runs["check jsonl"] = ([*check, str(twin)], 0, "check rejects valid JSON Lines")
     best = dict.fromkeys(runs, float("inf"))
     peak = dict.fromkeys(runs, 0.0)
     for _ in range(repeat):  # interleaved, the fastest of each (see _common.paired)
@@ -130,6 +138,8 @@ def measure(name: str, rows: int, repeat: int, big_rows: int) -> Row:
     row.check, row.invalid = best["check"] / best["read"], best["invalid"] / best["check"]
     row.pseudonymise = best["pseudonymise"] / best["round trip"]
     row.memory = [peak["check"], peak["invalid"], peak["pseudonymise"]]
+    if "check jsonl" in best:
+        row.jsonl = best["check jsonl"] / best["check"]
     if big_rows:
         big = data(name, big_rows, fmt, True)
         row.memory_big = peak_rss_mib([*check, str(big)])
@@ -141,7 +151,7 @@ def measure(name: str, rows: int, repeat: int, big_rows: int) -> Row:
 def render(rows: list[Row], n: int, markdown: bool) -> str:
     head = [
         "contract", "shape", "check ×", "target", "pseudonymise ×", "target",
-        "invalid/valid", "target", "peak MiB (check ok/bad, pseud.)", "wrong answers",
+        "invalid/valid", "target", "JSONL/CSV", "peak MiB (check ok/bad, pseud.)", "wrong answers",
     ]  # fmt: skip
     body = []
     for r in rows:
@@ -151,7 +161,8 @@ def render(rows: list[Row], n: int, markdown: bool) -> str:
             mem += f" (big: {r.memory_big:.0f})"
         body.append([
             r.name, shape, f"{r.check:.2f}×", f"≤ {r.check_target}×", f"{r.pseudonymise:.2f}×",
-            f"≤ {r.check_target}×", f"{r.invalid:.2f}×", "≤ 1.5×", mem,
+            f"≤ {r.check_target}×", f"{r.invalid:.2f}×", "≤ 1.5×",
+            "—" if r.jsonl is None else f"{r.jsonl:.2f}× (≤ 1.5×)", mem,
             "; ".join(r.wrong) or "none",
         ])  # fmt: skip
     if markdown:
@@ -182,6 +193,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of each")
     parser.add_argument("--only", default="", help="comma-separated contract names")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--jsonl", action="store_true", help="also check flat contracts' data as JSON Lines"
+    )
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(gen.CONTRACTS)
     unknown = sorted(set(names) - set(gen.CONTRACTS))
@@ -190,7 +204,7 @@ def main() -> None:
     rows = []
     for name in names:
         print(f"… {name}", file=sys.stderr, flush=True)
-        rows.append(measure(name, args.rows, args.repeat, args.big_rows))
+        rows.append(measure(name, args.rows, args.repeat, args.big_rows, args.jsonl))
         print(
             render(rows[-1:], args.rows, args.markdown).splitlines()[2 if args.markdown else 1],
             file=sys.stderr,
