@@ -101,7 +101,8 @@ def measure(name: str, rows: int, repeat: int, big_rows: int, jsonl: bool = Fals
     spec = gen.CONTRACTS[name]
     fmt = spec.formats[0]  # CSV for every flat contract, JSON Lines for the nested one
     row = Row(name, fmt, len(spec.columns), nested=fmt == "jsonl")
-    contract = str(gen.contract_path(name))
+    (OUT / "corpus").mkdir(parents=True, exist_ok=True)
+    contract = str(gen.engine_contract_path(name, OUT / "corpus"))  # the engine, not the gate
     good, bad = data(name, rows, fmt, False), data(name, rows, fmt, True)
     out = OUT / "corpus" / f"{name}-out.{fmt}"
     reader, round_trip = (
