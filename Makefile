@@ -52,7 +52,7 @@ CORPUS_ROWS ?= 200000
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
-	cd benchmarks && ../$(PY) check.py && ../$(PY) pseudonymise.py && ../$(PY) pack.py && ../$(PY) risk.py
+	cd benchmarks && ../$(PY) check.py && ../$(PY) pseudonymise.py && ../$(PY) pack.py && ../$(PY) risk.py && ../$(PY) gates.py
 	cd benchmarks && ../$(PY) corpus_bench.py --rows $(CORPUS_ROWS)
 
 clean:

@@ -22,17 +22,17 @@ from pathlib import Path
 
 from _common import (
     CSV_READER,
+    ENGINE_CONTRACT,
     KETENX,
     OUT,
     PY,
-    ROOT,
     paired,
     peak_rss_mib,
     run,
     sample_csv,
 )
 
-CONTRACT = ROOT / "examples" / "contract.yaml"
+CONTRACT = ENGINE_CONTRACT  # see _common
 
 
 def all_invalid(src: Path) -> Path:

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from _common import KETENX, OUT, ROOT, peak_rss_mib, peak_tree_mib, run, sample_csv
+from _common import ENGINE_CONTRACT, KETENX, OUT, peak_rss_mib, peak_tree_mib, run, sample_csv
 
-CONTRACT = ROOT / "examples" / "contract.yaml"
+CONTRACT = ENGINE_CONTRACT  # see _common
 
 
 def setup() -> tuple[Path, Path, Path, Path]:

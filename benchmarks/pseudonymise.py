@@ -23,10 +23,10 @@ from pathlib import Path
 
 import yaml
 from _common import (
+    ENGINE_CONTRACT,
     KETENX,
     OUT,
     PY,
-    ROOT,
     ROUND_TRIP,
     bench_secret,
     peak_rss_mib,
@@ -60,7 +60,7 @@ df.to_csv(sys.argv[2], index=False)
 
 def bench_contract() -> Path:
     """The sample contract with 2 dropped columns (huisnummer kept)."""
-    doc = yaml.safe_load((ROOT / "examples" / "contract.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(ENGINE_CONTRACT.read_text(encoding="utf-8"))
     doc["fields"]["huisnummer"] = {"treatment": "keep"}
     path = OUT / "contract-bench.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")

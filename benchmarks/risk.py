@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import KETENX, PY, ROOT, paired, peak_rss_mib, sample_csv
+from _common import ENGINE_CONTRACT, KETENX, PY, paired, peak_rss_mib, sample_csv
 
-CONTRACT = ROOT / "examples" / "contract.yaml"
+CONTRACT = ENGINE_CONTRACT  # see _common
 
 CSV_READER = (
     "import csv,sys\nfor _ in csv.reader(open(sys.argv[1], newline='', encoding='utf-8')): pass\n"
