@@ -104,7 +104,9 @@ def test_risk_l_diversity_and_output_side(tmp_path: Path, run: Run) -> None:
 
 def test_risk_needs_quasi_identifiers(tmp_path: Path, run: Run) -> None:
     done = run("risk", export(tmp_path), "-c", contract(tmp_path, k=2))
-    assert done.code == 3 and "quasi-identifier" in done.err
+    assert done.code == 3 and "without quasi_identifiers" in done.err  # lint refuses it
+    none = run("risk", export(tmp_path), "-c", contract(tmp_path))
+    assert none.code == 3 and "names no quasi-identifier" in none.err
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
