@@ -40,8 +40,6 @@ from .validation import (
 )
 from .writers import FORMULA_START
 
-TREATMENTS = ("keep", "drop", "pseudonymise", "encrypt", "generalise", "mask", "redact")
-
 Severity = Literal["error", "warning"]
 
 

@@ -16,7 +16,7 @@ import collections
 import hmac
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -235,7 +235,6 @@ class PassResult:
     output_bytes: int = 0
     rejected: bool = False
     checked: bool = True
-    output_errors: list[Violation] = field(default_factory=list)
     privacy: PrivacyOutcome | None = None  # the privacy gates' verdict (None: not reached)
 
 

@@ -1156,7 +1156,6 @@ class ColumnPlan:
                 format_name=fmt,
             )
         self.required = [p for p in self.properties.values() if p.required]
-        self.additional_allowed = schema.get("additionalProperties", True) is not False
 
     @staticmethod
     def supports(schema: Mapping[str, Any]) -> bool:
