@@ -83,6 +83,8 @@ def message_for(rule: str, schema: Mapping[str, Any] | bool) -> str:
     match rule:
         case "required":
             return "required field is missing"
+        case "dependentRequired":
+            return "required field is missing (another field that needs it is present)"
         case "type":
             types = s.get("type")
             names = [types] if isinstance(types, str) else list(types or [])
@@ -527,13 +529,67 @@ def _violations_from_error(
             where = data_pointer(record, (*path, name), names)
             yield Violation(record_no, where, rule, message_for(rule, {}))
         return
-    if rule == "False":  # a `false` schema
+    if rule == "dependentRequired" and isinstance(instance, dict):
+        # One error per missing field, each naming the whole keyword: name the missing ones
+        # (contract names; the caller dedupes), at the field that is missing.
+        value = err.validator_value if isinstance(err.validator_value, Mapping) else {}
+        for present, needed in value.items():
+            if present in instance and isinstance(needed, list):
+                for name in needed:
+                    if isinstance(name, str) and name not in instance:
+                        where = data_pointer(record, path, names) + pointer(name)
+                        yield Violation(record_no, where, rule, message_for(rule, {}))
+        return
+    if err.validator is None:  # a `false` schema
         rule = "false"
+        yield from _false_properties(err, record_no, record, names, root)
+        if _false_under_properties(err, root) is not None:
+            return
     if rule == "type" and nullable:
         stated = schema.get("type")
         listed: list[str] = [stated] if isinstance(stated, str) else list(stated or [])
         schema = {"type": [*listed, "null"]}
     yield Violation(record_no, data_pointer(record, path, names), rule, message_for(rule, schema))
+
+
+def _false_under_properties(err: ValidationError, root: Mapping[str, Any]) -> Any:
+    """The ``properties`` keyword that a ``false``-schema error came from, or ``None``:
+    jsonschema reports such an error without the property's name in its paths."""
+    spath = list(err.absolute_schema_path)
+    if not spath or spath[-1] != "properties":
+        return None
+    node: Any = root
+    for part in spath:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, Mapping) else None
+
+
+def _false_properties(
+    err: ValidationError,
+    record_no: int,
+    record: Any,
+    names: frozenset[str],
+    root: Mapping[str, Any],
+) -> Iterator[Violation]:
+    """The fields a ``properties: {name: false}`` forbids and the record holds, each at its
+    own pointer (the caller dedupes the repeats of several such errors)."""
+    props = _false_under_properties(err, root)
+    if props is None:
+        return
+    parent: Any = record
+    for part in err.absolute_path:
+        try:
+            parent = parent[part]
+        except (LookupError, TypeError):
+            return
+    if not isinstance(parent, dict):
+        return
+    for name, sub in props.items():
+        if sub is False and name in parent:
+            where = data_pointer(record, (*err.absolute_path, name), names)
+            yield Violation(record_no, where, "false", message_for("false", {}))
 
 
 # --- the hot path: column plans --------------------------------------------------------------

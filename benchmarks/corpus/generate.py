@@ -389,7 +389,7 @@ def _holder(rng: random.Random, record: Record) -> Any:
     return ABSENT if record["rekeningnummer"] is ABSENT else surname(rng)
 
 
-_DEPENDENT = Break("dependentRequired", _gone, at="")
+_DEPENDENT = Break("dependentRequired", _gone)
 
 GGD_JEUGD = Spec(
     (
@@ -545,7 +545,7 @@ TOESLAGEN = Spec(
         Col(
             "geboortedatum_partner",
             _partner(BIRTH_ADULT),
-            (Break("dependentRequired", _gone, "", _present("bsn_partner")),),
+            (Break("dependentRequired", _gone, None, _present("bsn_partner")),),
         ),
         Col("huurtoeslag", boolean(0.4), (NOT_A_BOOLEAN,)),
         Col("zorgtoeslag", boolean(0.7), (Break("type", _to("1")),)),
@@ -560,7 +560,7 @@ TOESLAGEN = Spec(
         Col(
             "tenaamstelling",
             _holder,
-            (Break("dependentRequired", _gone, "", _present("rekeningnummer")),),
+            (Break("dependentRequired", _gone, None, _present("rekeningnummer")),),
         ),
         Col("postcode", postcode_value, (POSTCODE,)),
     )

@@ -37,36 +37,11 @@ from _common import corpus  # noqa: E402
 gen = corpus()
 ROWS = 100
 
-# --- what today's engine gets wrong (issue 10), per (contract, format, step) ------------------
+# --- known engine bugs ---------------------------------------------------------------------
 
-MULTIPLE_OF = "issue 10: multipleOf 0.01 uses float division, so correctly rounded cents fail"
-ANYOF_NUMBER = (
-    "issue 10: an anyOf-nullable number/integer never turns a CSV cell into a number, "
-    "so every non-empty cell fails"
-)
-REF_TYPES = "issue 10: a type behind $ref does not coerce CSV cells ($ref'd number/integer fail)"
-ENUM_TYPE = "issue 10: an enum of integers without type is not coerced from CSV (enum implies type)"
-ENUM_CSV_OUT = (
-    "issue 10: an enum without type (or an anyOf-nullable) makes pseudonymise refuse CSV "
-    "output ('may hold objects or arrays')"
-)
-BUCKET_NULL = "issue 10: the output schema of an anyOf-nullable bucketed field drops null"
-REF_NULL = "issue 10: a $ref'd nullable drops null in the output schema"
-DEPENDENT = (
-    "not in issue 10: two dependentRequired errors in one record are reported as one "
-    "(both at field '', deduplicated), so error_counts undercounts"
-)
-FALSE_SCHEMA = (
-    "not in issue 10: a `false` subschema (else: {properties: {x: false}}) is reported as "
-    "rule `None` at field '' (not `false` at /x), and two in one record are merged into one"
-)
-
-KNOWN: dict[tuple[str, str, str], str] = {
-    ("toeslagen-partner", "csv", "invalid"): DEPENDENT,
-    ("toeslagen-partner", "jsonl", "invalid"): DEPENDENT,
-    ("ind-verblijf", "csv", "invalid"): FALSE_SCHEMA,
-    ("ind-verblijf", "jsonl", "invalid"): FALSE_SCHEMA,
-}
+# Strict xfails of known engine bugs, per (contract, format, step): none left. A bug found
+# later goes here with its reason, so that the case fails loudly once it is fixed.
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 CASES = [(name, fmt) for name, spec in gen.CONTRACTS.items() for fmt in spec.formats]
 
