@@ -665,7 +665,7 @@ def _check_data(
         progress=progress.records if progress is not None else None,
         unneutralise=True,
         allow_empty=expected == 0,  # a signed empty delivery (pack --allow-empty)
-        observe=None if skip_risk else meter.observe,
+        observe=None if skip_risk else meter.observer,
         observed=meter.fields,
     )
     with open(state.inbox / state.data_name, "rb") as fh:

@@ -113,7 +113,7 @@ class Checker:
     normalise: Mapping[str, str] = field(default_factory=dict)
     # Called with the columns of each batch read (the fields ``observed`` names; for JSON
     # only those): the recipient's privacy re-measurement (:class:`ketenx.gates.RiskMeter`).
-    observe: Callable[[Mapping[str, Sequence[Any]], int], None] | None = None
+    observe: Callable[[Mapping[str, Sequence[Any]], int], object] | None = None
     observed: Sequence[str] = ()
 
     @classmethod

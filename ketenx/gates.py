@@ -23,7 +23,7 @@ import io
 import shutil
 import tempfile
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -204,7 +204,8 @@ def _records(data: IO[bytes], fmt: str) -> Iterator[bytes]:
 
 class RiskMeter:
     """The recipient's re-measurement of a delivery against its own contract: ``unpack`` and
-    ``check --side output`` feed it the delivered records (:attr:`Checker.observe`)."""
+    ``check --side output`` feed it the delivered records (:attr:`observer`, given to the
+    :class:`~ketenx.check.Checker` as its ``observe`` hook)."""
 
     def __init__(self, contract: Any) -> None:
         self.policy = Policy.from_contract(contract)
@@ -215,9 +216,11 @@ class RiskMeter:
         """The output fields it needs: quasi-identifiers and sensitive attributes."""
         return (*self.policy.quasi_identifiers, *self.policy.sensitive)
 
-    def observe(self, columns: Mapping[str, Sequence[Any]], n: int) -> None:
-        if self.counter is not None:
-            self.counter.add(columns, n)
+    @property
+    def observer(self) -> Callable[[Mapping[str, Sequence[Any]], int], object] | None:
+        """The :attr:`Checker.observe` hook, or ``None`` when there is nothing to measure
+        (no batch is then turned into columns for it)."""
+        return self.counter.add if self.counter is not None else None
 
     def verdict(self) -> Assessment | None:
         """The figures and failures (no suppression: the delivery is what it is); ``None``

@@ -133,8 +133,8 @@ def check(
         for name, fmt, stream in zip(data, formats, streams, strict=True):
             # A delivery is re-measured against its contract's privacy thresholds.
             meter = RiskMeter(the_contract) if side is Side.OUTPUT else None
-            if meter is not None and meter.counter is not None:
-                checker.observe, checker.observed = meter.observe, meter.fields
+            if meter is not None:
+                checker.observe, checker.observed = meter.observer, meter.fields
             with display(f"ketenx check {name}", size_of(name), progress) as shown:
                 checker.progress = shown.records if shown is not None else None
                 as_utf8 = decoded(counted(stream, shown), encoding)

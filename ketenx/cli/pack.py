@@ -14,10 +14,10 @@ from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
 from .pseudonymise import (
     ALLOW_EMPTY_OPTION,
     SECRET_OPTION,
-    SKIP_RISK_WARNING,
     UNSAFE_SKIP_RISK_OPTION,
     ToFormat,
     secret_path,
+    skip_risk_warning,
 )
 from .sign import KEY_OPTION, PARTNERS_OPTION, load_signing_key
 
@@ -62,7 +62,7 @@ def pack(
         ],
     )
     if unsafe_skip_risk:
-        stderr(SKIP_RISK_WARNING.replace("delivery metadata", "signed statement"))
+        stderr(skip_risk_warning("signed statement"))
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     private_key = load_signing_key(key)

@@ -30,10 +30,16 @@ UNSAFE_SKIP_RISK_OPTION = typer.Option(
     help="Do not enforce the contract's re-identification thresholds (k, l, risk). Warned "
     "about and recorded in the metadata and the signed statement.",
 )
-SKIP_RISK_WARNING = (
-    "ketenx: warning: --unsafe-skip-risk: the contract's re-identification thresholds are "
-    "not enforced; this is recorded in the delivery metadata"
-)
+
+
+def skip_risk_warning(recorded_in: str) -> str:
+    """The warning of ``--unsafe-skip-risk``, naming where the skip is recorded."""
+    return (
+        "ketenx: warning: --unsafe-skip-risk: the contract's re-identification thresholds are "
+        f"not enforced; this is recorded in the {recorded_in}"
+    )
+
+
 ALLOW_EMPTY_OPTION = typer.Option(
     False,
     "--allow-empty",
@@ -99,7 +105,7 @@ def pseudonymise(
             "stopping the run; this is recorded in the delivery metadata"
         )
     if unsafe_skip_risk:
-        stderr(SKIP_RISK_WARNING)
+        stderr(skip_risk_warning("delivery metadata"))
     the_contract = load_contract(contract)
     with display(f"ketenx pseudonymise {data}", size_of(data), progress) as shown:
         summary = write_pseudonymised(

@@ -74,14 +74,16 @@ def test_copy_drops_exactly_the_small_classes(rows: list[Any], fmt: str) -> None
     assert out.getvalue() == _write(kept, fmt)
 
 
+K3 = make_contract(  # k 3, no suppression
+    "gate-k3",
+    {"type": "object", "properties": {"qi": {"type": "string"}}},
+    {"qi": {"treatment": "keep"}},
+    privacy={"quasi_identifiers": ["qi"], "k": 3},
+)
+
+
 def test_without_suppression_nothing_is_spilled() -> None:
-    contract = make_contract(
-        "gate0",
-        {"type": "object", "properties": {"qi": {"type": "string"}}},
-        {"qi": {"treatment": "keep"}},
-        privacy={"quasi_identifiers": ["qi"], "k": 3},
-    )
-    gate = PrivacyGate(contract)
+    gate = PrivacyGate(K3)
     assert gate.spill() is None and not gate.suppressing
     gate.observe({"qi": ["a", "a", "b"]}, 3, 0)
     outcome = gate.finish()
@@ -90,13 +92,7 @@ def test_without_suppression_nothing_is_spilled() -> None:
 
 
 def test_skipping_the_risk_gate_still_scans() -> None:
-    contract = make_contract(
-        "gate1",
-        {"type": "object", "properties": {"qi": {"type": "string"}}},
-        {"qi": {"treatment": "keep"}},
-        privacy={"quasi_identifiers": ["qi"], "k": 3},
-    )
-    gate = PrivacyGate(contract, skip_risk=True)
+    gate = PrivacyGate(K3, skip_risk=True)
     gate.observe({"qi": ["mail ouder@example.nl", "a"]}, 2, 0)
     outcome = gate.finish()
     assert outcome.risk == "skipped" and outcome.assessment is None
