@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import hmac
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -199,6 +199,16 @@ class Transformer:
             staged.tasks.append((c.treatment, c.source, texts))
             staged.slots.append((c.name, present, col))
         return staged
+
+    def measured(self, output_name: str) -> tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]:
+        """The input field of output column ``output_name`` and what :meth:`stage` makes of
+        a column of its values, before any keyed operation: the keyless treatment applied,
+        a keyed column as it is (what the privacy measurement counts)."""
+        for c in self.columns:
+            if c.name == output_name:
+                apply = c.apply if c.apply is not None and c.treatment not in KEYED else None
+                return c.source, apply if apply is not None else (lambda col: col)
+        raise KeyError(output_name)
 
     def apply(self, columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, Sequence[Any]]:
         staged = self.stage(columns, n)

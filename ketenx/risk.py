@@ -115,6 +115,9 @@ class RiskCounter:
         self._codes: list[dict[Any, dict[Any, int]]] = [{} for _ in policy.quasi_identifiers]
         self._scodes: list[dict[Any, dict[Any, int]]] = [{} for _ in policy.sensitive]
         self.classes: Counter[int] = Counter()
+        # Bits per quasi-identifier code in a class key (a counter filled from outside, as
+        # ketenx.fastrisk does, may pack its keys tighter).
+        self.bits = _BITS
         # Per sensitive attribute: (class key, value code) -> count.
         self.pairs: list[Counter[tuple[int, int]]] = [Counter() for _ in policy.sensitive]
 
@@ -237,22 +240,22 @@ def _histogram(classes_at: Mapping[int, int]) -> dict[str, int]:
     return hist
 
 
-def _pattern(key: int, q: int) -> int:
-    """Bit j set: quasi-identifier j is empty in the class ``key``."""
-    mask = (1 << _BITS) - 1
-    return sum(1 << j for j in range(q) if (key >> (_BITS * j)) & mask == _NONE)
+def _pattern(key: int, q: int, bits: int = _BITS) -> int:
+    """Bit j set: quasi-identifier j is empty in the class ``key`` (``bits`` per code)."""
+    mask = (1 << bits) - 1
+    return sum(1 << j for j in range(q) if (key >> (bits * j)) & mask == _NONE)
 
 
-def _keep_mask(keep: int, q: int) -> int:
+def _keep_mask(keep: int, q: int, bits: int = _BITS) -> int:
     """The bit mask that keeps, of a class key, the quasi-identifiers whose bit is set in
     ``keep`` (the others become empty)."""
-    mask = (1 << _BITS) - 1
-    return sum(mask << (_BITS * j) for j in range(q) if keep >> j & 1)
+    mask = (1 << bits) - 1
+    return sum(mask << (bits * j) for j in range(q) if keep >> j & 1)
 
 
-def _project(key: int, keep: int, q: int) -> int:
+def _project(key: int, keep: int, q: int, bits: int = _BITS) -> int:
     """``key`` with only the quasi-identifiers whose bit is set in ``keep``."""
-    return key & _keep_mask(keep, q)
+    return key & _keep_mask(keep, q, bits)
 
 
 def _projected(classes: Mapping[int, int], mask: int) -> dict[int, int]:
@@ -265,30 +268,33 @@ def _projected(classes: Mapping[int, int], mask: int) -> dict[int, int]:
     return out
 
 
-def class_sizes(classes: Mapping[int, int], q: int, missing: Missing) -> Mapping[int, int]:
+def class_sizes(
+    classes: Mapping[int, int], q: int, missing: Missing, bits: int = _BITS
+) -> Mapping[int, int]:
     """The size each class counts for: its own count ("category": an empty value is one more
     value), or the number of records it cannot be told apart from ("wildcard": an empty
     value matches any value)."""
-    if missing == "category" or not any(_pattern(k, q) for k in classes):
+    if missing == "category" or not any(_pattern(k, q, bits) for k in classes):
         return classes  # each class counts for itself (not copied: there may be millions)
     full = (1 << q) - 1
     by_pattern: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for key, count in classes.items():
-        by_pattern[_pattern(key, q)].append((key, count))
+        by_pattern[_pattern(key, q, bits)].append((key, count))
     projections: dict[tuple[int, int], dict[int, int]] = {}
 
     def table(pattern: int, keep: int) -> dict[int, int]:
         if (pattern, keep) not in projections:
-            projections[pattern, keep] = _projected(dict(by_pattern[pattern]), _keep_mask(keep, q))
+            mask = _keep_mask(keep, q, bits)
+            projections[pattern, keep] = _projected(dict(by_pattern[pattern]), mask)
         return projections[pattern, keep]
 
     sizes: dict[int, int] = {}
     for key in classes:
-        own = _pattern(key, q)
+        own = _pattern(key, q, bits)
         total = 0
         for pattern in by_pattern:
             keep = full & ~(own | pattern)
-            total += table(pattern, keep).get(_project(key, keep, q), 0)
+            total += table(pattern, keep).get(_project(key, keep, q, bits), 0)
         sizes[key] = total
     return sizes
 
@@ -367,7 +373,7 @@ def _suppression(
     removed: set[int] = set()
     while True:  # under "wildcard" a removal can shrink other classes: repeat until stable
         live = {k: classes[k] for k in alive}
-        sizes = class_sizes(live, q, policy.missing)
+        sizes = class_sizes(live, q, policy.missing, counter.bits)
         distinct, entropy = _diversity(counter.pairs, alive)
         bad = _violating(policy, sizes, distinct, entropy)
         if not bad:
@@ -378,7 +384,7 @@ def _suppression(
             return set()
     if policy.max_average_risk is not None:
         live = {k: classes[k] for k in alive}
-        sizes = class_sizes(live, q, policy.missing)
+        sizes = class_sizes(live, q, policy.missing, counter.bits)
         records = sum(live.values())
         risk_sum = sum(live[k] / sizes[k] for k in live)
         for size, key in sorted((sizes[k], k) for k in live):
@@ -397,7 +403,7 @@ def _figures(
 ) -> Assessment:
     policy = counter.policy
     live = {k: v for k, v in classes.items() if k not in removed} if removed else classes
-    sizes = class_sizes(live, q, policy.missing)
+    sizes = class_sizes(live, q, policy.missing, counter.bits)
     distinct, entropy = _diversity(counter.pairs, live)
     # Records and classes by the size they count for: every figure follows from these.
     records_at: dict[int, int] = {}
@@ -428,8 +434,8 @@ def _figures(
     without: dict[str, int] = {}
     if q > 1:
         for j, name in enumerate(policy.quasi_identifiers):
-            projected = _projected(live, _keep_mask(((1 << q) - 1) & ~(1 << j), q))
-            reduced = class_sizes(projected, q, policy.missing)
+            mask = _keep_mask(((1 << q) - 1) & ~(1 << j), q, counter.bits)
+            reduced = class_sizes(_projected(live, mask), q, policy.missing, counter.bits)
             without[name] = min(reduced.values(), default=0)
     suppressed = sum(classes[k] for k in removed)
     failures = _failures(policy, smallest, l_distinct, exact_entropy, max_risk, average)

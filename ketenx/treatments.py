@@ -164,21 +164,25 @@ def _bulk(slow: ColumnFn, fast: Callable[[Column], list[Any] | None]) -> ColumnF
     return apply
 
 
-def _age_band(spec: FieldSpec) -> ColumnFn:
-    field = spec.name
+def age_reference(spec: FieldSpec) -> _dt.date:
+    """The date an age-band generalisation measures ages at."""
     try:
-        reference = _dt.date.fromisoformat(str(spec.params["reference_date"]))
+        return _dt.date.fromisoformat(str(spec.params["reference_date"]))
     except (KeyError, ValueError):
-        raise ContractError(f"field `{field}`: age-band needs reference_date: YYYY-MM-DD") from None
+        raise ContractError(
+            f"field `{spec.name}`: age-band needs reference_date: YYYY-MM-DD"
+        ) from None
+
+
+def age_label(spec: FieldSpec) -> Callable[[int, int], str]:
+    """The age-band label of an age (``index``: the record, for the error when the age is
+    negative: born after the reference date)."""
+    field = spec.name
     width = int(spec.params.get("band_width", DEFAULT_BAND_WIDTH))
     top = spec.params.get("top")
     bottom = spec.params.get("bottom")
 
-    def band(value: Any, index: int) -> str:
-        born = _date_of(value, index, field)
-        age = (
-            reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
-        )
+    def label(age: int, index: int) -> str:
         if age < 0:
             raise TreatmentError(index, field, "generalise", "lies after the reference date")
         if top is not None and age >= top:
@@ -194,6 +198,21 @@ def _age_band(spec: FieldSpec) -> ColumnFn:
         if top is not None:
             high = min(high, top - 1)
         return f"{low}-{high}"
+
+    return label
+
+
+def _age_band(spec: FieldSpec) -> ColumnFn:
+    field = spec.name
+    reference = age_reference(spec)
+    label = age_label(spec)
+
+    def band(value: Any, index: int) -> str:
+        born = _date_of(value, index, field)
+        age = (
+            reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
+        )
+        return label(age, index)
 
     return _mapper(band)
 

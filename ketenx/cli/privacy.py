@@ -17,7 +17,9 @@ from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side, input_formats
 
 if TYPE_CHECKING:
+    from ..pipeline import Transformer
     from ..readers import InputFormat
+    from ..risk import Policy, RiskCounter
 
 
 class GateFormat(StrEnum):
@@ -104,6 +106,38 @@ class _Read:
                     shown.records(done)
 
 
+def _fast_count(
+    name: str,
+    policy: Policy,
+    schema: Mapping[str, Any],
+    transformer: Transformer | None,
+    delimiter: str | None,
+    progress: bool | None,
+) -> RiskCounter | None:
+    """The counts of a CSV file on Arrow (:mod:`ketenx.fastrisk`); None when the file needs
+    the precise reader (which then also names what is wrong with it)."""
+    from ..fastrisk import Unsuitable, count_csv, risk_columns
+    from ..progress import counted
+    from ..risk import RiskCounter
+
+    quasi, sensitive = risk_columns(policy, schema, transformer)
+    counter = RiskCounter(policy)
+    with display(f"ketenx risk {name}", size_of(name), progress) as shown:
+        try:
+            count_csv(
+                name,
+                counter,
+                quasi,
+                sensitive,
+                delimiter=delimiter,
+                wrap=lambda raw: counted(raw, shown),
+                records=shown.records if shown is not None else None,
+            )
+        except Unsuitable:
+            return None
+    return counter
+
+
 def _write(text: str, output: Path | None, summary: str) -> None:
     from ..fileio import atomic_output
 
@@ -155,12 +189,16 @@ def risk(
         needed = [n for n, spec in the_contract.fields.items() if spec.output_name in wanted]
     reports = []
     for name, fmt in zip(data, formats, strict=True):
-        counter = RiskCounter(policy)
-        read = _Read(fmt, schema, needed, delimiter, encoding, progress)
-        for columns, n in read.batches("risk", name):
-            if transformer is not None:
-                columns = transformer.stage(columns, n).out
-            counter.add(columns, n)
+        counter = None
+        if fmt == "csv" and name != "-" and encoding in (None, "utf-8"):
+            counter = _fast_count(name, policy, schema, transformer, delimiter, progress)
+        if counter is None:
+            counter = RiskCounter(policy)
+            read = _Read(fmt, schema, needed, delimiter, encoding, progress)
+            for columns, n in read.batches("risk", name):
+                if transformer is not None:
+                    columns = transformer.stage(columns, n).out
+                counter.add(columns, n)
         reports.append(RiskReport(name, policy, assess(counter), side.value))
     passed = all(r.assessment.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"
