@@ -26,10 +26,13 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from .risk import Assessment, Failure, Policy, RiskCounter, assess
 from .scan import Finding, Scanner, scanned_fields
+
+if TYPE_CHECKING:
+    from .readers import InputFormat
 
 RiskVerdict = Literal["passed", "failed", "skipped", "not-measured"]
 
@@ -226,3 +229,123 @@ class RiskMeter:
         """The figures and failures (no suppression: the delivery is what it is); ``None``
         when the contract sets no threshold."""
         return assess(self.counter, suppress=False) if self.counter is not None else None
+
+
+# --- a file, as `ketenx risk` measures it -------------------------------------------------
+
+
+class _NoKeys:
+    """Stands in for the keyring when only classes are counted: keyed fields are counted on
+    their values as they are, which split records at least as finely as their pseudonyms."""
+
+    def pseudonymise_many(self, values: Any) -> list[str]:  # pragma: no cover - never called
+        raise AssertionError("no keyed operation while measuring")
+
+    def encrypt_many(self, values: Any, field: str) -> list[str]:  # pragma: no cover
+        raise AssertionError("no keyed operation while measuring")
+
+    def decrypt(self, token: str, field: str) -> str:  # pragma: no cover
+        raise AssertionError("no keyed operation while measuring")
+
+    def fingerprinter(self) -> None:  # pragma: no cover
+        return None
+
+
+def measure_file(
+    name: str,
+    input_format: InputFormat,
+    contract: Any,
+    *,
+    side: str = "input",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    progress: Any = None,
+) -> RiskCounter:
+    """The equivalence classes of one data file (``-``: standard input) against the
+    contract's privacy block: on the sender's side with the contract's treatments applied,
+    on the recipient's side as delivered. A CSV file is counted on Arrow
+    (:mod:`ketenx.fastrisk`) unless it needs the precise reader, which then counts it (and
+    names what is wrong with a broken file). ``progress``: a :class:`ketenx.progress.Progress`.
+    """
+    from .pipeline import Transformer, output_schema
+
+    policy = Policy.from_contract(contract)
+    output_side = side == "output"
+    schema = output_schema(contract) if output_side else dict(contract.schema)
+    transformer = None if output_side else Transformer(contract, _NoKeys())
+    if input_format == "csv" and name != "-" and encoding in (None, "utf-8"):
+        counter = _count_on_arrow(name, policy, schema, transformer, delimiter, progress)
+        if counter is not None:
+            return counter
+    return _count_precisely(
+        name, input_format, policy, schema, transformer, delimiter, encoding, progress
+    )
+
+
+def _count_on_arrow(
+    name: str,
+    policy: Policy,
+    schema: Mapping[str, Any],
+    transformer: Any,
+    delimiter: str | None,
+    progress: Any,
+) -> RiskCounter | None:
+    from .fastrisk import Unsuitable, count_csv, risk_columns
+    from .progress import counted
+
+    quasi, sensitive = risk_columns(policy, schema, transformer)
+    counter = RiskCounter(policy)
+    try:
+        count_csv(
+            name,
+            counter,
+            quasi,
+            sensitive,
+            delimiter=delimiter,
+            wrap=lambda raw: counted(raw, progress),
+            records=progress.records if progress is not None else None,
+        )
+    except Unsuitable:
+        return None
+    return counter
+
+
+def _count_precisely(
+    name: str,
+    input_format: InputFormat,
+    policy: Policy,
+    schema: Mapping[str, Any],
+    transformer: Any,
+    delimiter: str | None,
+    encoding: str | None,
+    progress: Any,
+) -> RiskCounter:
+    from .fileio import open_input
+    from .privacy_reports import read_columns
+    from .progress import counted
+    from .readers import decoded
+
+    wanted = {*policy.quasi_identifiers, *policy.sensitive}
+    if transformer is None:
+        names = sorted(wanted)
+    else:
+        names = [n for n, spec in transformer.contract.fields.items() if spec.output_name in wanted]
+    counter = RiskCounter(policy)
+    with contextlib.ExitStack() as stack:
+        stream = open_input(name)
+        if name != "-":
+            stack.enter_context(stream)
+        text = decoded(counted(stream, progress), encoding)
+        done = 0
+        for columns, n in read_columns(
+            text,
+            input_format,
+            schema,
+            delimiter=delimiter,
+            names=names,
+        ):
+            counter.add(transformer.stage(columns, n).out if transformer else columns, n)
+            done += n
+            if progress is not None:
+                progress.records(done)
+    return counter

@@ -17,9 +17,7 @@ from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side, input_formats
 
 if TYPE_CHECKING:
-    from ..pipeline import Transformer
     from ..readers import InputFormat
-    from ..risk import Policy, RiskCounter
 
 
 class GateFormat(StrEnum):
@@ -44,23 +42,6 @@ SIDE_OPTION = typer.Option(
     help="input: the sender's export, with the contract's generalisations applied; "
     "output: a delivery as it was delivered.",
 )
-
-
-class _NoKeys:
-    """Stands in for the keyring when only classes are counted: keyed fields are counted on
-    their normalised values, which split records exactly as their pseudonyms do."""
-
-    def pseudonymise_many(self, values: Any) -> list[str]:  # pragma: no cover - never called
-        raise AssertionError("no keyed operation while measuring")
-
-    def encrypt_many(self, values: Any, field: str) -> list[str]:  # pragma: no cover
-        raise AssertionError("no keyed operation while measuring")
-
-    def decrypt(self, token: str, field: str) -> str:  # pragma: no cover
-        raise AssertionError("no keyed operation while measuring")
-
-    def fingerprinter(self) -> None:  # pragma: no cover
-        return None
 
 
 def _refuse_over_inputs(output: Path | None, contract: Path, data: list[str]) -> None:
@@ -106,38 +87,6 @@ class _Read:
                     shown.records(done)
 
 
-def _fast_count(
-    name: str,
-    policy: Policy,
-    schema: Mapping[str, Any],
-    transformer: Transformer | None,
-    delimiter: str | None,
-    progress: bool | None,
-) -> RiskCounter | None:
-    """The counts of a CSV file on Arrow (:mod:`ketenx.fastrisk`); None when the file needs
-    the precise reader (which then also names what is wrong with it)."""
-    from ..fastrisk import Unsuitable, count_csv, risk_columns
-    from ..progress import counted
-    from ..risk import RiskCounter
-
-    quasi, sensitive = risk_columns(policy, schema, transformer)
-    counter = RiskCounter(policy)
-    with display(f"ketenx risk {name}", size_of(name), progress) as shown:
-        try:
-            count_csv(
-                name,
-                counter,
-                quasi,
-                sensitive,
-                delimiter=delimiter,
-                wrap=lambda raw: counted(raw, shown),
-                records=shown.records if shown is not None else None,
-            )
-        except Unsuitable:
-            return None
-    return counter
-
-
 def _write(text: str, output: Path | None, summary: str) -> None:
     from ..fileio import atomic_output
 
@@ -163,10 +112,10 @@ def risk(
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) against
     the contract's privacy thresholds; exit 1 when a threshold is not met."""
     from ..errors import ContractError
-    from ..pipeline import Transformer, output_schema
+    from ..gates import measure_file
     from ..privacy_reports import RiskReport, risk_report
     from ..readers import check_delimiter, check_encoding
-    from ..risk import Policy, RiskCounter, assess
+    from ..risk import Policy, assess
 
     check_delimiter(delimiter)
     check_encoding(encoding)
@@ -179,26 +128,18 @@ def risk(
             f"{contract}: the contract names no quasi-identifier",
             hint="list them under privacy.quasi_identifiers",
         )
-    output_side = side is Side.OUTPUT
-    schema = output_schema(the_contract) if output_side else dict(the_contract.schema)
-    transformer = None if output_side else Transformer(the_contract, _NoKeys())
-    wanted = {*policy.quasi_identifiers, *policy.sensitive}
-    if output_side:
-        needed = sorted(wanted)
-    else:
-        needed = [n for n, spec in the_contract.fields.items() if spec.output_name in wanted]
     reports = []
     for name, fmt in zip(data, formats, strict=True):
-        counter = None
-        if fmt == "csv" and name != "-" and encoding in (None, "utf-8"):
-            counter = _fast_count(name, policy, schema, transformer, delimiter, progress)
-        if counter is None:
-            counter = RiskCounter(policy)
-            read = _Read(fmt, schema, needed, delimiter, encoding, progress)
-            for columns, n in read.batches("risk", name):
-                if transformer is not None:
-                    columns = transformer.stage(columns, n).out
-                counter.add(columns, n)
+        with display(f"ketenx risk {name}", size_of(name), progress) as shown:
+            counter = measure_file(
+                name,
+                fmt,
+                the_contract,
+                side=side.value,
+                delimiter=delimiter,
+                encoding=encoding,
+                progress=shown,
+            )
         reports.append(RiskReport(name, policy, assess(counter), side.value))
     passed = all(r.assessment.passed for r in reports)
     verdict = "OK" if passed else "REJECTED"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx import fastrisk
-from ketenx.cli.privacy import _NoKeys
+from ketenx.gates import _NoKeys
 from ketenx.pipeline import Transformer
 from ketenx.privacy_reports import read_columns
 from ketenx.risk import Policy, RiskCounter, assess
