@@ -656,125 +656,149 @@ def _treatment_fit(
 
 
 def _consistency(doc: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+    """The checks beyond the contract's own schema, one generator per rule, in this order;
+    the schema's checks only when it is a valid JSON Schema, the fields' only when it lists
+    properties."""
+    problems = [*_party_problems(doc)]
+    schema = doc.get("schema")
+    if not isinstance(schema, Mapping):
+        return problems
+    meta = _meta_schema_problem(schema)
+    if meta is not None:
+        return [*problems, meta]
+    problems += [
+        *_reference_problems(schema),
+        *_keyword_problems(schema),
+        *_unchecked_formats(schema),
+        *_record_shape_problems(schema),
+    ]
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping) or not properties:
+        return problems
+    problems += _required_problems(schema, properties)
+    fields = doc.get("fields")
+    if isinstance(fields, Mapping):
+        problems += [
+            *_coverage_problems(fields, properties),
+            *_output_name_problems(fields),
+            *_treatment_fit(fields, properties, schema),
+            *_encrypted_type_problems(fields, properties, schema),
+        ]
+    return [*problems, *_domain_problems(doc)]
+
+
+def _party_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
     for role in ("sender", "recipient"):
         party = doc.get(role)
         if isinstance(party, Mapping) and isinstance(party.get("oin"), str):
             oin = party["oin"]
             why = oin_problem(oin)
             if why is not None:
-                problems.append(Problem(pointer(role, "oin"), f"not a valid OIN: {why}"))
+                yield Problem(pointer(role, "oin"), f"not a valid OIN: {why}")
             elif is_test_oin(oin):
-                problems.append(
-                    Problem(pointer(role, "oin"), "a test OIN (prefix 00000099)", "warning")
-                )
+                yield Problem(pointer(role, "oin"), "a test OIN (prefix 00000099)", "warning")
 
-    schema = doc.get("schema")
-    if not isinstance(schema, Mapping):
-        return problems
+
+def _meta_schema_problem(schema: Mapping[str, Any]) -> Problem | None:
     try:
         Draft202012Validator.check_schema(schema, format_checker=_meta_format_checker())
     except SchemaError as exc:
-        problems.append(
-            Problem(
-                pointer("schema", *exc.path),
-                "not a valid JSON Schema 2020-12: "
-                + rule_message(exc, "the JSON Schema 2020-12 meta-schema"),
-            )
+        return Problem(
+            pointer("schema", *exc.path),
+            "not a valid JSON Schema 2020-12: "
+            + rule_message(exc, "the JSON Schema 2020-12 meta-schema"),
         )
-        return problems
-    problems.extend(_reference_problems(schema))
-    problems.extend(_keyword_problems(schema))
-    problems.extend(_unchecked_formats(schema))
+    return None
+
+
+def _record_shape_problems(schema: Mapping[str, Any]) -> Iterator[Problem]:
     if schema.get("type") != "object":
-        problems.append(Problem("/schema/type", "the input schema must have type: object"))
+        yield Problem("/schema/type", "the input schema must have type: object")
     properties = schema.get("properties")
     if not isinstance(properties, Mapping) or not properties:
-        problems.append(
-            Problem("/schema/properties", "the input schema must list the record's properties")
-        )
-        return problems
+        yield Problem("/schema/properties", "the input schema must list the record's properties")
+
+
+def _required_problems(
+    schema: Mapping[str, Any], properties: Mapping[str, Any]
+) -> Iterator[Problem]:
     for i, name in enumerate(schema.get("required", [])):
         if name not in properties:
-            problems.append(
-                Problem(
-                    pointer("schema", "required", i), "a required field not among the properties"
-                )
+            yield Problem(
+                pointer("schema", "required", i), "a required field not among the properties"
             )
 
-    fields = doc.get("fields")
-    if isinstance(fields, Mapping):
-        for name in fields:
-            if name not in properties:
-                problems.append(
-                    Problem(pointer("fields", name), f"treated field `{name}` is not in the schema")
-                )
-        for name in properties:
-            if name not in fields:
-                problems.append(
-                    Problem(
-                        pointer("schema", "properties", name),
-                        f"schema property `{name}` has no treatment; minimisation means nothing "
-                        "is passed on by default: give it one (`drop` if it is not needed)",
-                    )
-                )
-        outputs: dict[str, str] = {}
-        for name, spec in fields.items():
-            if not isinstance(spec, Mapping) or spec.get("treatment") == "drop":
-                continue
-            out = spec.get("as", name)
-            if isinstance(out, str):
-                if out.startswith(FORMULA_START):
-                    problems.append(
-                        Problem(
-                            pointer("fields", name),
-                            "the output column name starts like a spreadsheet formula "
-                            "(= + - @ TAB CR): a CSV header would carry it; rename it with `as:`",
-                        )
-                    )
-                if out in outputs:
-                    problems.append(
-                        Problem(
-                            pointer("fields", name),
-                            f"the output name is also produced by field `{outputs[out]}`",
-                        )
-                    )
-                outputs[out] = name
 
-        if fields and not outputs and all(isinstance(v, Mapping) for v in fields.values()):
-            problems.append(
-                Problem("/fields", "every field is dropped: the delivery would carry nothing")
+def _coverage_problems(
+    fields: Mapping[str, Any], properties: Mapping[str, Any]
+) -> Iterator[Problem]:
+    """One treatment per property, and no treatment of a field the schema does not have."""
+    for name in fields:
+        if name not in properties:
+            yield Problem(pointer("fields", name), f"treated field `{name}` is not in the schema")
+    for name in properties:
+        if name not in fields:
+            yield Problem(
+                pointer("schema", "properties", name),
+                f"schema property `{name}` has no treatment; minimisation means nothing "
+                "is passed on by default: give it one (`drop` if it is not needed)",
             )
-        problems.extend(_treatment_fit(fields, properties, schema))
-        for name, spec in fields.items():
-            prop = properties.get(name)
-            if not (isinstance(spec, Mapping) and spec.get("treatment") == "encrypt"):
-                continue
-            if not isinstance(prop, Mapping):
-                continue
-            listed = declared_types(prop, schema) or frozenset()
-            if "string" in listed and listed & {"integer", "number", "boolean"}:
-                problems.append(
-                    Problem(
-                        pointer("fields", name),
-                        f"encrypted field `{name}` may be a string or a number/boolean: "
-                        '`reidentify` gives a string back for both (7 and "7" encrypt alike)',
-                        "warning",
-                    )
-                )
 
+
+def _output_name_problems(fields: Mapping[str, Any]) -> Iterator[Problem]:
+    """Output column names: no formula start, no two fields to one name, not all dropped."""
+    outputs: dict[str, str] = {}
+    for name, spec in fields.items():
+        if not isinstance(spec, Mapping) or spec.get("treatment") == "drop":
+            continue
+        out = spec.get("as", name)
+        if not isinstance(out, str):
+            continue
+        if out.startswith(FORMULA_START):
+            yield Problem(
+                pointer("fields", name),
+                "the output column name starts like a spreadsheet formula "
+                "(= + - @ TAB CR): a CSV header would carry it; rename it with `as:`",
+            )
+        if out in outputs:
+            yield Problem(
+                pointer("fields", name),
+                f"the output name is also produced by field `{outputs[out]}`",
+            )
+        outputs[out] = name
+    if fields and not outputs and all(isinstance(v, Mapping) for v in fields.values()):
+        yield Problem("/fields", "every field is dropped: the delivery would carry nothing")
+
+
+def _encrypted_type_problems(
+    fields: Mapping[str, Any], properties: Mapping[str, Any], schema: Mapping[str, Any]
+) -> Iterator[Problem]:
+    for name, spec in fields.items():
+        prop = properties.get(name)
+        if not (isinstance(spec, Mapping) and spec.get("treatment") == "encrypt"):
+            continue
+        if not isinstance(prop, Mapping):
+            continue
+        listed = declared_types(prop, schema) or frozenset()
+        if "string" in listed and listed & {"integer", "number", "boolean"}:
+            yield Problem(
+                pointer("fields", name),
+                f"encrypted field `{name}` may be a string or a number/boolean: "
+                '`reidentify` gives a string back for both (7 and "7" encrypt alike)',
+                "warning",
+            )
+
+
+def _domain_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
     pseudonymisation = doc.get("pseudonymisation")
     if isinstance(pseudonymisation, Mapping):
         domain = pseudonymisation.get("domain")
         if isinstance(domain, str) and "/delivery/" in domain:
-            problems.append(
-                Problem(
-                    pointer("pseudonymisation", "domain"),
-                    "an explicit domain must not contain `/delivery/`: it could coincide with "
-                    "the per-delivery domain of another delivery (docs/spec/pseudonyms.md §3)",
-                )
+            yield Problem(
+                pointer("pseudonymisation", "domain"),
+                "an explicit domain must not contain `/delivery/`: it could coincide with "
+                "the per-delivery domain of another delivery (docs/spec/pseudonyms.md §3)",
             )
-    return problems
 
 
 # Field names and formats of direct identifiers: a contract that keeps one as it is gets a
@@ -816,6 +840,20 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
         spec = fields.get(name)
         return spec.get("treatment") if isinstance(spec, Mapping) else None
 
+    yield from _direct_identifier_problems(properties, treatment)
+    privacy = doc.get("privacy")
+    if not isinstance(privacy, Mapping):
+        return
+    qis = [q for q in privacy.get("quasi_identifiers") or [] if isinstance(q, str)]
+    sensitive = [s for s in privacy.get("sensitive") or [] if isinstance(s, str)]
+    yield from _quasi_identifier_problems(qis, properties, treatment)
+    yield from _sensitive_problems(sensitive, qis, properties, treatment)
+    yield from _threshold_problems(privacy, qis, sensitive)
+
+
+def _direct_identifier_problems(
+    properties: Mapping[str, Any], treatment: Callable[[str], Any]
+) -> Iterator[Problem]:
     for name, prop in properties.items():
         if treatment(name) != "keep" or not isinstance(name, str):
             continue
@@ -828,11 +866,10 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
                 "warning",
             )
 
-    privacy = doc.get("privacy")
-    if not isinstance(privacy, Mapping):
-        return
-    qis = [q for q in privacy.get("quasi_identifiers") or [] if isinstance(q, str)]
-    sensitive = [s for s in privacy.get("sensitive") or [] if isinstance(s, str)]
+
+def _quasi_identifier_problems(
+    qis: list[str], properties: Mapping[str, Any], treatment: Callable[[str], Any]
+) -> Iterator[Problem]:
     for i, name in enumerate(qis):
         where = pointer("privacy", "quasi_identifiers", i)
         how = treatment(name)
@@ -853,6 +890,14 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
                 "give equal tokens): generalise it instead, or drop it",
                 "warning",
             )
+
+
+def _sensitive_problems(
+    sensitive: list[str],
+    qis: list[str],
+    properties: Mapping[str, Any],
+    treatment: Callable[[str], Any],
+) -> Iterator[Problem]:
     for i, name in enumerate(sensitive):
         where = pointer("privacy", "sensitive", i)
         if name not in properties:
@@ -863,6 +908,11 @@ def _privacy_problems(doc: Mapping[str, Any]) -> Iterator[Problem]:
             yield Problem(
                 where, "a dropped field is not delivered: its l-diversity cannot be measured"
             )
+
+
+def _threshold_problems(
+    privacy: Mapping[str, Any], qis: list[str], sensitive: list[str]
+) -> Iterator[Problem]:
     thresholds = [t for t in ("k", "l", "max_risk") if t in privacy]
     if thresholds and not qis:
         yield Problem(

@@ -199,25 +199,29 @@ def _json_columns(batches: Iterable[list[Any]], sample: int | None) -> tuple[lis
     return list(columns.values()), records
 
 
+def _kinds(column: _Column, values: int, csv: bool) -> set[str]:
+    """The JSON types a column's values have (a CSV cell's type as it reads)."""
+    if not csv:
+        kinds = set(column.kinds)
+        if {"integer", "number"} <= kinds:
+            kinds.discard("integer")
+        return kinds
+    if not values:
+        return set()
+    if column.csv_bool:
+        return {"boolean"}
+    if column.csv_int and not column.formats["nl-bsn"]:
+        return {"integer"}
+    if column.csv_num and not column.csv_int:
+        return {"number"}
+    return {"string"}
+
+
 def _infer(column: _Column, records: int, csv: bool) -> tuple[dict[str, Any], bool, list[str]]:
     """Schema, required and the reasons for one column."""
     reasons: list[str] = []
     values = column.seen - column.empty
-    if csv:
-        kinds = set()
-        if values:
-            if column.csv_bool:
-                kinds.add("boolean")
-            elif column.csv_int and not column.formats["nl-bsn"]:
-                kinds.add("integer")
-            elif column.csv_num and not column.csv_int:
-                kinds.add("number")
-            else:
-                kinds.add("string")
-    else:
-        kinds = set(column.kinds)
-        if {"integer", "number"} <= kinds:
-            kinds.discard("integer")
+    kinds = _kinds(column, values, csv)
     schema: dict[str, Any] = {}
     order = ("string", "integer", "number", "boolean", "object", "array")
     types = [t for t in order if t in kinds]
