@@ -46,6 +46,7 @@ from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
+    from .contract import FieldSpec
     from .secrets import Secret
 
 META_SUFFIX = ".meta.json"
@@ -516,8 +517,6 @@ def write_reidentified(
 ) -> ReidentifyResult:
     """Reverse the encrypted fields of a delivery (``output`` is created 0600)."""
     from .check import Checker
-    from .pseudonym import Keyring as DomainKeyring
-    from .pseudonym import effective_domain
     from .validation import RecordSchema, record_columns
     from .writers import RecordWriter
 
@@ -528,37 +527,11 @@ def write_reidentified(
         raise RejectedError(
             "the delivery was made under another contract (digest differs from this contract's)"
         )
-    by_output = {
-        spec.output_name: spec for spec in contract.fields.values() if spec.treatment != "drop"
-    }
-    wanted: list[str] = []
-    for name in fields:
-        spec = contract.fields.get(name) or by_output.get(name)
-        if spec is None or spec.treatment == "drop":
-            raise UsageError(f"field `{name}` is not in the delivery")
-        if spec.treatment != "encrypt":
-            raise RejectedError(
-                f"field `{name}` has treatment `{spec.treatment}`: only encrypted fields can be "
-                "re-identified"
-            )
-        wanted.append(spec.name)
-    encrypted = [s for s in contract.fields.values() if s.treatment == "encrypt"]
-    targets = [s for s in encrypted if not wanted or s.name in wanted]
-    if not encrypted:
-        raise RejectedError("the contract has no encrypted fields: nothing can be re-identified")
-
-    info = meta["pseudonymisation"]
+    targets = _reidentified_fields(contract, fields)
     loaded = load_secret_for(secret, [data, output])
     if loaded is None:
         raise SecretNeeded()
-    if info.get("key_id") != loaded.key_id:
-        raise RejectedError(
-            f"this secret (key id {loaded.key_id}) did not make the delivery "
-            f"(key id {info.get('key_id')})"
-        )
-    keyring = DomainKeyring.derive(
-        loaded, effective_domain(str(info["domain"]), str(info["policy"]), info.get("nonce"))
-    )
+    keyring = _delivery_keyring(meta["pseudonymisation"], loaded)
     fmt = format_for(data.name) or str(meta.get("output", {}).get("format", ""))
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"{data}: a delivery is CSV, JSON Lines or a JSON array")
@@ -566,9 +539,13 @@ def write_reidentified(
     schema = RecordSchema(output_schema(contract))
     if out_fmt == "csv":
         refuse_csv_for_structures(schema.schema)
-    checker = Checker(schema, max_errors=20)
-    checker.unneutralise = True
-    checker.allow_empty = meta.get("output", {}).get("records") == 0  # an empty delivery
+    checker = Checker(
+        schema,
+        max_errors=20,
+        unneutralise=True,  # a delivery: its CSV cells were neutralised
+        allow_empty=meta.get("output", {}).get("records") == 0,  # an empty delivery
+        progress=progress.records if progress is not None else None,
+    )
     names = list(schema.property_names)
     string_cols = frozenset(n for n in names if "string" in _prop_types(schema, n))
     from .check import FileReport
@@ -576,8 +553,6 @@ def write_reidentified(
     in_props = contract.schema.get("properties", {})
     restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}
     report = FileReport(path=str(data), max_errors=20)
-    if progress is not None:
-        checker.progress = progress.records
     with open_input(str(data)) as opened, atomic_output(output, private=True) as sink:
         source = counted(opened, progress)
         writer = RecordWriter(sink, out_fmt, names, string_cols)
@@ -596,11 +571,7 @@ def write_reidentified(
                 for spec in targets:
                     col = columns.get(spec.output_name)
                     if col is not None:
-                        back = restorers[spec.name]
-                        columns[spec.output_name] = [
-                            v if not isinstance(v, str) else back(keyring.decrypt(v, spec.name))
-                            for v in col
-                        ]
+                        columns[spec.output_name] = _decrypted(col, spec.name, keyring, restorers)
                 writer.write(columns, batch.size)
         except Malformed as problem:
             report.add(Violation(problem.record, "", problem.rule, problem.message))
@@ -619,6 +590,56 @@ def write_reidentified(
         fields=tuple(s.name for s in targets),
         key_id=loaded.key_id,
     )
+
+
+def _reidentified_fields(contract: Contract, fields: Sequence[str]) -> list[FieldSpec]:
+    """The encrypted fields to reverse: those named (by input or output name), else all.
+    A field not delivered is a :class:`UsageError`; a one-way one, or a contract without
+    encrypted fields, a :class:`RejectedError`."""
+    by_output = {
+        spec.output_name: spec for spec in contract.fields.values() if spec.treatment != "drop"
+    }
+    wanted: list[str] = []
+    for name in fields:
+        spec = contract.fields.get(name) or by_output.get(name)
+        if spec is None or spec.treatment == "drop":
+            raise UsageError(f"field `{name}` is not in the delivery")
+        if spec.treatment != "encrypt":
+            raise RejectedError(
+                f"field `{name}` has treatment `{spec.treatment}`: only encrypted fields can be "
+                "re-identified"
+            )
+        wanted.append(spec.name)
+    encrypted = [s for s in contract.fields.values() if s.treatment == "encrypt"]
+    if not encrypted:
+        raise RejectedError("the contract has no encrypted fields: nothing can be re-identified")
+    return [s for s in encrypted if not wanted or s.name in wanted]
+
+
+def _delivery_keyring(info: Mapping[str, Any], secret: Secret) -> Keyring:
+    """The keyring that made a delivery, from its metadata's ``pseudonymisation`` member;
+    another secret than the one that made it is a :class:`RejectedError`."""
+    from .pseudonym import Keyring as DomainKeyring
+    from .pseudonym import effective_domain
+
+    if info.get("key_id") != secret.key_id:
+        raise RejectedError(
+            f"this secret (key id {secret.key_id}) did not make the delivery "
+            f"(key id {info.get('key_id')})"
+        )
+    domain = effective_domain(str(info["domain"]), str(info["policy"]), info.get("nonce"))
+    return DomainKeyring.derive(secret, domain)
+
+
+def _decrypted(
+    column: Sequence[Any],
+    field: str,
+    keyring: Keyring,
+    restorers: Mapping[str, Callable[[str], Any]],
+) -> list[Any]:
+    """A column of ciphertexts as the values that were encrypted (null and absent stay)."""
+    back = restorers[field]
+    return [v if not isinstance(v, str) else back(keyring.decrypt(v, field)) for v in column]
 
 
 def _restorer(input_property: Mapping[str, Any]) -> Callable[[str], Any]:

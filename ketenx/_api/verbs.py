@@ -158,16 +158,14 @@ def check(
     from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded
     from ..reports import CheckReport
-    from ..validation import Violation
+    from ..validation import RecordSchema, Violation
 
     output_side = _side(side) == "output"
     check_delimiter(delimiter)
     check_encoding(encoding)
     names = _names(data)
     formats = _formats(names, input_format)
-    schema = output_schema(contract) if output_side else dict(contract.schema)
-    checker = Checker.for_schema(schema, max_errors=max_errors, allow_empty=allow_empty)
-    checker.unneutralise = output_side
+    schema = RecordSchema(output_schema(contract) if output_side else dict(contract.schema))
     shown_for = progress or _no_progress
     reports = []
     with contextlib.ExitStack() as stack:
@@ -178,11 +176,18 @@ def check(
                 stack.enter_context(stream)
             streams.append(stream)
         for name, fmt, stream in zip(names, formats, streams, strict=True):
+            # A delivery is re-measured against its contract's privacy thresholds.
             meter = RiskMeter(contract) if output_side else None
-            if meter is not None:
-                checker.observe, checker.observed = meter.observer, meter.fields
             with shown_for(name) as shown:
-                checker.progress = shown.records if shown is not None else None
+                checker = Checker(
+                    schema,
+                    max_errors=max_errors,
+                    allow_empty=allow_empty,
+                    progress=shown.records if shown is not None else None,
+                    unneutralise=output_side,  # a delivery's CSV cells were neutralised
+                    observe=meter.observer if meter is not None else None,
+                    observed=meter.fields if meter is not None else (),
+                )
                 as_utf8 = decoded(counted(stream, shown), encoding)
                 file_report = checker.check(as_utf8, fmt, path=name, delimiter=delimiter)
             assessment = meter.verdict() if meter is not None and not file_report.fatal else None
