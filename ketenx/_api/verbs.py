@@ -504,18 +504,26 @@ def _columns(
     names: list[str],
     delimiter: str | None,
     encoding: str | None,
+    progress: ProgressFor | None,
 ) -> Iterator[tuple[dict[str, Any], int]]:
+    """Batches of the typed columns ``names`` of one file, its progress told as it is read."""
     from ..fileio import open_input
     from ..privacy_reports import read_columns
+    from ..progress import counted
     from ..readers import decoded
 
     with contextlib.ExitStack() as stack:
         stream = open_input(name)
         if name != "-":
             stack.enter_context(stream)
-        text = decoded(stream, encoding)
+        shown = stack.enter_context((progress or _no_progress)(name))
+        text = decoded(counted(stream, shown), encoding)
+        done = 0
         for columns, n in read_columns(text, fmt, schema, delimiter=delimiter, names=names):
             yield dict(columns), n
+            done += n
+            if shown is not None:
+                shown.records(done)
 
 
 def risk(
@@ -526,10 +534,12 @@ def risk(
     input_format: str | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    progress: ProgressFor | None = None,
 ) -> RiskResult:
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) of the
     delivery the contract would make from ``data`` (``side="input"``) or of a delivery
-    (``side="output"``) against the contract's privacy thresholds."""
+    (``side="output"``) against the contract's privacy thresholds. ``progress`` is as for
+    :func:`check`."""
     from ..pipeline import Transformer, output_schema
     from ..privacy_reports import RiskReport
     from ..readers import check_delimiter, check_encoding
@@ -556,7 +566,7 @@ def risk(
     reports = []
     for name, fmt in zip(names, formats, strict=True):
         counter = RiskCounter(policy)
-        for columns, n in _columns(name, fmt, schema, needed, delimiter, encoding):
+        for columns, n in _columns(name, fmt, schema, needed, delimiter, encoding, progress):
             counter.add(transformer.stage(columns, n).out if transformer else columns, n)
         reports.append(RiskReport(name, policy, assess(counter), side))
     return RiskResult(passed=all(r.assessment.passed for r in reports), reports=tuple(reports))
@@ -570,6 +580,7 @@ def scan(
     input_format: str | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    progress: ProgressFor | None = None,
 ) -> ScanResult:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; counts and record numbers only, never a value."""
@@ -588,7 +599,8 @@ def scan(
     reports = []
     for name, fmt in zip(names, formats, strict=True):
         scanner = Scanner(fields)
-        for columns, n in _columns(name, fmt, schema, list(fields), delimiter, encoding):
+        read = _columns(name, fmt, schema, list(fields), delimiter, encoding, progress)
+        for columns, n in read:
             scanner.add(columns, n)
         reports.append(ScanReport(name, scanner.records, fields, scanner.results()))
     return ScanResult(passed=all(r.passed for r in reports), reports=tuple(reports))

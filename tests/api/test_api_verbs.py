@@ -8,10 +8,12 @@ names no command-line option.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -472,6 +474,32 @@ def test_scan_finds_an_identifier_in_a_kept_field(agencies: Agencies) -> None:
     result = ketenx.scan(leaky, contract)
     assert isinstance(result, ketenx.ScanResult) and not result.passed
     assert "ouder@example.nl" not in result.render("text")
+
+
+def test_progress_is_told_per_file_in_counts_only(agencies: Agencies) -> None:
+    told: list[tuple[str, str, int]] = []
+
+    class Told:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def records(self, done: int) -> None:
+            told.append((self.name, "records", done))
+
+        def read(self, done: int) -> None:
+            told.append((self.name, "bytes", done))
+
+    @contextlib.contextmanager
+    def progress(name: str) -> Iterator[Told]:
+        yield Told(name)
+
+    contract, export = _contract(agencies), str(agencies.export)
+    size = agencies.export.stat().st_size
+    for verb in (ketenx.check, ketenx.risk, ketenx.scan):
+        told.clear()
+        verb(export, contract, progress=progress)
+        assert (export, "bytes", size) in told, verb
+        assert max(done for _, what, done in told if what == "records") == 3, verb
 
 
 # --------------------------------------------------------------------------- results
