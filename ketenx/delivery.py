@@ -163,7 +163,12 @@ def resolve_nonce(contract: Contract, nonce: bytes | str | None) -> str | None:
         return None
     if nonce is None:
         return _random.token_bytes(16).hex()
-    raw = bytes.fromhex(nonce) if isinstance(nonce, str) and len(nonce) == 32 else nonce
+    raw: object = nonce
+    if isinstance(nonce, str):
+        try:
+            raw = bytes.fromhex(nonce) if len(nonce) == 32 else None
+        except ValueError:
+            raw = None
     if not isinstance(raw, bytes) or len(raw) != 16:
         raise UsageError("a per-delivery nonce is 16 bytes (or their 32 hex digits)")
     return raw.hex()

@@ -166,12 +166,19 @@ def test_pseudonymise_per_delivery_nonce_is_pinned_or_fresh(agencies: Agencies) 
         made[run] = (out.read_bytes(), result.nonce)
     assert made["a"] == made["b"] and made["a"][1] == "00" * 16
     assert made["c"][0] != made["a"][0] and made["c"][1] not in (None, "00" * 16)
-    with pytest.raises(ketenx.UsageError) as info:
+    for wrong in (b"short", "zz" * 16, "00" * 15, 16):
+        with pytest.raises(ketenx.UsageError) as info:
+            ketenx.pseudonymise(
+                agencies.export, contract, agencies.root / "out" / "e.csv",
+                secret=agencies.secret, nonce=wrong,  # type: ignore[arg-type]
+            )  # fmt: skip
+        _no_option_named(info.value)
+    with pytest.raises(ketenx.UsageError):  # the deterministic policy uses no nonce
         ketenx.pseudonymise(
-            agencies.export, contract, agencies.root / "out" / "e.csv", secret=agencies.secret,
-            nonce=b"short",
+            agencies.export, _contract(agencies), agencies.root / "out" / "e.csv",
+            secret=agencies.secret, nonce=bytes(16),
         )  # fmt: skip
-    _no_option_named(info.value)
+    assert not (agencies.root / "out" / "e.csv").exists()
 
 
 def test_pseudonymise_refuses_an_invalid_input_and_writes_nothing(agencies: Agencies) -> None:
