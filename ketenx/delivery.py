@@ -247,7 +247,9 @@ def prepare(
     fmt = input_format or format_for(data)
     if fmt is None:
         raise InputFormatUnknown(data)
-    in_fmt: InputFormat = fmt  # type: ignore[assignment]
+    if fmt not in OUTPUT_FORMATS:  # the formats read are the formats written
+        raise UsageError("the input format is csv, jsonl or json")
+    in_fmt: InputFormat = fmt
     out_fmt = output_format_for(output.name if output_is_data else None, to, in_fmt)
     if data != "-" and Path(data).resolve() == output.resolve():
         raise UsageError("the output file must not be the input file")

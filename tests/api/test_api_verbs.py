@@ -196,6 +196,17 @@ def test_pseudonymise_refuses_an_invalid_input_and_writes_nothing(agencies: Agen
     assert _files(agencies.root / "out") == []
 
 
+def test_pseudonymise_refuses_unknown_formats(agencies: Agencies) -> None:
+    out = agencies.root / "out" / "d.csv"
+    for wrong in ({"input_format": "xml"}, {"to": "xml"}, {"to": "json"}):
+        with pytest.raises(ketenx.UsageError) as info:
+            ketenx.pseudonymise(
+                agencies.export, _contract(agencies), out, secret=agencies.secret, **wrong
+            )
+        _no_option_named(info.value)
+    assert _files(out.parent) == []
+
+
 def test_pseudonymise_without_a_secret_is_refused(agencies: Agencies) -> None:
     with pytest.raises(ketenx.KeyMaterialError) as info:
         ketenx.pseudonymise(agencies.export, _contract(agencies), agencies.root / "out" / "d.csv")
