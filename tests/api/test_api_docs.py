@@ -1,5 +1,5 @@
 """docs/library.md is run: its ```python blocks, in order, in one namespace, in a folder
-holding the files the page names (tests/api/agencies.py makes them)."""
+holding the files the page names (tests/api/agencies.py makes them); so is the README's."""
 
 from __future__ import annotations
 
@@ -32,6 +32,15 @@ def test_the_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         code = compile(block, f"docs/library.md, python block {number}", "exec")
         exec(code, namespace)  # noqa: S102 - the documentation's own examples
     assert (tmp_path / "inbox" / "RECEIPT.txt").exists()
+
+
+def test_the_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (block,) = BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    make_agencies(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    printed: list[tuple[object, ...]] = []
+    exec(compile(block, "README.md", "exec"), {"print": lambda *a: printed.append(a)})  # noqa: S102
+    assert printed == [(True, 3, 0)]
 
 
 def test_the_whole_exchange_takes_about_a_dozen_statements() -> None:
