@@ -18,6 +18,7 @@ its digest, every listed subject offered), and the contract digest.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from .reports import safe_name
 from .resources import load_schema
 
 PREDICATE_TYPE = "https://ketenx.example/attestation/delivery/v1"
+#: A delivery id as the predicate schema has it: a UUID version 4, lower-case.
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def rfc3339(when: _dt.datetime) -> str:
@@ -62,6 +65,8 @@ def build_predicate(
     from .pipeline import output_schema
 
     meta = meta or {}
+    if delivery_id is not None and not _UUID4.fullmatch(delivery_id):
+        raise UsageError("a delivery id is a UUID version 4, in lower-case hex")
     predicate: dict[str, Any] = {
         "delivery_id": delivery_id or str(uuid.uuid4()),
         "created": rfc3339(created),

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import jsonlimits
+from ._api.results import PackResult, UnpackResult
 from .attest import build_predicate, rfc3339, sign_subjects, verify_statement
 from .canonical import canonical_bytes, sha256_digest
 from .contract import Contract
@@ -47,13 +48,11 @@ from .errors import (
     KeyMaterialError,
     OperationalError,
     RejectedError,
-    UsageError,
     VerificationError,
 )
-from .partners import Registry
+from .partners import Registry, public_key_id
 from .progress import Progress, counted
 from .readers import format_for
-from .reports import count_of
 from .staging import create_file, finish, publish, work_folder
 
 STATEMENT = "statement.dsse.json"
@@ -72,6 +71,47 @@ RECORD = 20 * BLOCK  # tar's default record: the archive is zero-padded to a mul
 PAX_CAP = BLOCK  # a pax extended header carries one `size` record, nothing else
 MEMBER_MODE = 0o644
 CHUNK = 1 << 16
+
+
+# The refusals below name what the library was given; the command line words them with its
+# option names (ketenx.cli._wording): a library message never names an option.
+
+
+class NoAgeRecipient(KeyMaterialError):
+    """An encrypted delivery was asked for, and the registry has no age recipient for it."""
+
+    def __init__(self, oin: str, source: str) -> None:
+        super().__init__(
+            f"no age recipient is registered for the recipient OIN {oin} in {source}",
+            hint="add age_recipients to the partner, or pack without encryption",
+        )
+
+
+class IdentityNeeded(KeyMaterialError):
+    """The delivery is encrypted and no age identity was given."""
+
+    def __init__(self) -> None:
+        super().__init__("the delivery is encrypted: give the age identity to decrypt it")
+
+
+class NotEncrypted(VerificationError):
+    """An age identity was given for a delivery that is not encrypted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the delivery is not encrypted, but an age identity was given",
+            hint="to accept an unencrypted delivery, unpack it without an identity",
+        )
+
+
+class TooEarly(VerificationError):
+    """The delivery was signed before the earliest creation time accepted."""
+
+    def __init__(self, created: str) -> None:
+        super().__init__(
+            f"the delivery was created at {created}, before the earliest time accepted"
+        )
+        self.created = created
 
 
 # --------------------------------------------------------------------------- the tar
@@ -360,48 +400,49 @@ def pack(
     contract: Contract,
     registry: Registry,
     private_key: Any,
-    secret_arg: str | None,
-    environ: Mapping[str, str],
+    secret: Any,
     output: Path,
     encrypt: bool = True,
     to: str | None = None,
     input_format: str | None = None,
     delimiter: str | None = None,
     now: _dt.datetime | None = None,
+    nonce: bytes | str | None = None,
+    delivery_id: str | None = None,
     jobs: int = 1,
     allow_empty: bool = False,
     encoding: str | None = None,
     progress: Progress | None = None,
     skip_risk: bool = False,
-) -> str:
+) -> PackResult:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file.
 
+    ``secret``: a secret file's path or a loaded :class:`ketenx.secrets.Secret`. ``now``,
+    ``nonce`` (the per-delivery pseudonymisation nonce) and ``delivery_id`` pin what would
+    otherwise come from the clock and the random generator: with all three and
+    ``encrypt=False`` the delivery is the same, byte for byte (age encryption is randomised).
     ``jobs`` > 1 runs the keyed operations in forked helper processes (:mod:`ketenx.workers`).
     """
     from .readers import check_encoding
 
     check_encoding(encoding)
-    from .delivery import left_out, prepare, produce
+    from .delivery import prepare, produce, suppressed_of
     from .seal import encrypt_stream
 
     created = (now or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     recipients = registry.age_recipients(contract.recipient.oin)
     if encrypt and not recipients:
-        raise KeyMaterialError(
-            f"no age recipient is registered for the recipient OIN {contract.recipient.oin} "
-            f"in {registry.source}",
-            hint="add age_recipients to the partner, or use --no-encrypt",
-        )
+        raise NoAgeRecipient(contract.recipient.oin, str(registry.source))
     prep = prepare(
         data=data,
         contract=contract,
-        secret_arg=secret_arg,
-        environ=environ,
+        secret=secret,
         output=output,
         to=to,
         input_format=input_format,
         delimiter=delimiter,
         output_is_data=False,
+        nonce=nonce,
     )
     data_name = f"data.{prep.output_format}"
 
@@ -431,7 +472,9 @@ def pack(
             (META, sha256_digest(meta_bytes)),
             (CONTRACT, sha256_digest(contract_bytes)),
         ]
-        predicate = build_predicate(contract=contract, meta=meta, created=created)
+        predicate = build_predicate(
+            contract=contract, meta=meta, created=created, delivery_id=delivery_id
+        )
         envelope = sign_subjects(subjects, predicate, private_key)
         envelope_bytes = json.dumps(envelope, indent=2).encode() + b"\n"
         for name, content in (
@@ -460,24 +503,24 @@ def pack(
             finish(out)
         data_path.unlink()
         publish(staged, output, folder=False)
-    sealed = f"encrypted to {len(recipients)} age recipient(s)" if encrypt else "NOT encrypted"
-    return (
-        f"ketenx pack: {count_of(result.records_out, 'record')}, delivery "
-        f"{predicate['delivery_id']}, "
-        f"signed and {sealed}: {output}{left_out(result)}"
+    suppressed = suppressed_of(result)
+    return PackResult(
+        output=output,
+        delivery_id=predicate["delivery_id"],
+        created=created,
+        records_in=result.records_in,
+        records_out=result.records_out,
+        records_dropped=result.records_in - result.records_out - suppressed,
+        records_suppressed=suppressed,
+        key_id=public_key_id(private_key.public_key()),
+        secret_key_id=prep.domain_info["key_id"],
+        recipients=len(recipients) if encrypt else 0,
+        data_name=data_name,
+        output_digest=result.output_digest,
     )
 
 
 # --------------------------------------------------------------------------- unpack
-
-
-@dataclass(frozen=True)
-class Unpacked:
-    delivery_id: str
-    created: str
-    records: int
-    data_name: str
-    receipt: str
 
 
 def _open_delivery(delivery: Path) -> BinaryIO:
@@ -555,9 +598,7 @@ class _Verification:
         if records["output"] != output.get("records"):
             raise VerificationError("the signed record count differs from the metadata's")
         if self.not_before is not None and verified.created < self.not_before:
-            raise VerificationError(
-                f"the delivery was created at {rfc3339(verified.created)}, before --not-before"
-            )
+            raise TooEarly(rfc3339(verified.created))
         if member.mtime != int(verified.created.timestamp()):
             raise _bad("the members' modification time is not the signed creation time")
         if member.size != signed_size:
@@ -581,28 +622,22 @@ def unpack(
     now: _dt.datetime | None = None,
     progress: Progress | None = None,
     skip_risk: bool = False,
-) -> Unpacked:
+) -> UnpackResult:
     """decrypt → verify signature, signer and digests → check the data against the output
     schema → only then show the data, metadata, statement and receipt in ``output_dir``,
     together (one rename), or nothing."""
     from .seal import decrypt_stream
 
     now = now or _dt.datetime.now(_dt.UTC)
-    if str(output_dir) == "-":
-        raise UsageError("-o -: the inbox is a folder of four files, not a stream; name a folder")
     _refuse_existing_output(output_dir)
     with contextlib.ExitStack() as stack:
         src = counted(stack.enter_context(_open_delivery(delivery)), progress)
         head = src.read(len(AGE_ARMOR))  # read once: the delivery may be a pipe
         encrypted = head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR)
         if encrypted and identity is None:
-            raise KeyMaterialError("the delivery is encrypted: give the age identity (--identity)")
+            raise IdentityNeeded()
         if not encrypted and identity is not None:
-            raise VerificationError(
-                "the delivery is not encrypted, but an age identity was given",
-                hint="to accept an unencrypted delivery, unpack it without --identity "
-                "(and without KETENX_IDENTITY)",
-            )
+            raise NotEncrypted()
         source = _ChunkReader(itertools.chain([head], iter(partial(src.read, CHUNK), b"")))
         work = stack.enter_context(work_folder(output_dir))
         inbox = work / "inbox"
@@ -632,11 +667,14 @@ def unpack(
                 finish(fh)
         publish(inbox, output_dir, folder=True)
     predicate = state.verified.predicate
-    return Unpacked(
+    return UnpackResult(
+        output_dir=output_dir,
+        data_path=output_dir / state.data_name,
         delivery_id=predicate["delivery_id"],
         created=predicate["created"],
         records=int(predicate["records"]["output"]),
-        data_name=state.data_name,
+        signer_key_id=state.verified.signer.key_id,
+        encrypted=encrypted,
         receipt=receipt,
     )
 
@@ -740,16 +778,3 @@ def printable(value: Any) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def parse_time(text: str) -> _dt.datetime:
-    """``--not-before``: an RFC 3339 time or a date (midnight UTC)."""
-    try:
-        # RFC 3339 allows lower-case "t" and "z"; fromisoformat only knows upper case.
-        when = _dt.datetime.fromisoformat((text[:10] + text[10:].upper()).replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--not-before: not an RFC 3339 time or date: {text}") from None
-    return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)

@@ -24,6 +24,7 @@ from ..errors import ExitCode, KetenxError, OperationalError
 from ..fileio import shown_path
 from ..secrets import withhold_key_material
 from ._polish import polish
+from ._wording import cli_wording
 
 app = typer.Typer(
     name="ketenx",
@@ -156,7 +157,8 @@ def _main(command: Any, args: list[str]) -> None:
     except KetenxError as exc:
         if _state["debug"]:
             traceback.print_exc(file=sys.stderr)
-        sys.stderr.write(withhold_key_material(f"ketenx: error: {exc.diagnostics()}") + "\n")
+        text = cli_wording(exc).diagnostics()  # a refusal about an option, in its terms
+        sys.stderr.write(withhold_key_material(f"ketenx: error: {text}") + "\n")
         sys.exit(int(exc.exit_code))
     except OSError as exc:  # reading or writing failed where no KetenxError says more
         if _state["debug"]:

@@ -165,8 +165,10 @@ def _wrap_invoke(command: Any, debug: Callable[[], bool]) -> None:
             if debug():
                 traceback.print_exc(file=sys.stderr)
             from ..secrets import withhold_key_material
+            from ._wording import cli_wording
 
-            raise _exc.UsageError(withhold_key_material(exc.diagnostics()), ctx=ctx) from None
+            text = cli_wording(exc).diagnostics()
+            raise _exc.UsageError(withhold_key_material(text), ctx=ctx) from None
 
     command.invoke = wrapped
 

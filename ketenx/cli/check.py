@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -96,63 +95,32 @@ def check(
 ) -> None:
     """Check data files against the contract; exit 0 when every record is valid, 1 when any
     is not, 3 when a file or the contract cannot be used."""
-    from ..check import Checker
-    from ..fileio import atomic_output, open_input, refuse_output_over_inputs
-    from ..gates import RiskMeter
-    from ..privacy_reports import failure_text
-    from ..progress import counted
-    from ..readers import check_delimiter, check_encoding, decoded
-    from ..reports import CheckReport, count_of, render
-    from ..validation import Violation
+    from .._api.verbs import check as _check
+    from ..fileio import atomic_output, refuse_output_over_inputs
+    from ..readers import check_delimiter, check_encoding
+    from ..reports import count_of
 
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
     )
     check_delimiter(delimiter)
     check_encoding(encoding)
-    formats = input_formats(data, input_format)
+    input_formats(data, input_format)  # the usage errors, in the command line's words
     the_contract = load_contract(contract)
-    if side is Side.OUTPUT:
-        from ..pipeline import output_schema
-
-        schema = output_schema(the_contract)
-    else:
-        schema = dict(the_contract.schema)
-    checker = Checker.for_schema(schema, max_errors=max_errors, allow_empty=allow_empty)
-    checker.unneutralise = side is Side.OUTPUT
-
-    # Open every file first: a missing one fails the run before anything is checked.
-    reports = []
-    with contextlib.ExitStack() as stack:
-        streams = []
-        for name in data:
-            stream = open_input(name)
-            if stream is not sys.stdin.buffer:
-                stack.enter_context(stream)
-            streams.append(stream)
-        for name, fmt, stream in zip(data, formats, streams, strict=True):
-            # A delivery is re-measured against its contract's privacy thresholds.
-            meter = RiskMeter(the_contract) if side is Side.OUTPUT else None
-            if meter is not None:
-                checker.observe, checker.observed = meter.observer, meter.fields
-            with display(f"ketenx check {name}", size_of(name), progress) as shown:
-                checker.progress = shown.records if shown is not None else None
-                as_utf8 = decoded(counted(stream, shown), encoding)
-                file_report = checker.check(as_utf8, fmt, path=name, delimiter=delimiter)
-            assessment = meter.verdict() if meter is not None and not file_report.fatal else None
-            for failure in assessment.failures if assessment is not None else ():
-                file_report.add(Violation(0, "", failure.rule, failure_text(failure)))
-            reports.append(file_report)
-
-    report = CheckReport(
-        files=reports,
-        contract_id=the_contract.id,
-        contract_version=the_contract.version,
-        contract_digest=the_contract.digest(),
+    result = _check(
+        data,
+        the_contract,
         side=side.value,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        encoding=encoding,
+        allow_empty=allow_empty,
+        max_errors=max_errors,
+        progress=lambda name: display(f"ketenx check {name}", size_of(name), progress),
     )
+    report = result.report
     if output is not None:
-        text = render(report, format.value)
+        text = result.render(format.value)
         with atomic_output(output) as fh:
             fh.write(text.encode("utf-8"))
         stderr(
@@ -161,7 +129,7 @@ def check(
             + ("on standard output" if str(output) == "-" else f"in {output}")
         )
     else:
-        sys.stdout.write(render(report, format.value, color=wants_color(sys.stdout)))
+        sys.stdout.write(result.render(format.value, color=wants_color(sys.stdout)))
     raise typer.Exit(0 if report.valid else 1)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import datetime as _dt
 from pathlib import Path
 
 import typer
@@ -16,6 +16,8 @@ from .pseudonymise import (
     SECRET_OPTION,
     UNSAFE_SKIP_RISK_OPTION,
     ToFormat,
+    left_out,
+    secret_file,
     secret_path,
     skip_risk_warning,
 )
@@ -47,9 +49,10 @@ def pack(
 ) -> None:
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
     file, written atomically."""
-    from ..bundle import pack as _pack
+    from .._api.verbs import pack as _pack
     from ..fileio import refuse_output_over_inputs
     from ..partners import load_registry
+    from ..reports import count_of
 
     refuse_output_over_inputs(
         [output],
@@ -67,14 +70,13 @@ def pack(
     registry = load_registry(partners)
     private_key = load_signing_key(key)
     with display(f"ketenx pack {data}", size_of(data), progress) as shown:
-        summary = _pack(
-            data=data,
-            contract=the_contract,
-            registry=registry,
-            private_key=private_key,
-            secret_arg=secret,
-            environ=os.environ,
-            output=output,
+        result = _pack(
+            data,
+            the_contract,
+            registry,
+            output,
+            secret=secret_file(secret),
+            key=private_key,
             encrypt=not no_encrypt,
             to=to.value if to else None,
             input_format=input_format.value if input_format else None,
@@ -85,7 +87,15 @@ def pack(
             progress=shown,
             skip_risk=unsafe_skip_risk,
         )
-    stderr(summary)
+    sealed = (
+        f"encrypted to {result.recipients} age recipient(s)"
+        if result.encrypted
+        else "NOT encrypted"
+    )
+    stderr(
+        f"ketenx pack: {count_of(result.records_out, 'record')}, delivery {result.delivery_id}, "
+        f"signed and {sealed}: {output}{left_out(result)}"
+    )
 
 
 def unpack(
@@ -110,11 +120,13 @@ def unpack(
     """decrypt → verify signature, signer and digests → check the data against the output
     schema and the contract's privacy thresholds → only then write the data and a receipt.
     Exit 1 for a rejected delivery."""
-    from ..bundle import DATA_NAMES, META, RECEIPT, STATEMENT, parse_time
-    from ..bundle import unpack as _unpack
+    from .._api.verbs import unpack as _unpack
+    from ..bundle import DATA_NAMES, META, RECEIPT, STATEMENT
+    from ..errors import UsageError
     from ..fileio import refuse_output_over_inputs
     from ..keys import load_age_identity
     from ..partners import load_registry
+    from ..reports import count_of
 
     written = [output, *(output / name for name in (*DATA_NAMES, META, STATEMENT, RECEIPT))]
     refuse_output_over_inputs(
@@ -134,23 +146,34 @@ def unpack(
     the_contract = load_contract(contract)
     registry = load_registry(partners)
     age_identity = load_age_identity(identity) if identity is not None else None
+    earliest = parse_time(not_before) if not_before else None
+    if str(output) == "-":
+        raise UsageError("-o -: the inbox is a folder of four files, not a stream; name a folder")
     with display(f"ketenx unpack {delivery}", size_of(delivery), progress) as shown:
         result = _unpack(
-            delivery=delivery,
-            contract=the_contract,
-            registry=registry,
+            delivery,
+            the_contract,
+            registry,
+            output,
             identity=age_identity,
-            output_dir=output,
-            not_before=parse_time(not_before) if not_before else None,
+            not_before=earliest,
             progress=shown,
             skip_risk=unsafe_skip_risk,
         )
     typer.echo(result.receipt, nl=False)
-    from ..reports import count_of
+    stderr(f"ketenx unpack: OK: {count_of(result.records, 'record')} in {result.data_path}")
 
-    stderr(
-        f"ketenx unpack: OK: {count_of(result.records, 'record')} in {output / result.data_name}"
-    )
+
+def parse_time(text: str) -> _dt.datetime:
+    """``--not-before``: an RFC 3339 time or a date (midnight UTC)."""
+    from ..errors import UsageError
+
+    try:
+        # RFC 3339 allows lower-case "t" and "z"; fromisoformat only knows upper case.
+        when = _dt.datetime.fromisoformat((text[:10] + text[10:].upper()).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--not-before: not an RFC 3339 time or date: {text}") from None
+    return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,6 +14,9 @@ from ._common import CONTRACT_OPTION, JOBS_OPTION, load_contract, resolve_jobs, 
 from ._inputs import contract_inputs
 from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice
+
+if TYPE_CHECKING:
+    from .._api.results import PackResult, PseudonymiseResult
 
 SECRET_OPTION = typer.Option(
     None,
@@ -55,6 +59,29 @@ def secret_path(secret: str | None) -> str | None:
     return secret if secret is not None else os.environ.get(ENV_VAR)
 
 
+def secret_file(secret: str | None) -> Path | None:
+    """The secret file to hand to the library, if one was given (``--secret`` or
+    ``KETENX_SECRET_FILE``); key material given where the path belongs is refused here."""
+    from ..secrets import secret_from_env_or_path
+
+    given = secret_path(secret)
+    return secret_from_env_or_path(given, {}) if given else None
+
+
+def left_out(result: PseudonymiseResult | PackResult) -> str:
+    """What a summary line says of the records that were not delivered, if any."""
+    from ..reports import count_of
+
+    dropped, suppressed = result.records_dropped, result.records_suppressed
+    return (
+        f", {count_of(dropped, 'invalid record')} dropped (--unsafe-skip-check)" if dropped else ""
+    ) + (
+        f", {count_of(suppressed, 'record')} suppressed to meet the contract's privacy thresholds"
+        if suppressed
+        else ""
+    )
+
+
 class ToFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
@@ -92,8 +119,10 @@ def pseudonymise(
 ) -> None:
     """Check, pseudonymise and minimise DATA for the contract's recipient; write OUT and
     OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
-    from ..delivery import meta_path_for, write_pseudonymised
+    from .._api.verbs import pseudonymise as _pseudonymise
+    from ..delivery import meta_path_for
     from ..fileio import refuse_output_over_inputs
+    from ..reports import count_of
 
     refuse_output_over_inputs(
         [output, meta_path_for(output)],
@@ -108,12 +137,11 @@ def pseudonymise(
         stderr(skip_risk_warning("delivery metadata"))
     the_contract = load_contract(contract)
     with display(f"ketenx pseudonymise {data}", size_of(data), progress) as shown:
-        summary = write_pseudonymised(
-            data=data,
-            contract=the_contract,
-            secret_arg=secret,
-            environ=os.environ,
-            output=output,
+        result = _pseudonymise(
+            data,
+            the_contract,
+            output,
+            secret=secret_file(secret),
             to=to.value if to else None,
             input_format=input_format.value if input_format else None,
             delimiter=delimiter,
@@ -124,7 +152,10 @@ def pseudonymise(
             encoding=encoding,
             progress=shown,
         )
-    stderr(summary)
+    stderr(
+        f"ketenx pseudonymise: {count_of(result.records_out, 'record')} written to {output} "
+        f"(metadata in {result.meta_path.name}){left_out(result)}"
+    )
 
 
 def reidentify(
@@ -144,8 +175,10 @@ def reidentify(
 ) -> None:
     """Reverse the `encrypt` fields of a delivery with the secret that made it; every other
     field is left as it is. One-way fields cannot be reversed (exit 1)."""
-    from ..delivery import meta_path_for, write_reidentified
+    from .._api.verbs import reidentify as _reidentify
+    from ..delivery import meta_path_for
     from ..fileio import refuse_output_over_inputs
+    from ..reports import count_of
 
     refuse_output_over_inputs(
         [output],
@@ -158,17 +191,19 @@ def reidentify(
     )
     the_contract = load_contract(contract)
     with display(f"ketenx reidentify {data}", size_of(data), progress) as shown:
-        summary = write_reidentified(
-            data=data,
-            contract=the_contract,
-            secret_arg=secret,
-            environ=os.environ,
-            output=output,
+        result = _reidentify(
+            data,
+            the_contract,
+            output,
+            secret=secret_file(secret),
             fields=field,
-            meta_path=meta,
+            meta=meta,
             progress=shown,
         )
-    stderr(summary)
+    stderr(
+        f"ketenx reidentify: {count_of(result.records, 'record')}, "
+        f"{len(result.fields)} fields re-identified, written to {output}"
+    )
     sys.stdout.flush()
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ._common import load_contract, stderr
 from ._inputs import contract_inputs
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 KEY_OPTION = typer.Option(
     ..., "--key", "-k", envvar="KETENX_SIGNING_KEY", help="Ed25519 private key (NAME.key)."
@@ -20,7 +22,7 @@ PARTNERS_OPTION = typer.Option(
 )
 
 
-def load_signing_key(path: Path) -> object:
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
     """The private key, with the passphrase from KETENX_PASSPHRASE or a prompt on a terminal."""
     import sys
 
@@ -53,10 +55,9 @@ def sign(
 ) -> None:
     """Sign FILES as a DSSE envelope carrying an in-toto Statement v1 with the ketenx
     delivery predicate (contract, parties, pseudonymisation, counts: never a value)."""
-    from ..attest import build_predicate, sign_subjects
-    from ..delivery import meta_path_for, read_meta
-    from ..errors import UsageError
-    from ..fileio import atomic_output, file_digest, refuse_output_over_inputs
+    from .._api.verbs import sign as _sign
+    from ..delivery import meta_path_for
+    from ..fileio import refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output],
@@ -68,25 +69,10 @@ def sign(
         ],
     )
     the_contract = load_contract(contract) if contract else None
-    meta = None
-    subjects = []
-    for path in files:
-        subjects.append((path.name, file_digest(path)))
-        if meta is None and meta_path_for(path).exists():
-            meta = read_meta(meta_path_for(path))
-    if len({name for name, _ in subjects}) != len(subjects):
-        raise UsageError("two files have the same name: subjects are named by file name")
-    if the_contract is None and meta is None:
-        raise UsageError(
-            "give --contract (or sign a delivery with its .meta.json) to name the sender"
-        )
-    private_key = load_signing_key(key)
-    predicate = build_predicate(contract=the_contract, meta=meta, created=_dt.datetime.now(_dt.UTC))
-    envelope = sign_subjects(subjects, predicate, private_key)  # type: ignore[arg-type]
-    with atomic_output(output) as fh:
-        fh.write(json.dumps(envelope, indent=2).encode() + b"\n")
+    # The key is unlocked (maybe a passphrase prompt) only once the files are in order.
+    result = _sign(files, lambda: load_signing_key(key), contract=the_contract, output=output)
     stderr(
-        f"ketenx sign: {len(subjects)} files signed, delivery {predicate['delivery_id']}: {output}"
+        f"ketenx sign: {len(result.subjects)} files signed, delivery {result.delivery_id}: {output}"
     )
 
 
@@ -101,23 +87,15 @@ def verify(
     """Verify FILES against a signature: exit 0 when every check passes, 1 with one line
     saying which check failed, 2 when two FILES have the same name. One signature by a key
     registered for the sender is enough, whatever other signatures the envelope carries."""
-    from ..attest import verify_statement
-    from ..dsse import read_envelope
-    from ..fileio import file_digest, open_input
+    from .._api.verbs import verify as _verify
     from ..partners import load_registry
 
     registry = load_registry(partners)
     held = load_contract(contract) if contract else None
-    with open_input(str(signature)) as fh:
-        envelope = read_envelope(fh)
-    offered = [(path.name, file_digest(path)) for path in files]
-    verified = verify_statement(
-        envelope, offered, registry, now=_dt.datetime.now(_dt.UTC), contract=held
-    )
-    p = verified.predicate
+    result = _verify(files, signature, registry, contract=held)
     typer.echo(
-        f"OK: {len(offered)} files, delivery {p['delivery_id']} created {p['created']}, "
-        f"signed by {p['sender']['oin']} with {verified.signer.key_id}"
+        f"OK: {result.files} files, delivery {result.delivery_id} created {result.created}, "
+        f"signed by {result.sender_oin} with {result.key_id}"
     )
 
 

@@ -170,7 +170,7 @@ def test_pseudonymise_and_sign_carry_no_unkeyed_fingerprint(run, ex, count):  # 
     _assert_nothing_matches([meta_path.read_text(), *streams], [meta, statement], count)
     assert "name" not in meta["input"]  # a file name can name a person
     assert meta["input"]["fingerprint"] == _fingerprint(ex.secret, ex.export.read_bytes())
-    assert meta["$schema"] == "https://ketenx.example/schemas/delivery-meta/v3"
+    assert meta["$schema"] == "https://ketenx.example/schemas/delivery-meta/v4"
 
 
 def test_the_fingerprint_is_keyed_per_domain_and_per_input(run, ex):  # noqa: F811
@@ -233,7 +233,7 @@ def test_version_1_metadata_is_still_read_and_its_digest_never_signed(run, ex): 
         lambda m: m["input"].update(bytes=10),
         lambda m: m["input"].update(fingerprint="sha256:" + "0" * 64),
         lambda m: m["input"].pop("fingerprint"),
-        lambda m: m.update({"$schema": "https://ketenx.example/schemas/delivery-meta/v4"}),
+        lambda m: m.update({"$schema": "https://ketenx.example/schemas/delivery-meta/v5"}),
         lambda m: m.pop("privacy"),  # version 3 has the privacy gates' outcome
         lambda m: m["privacy"].update(records_suppressed=-1),
         lambda m: m["privacy"].update(risk="failed"),  # a refused delivery is never written

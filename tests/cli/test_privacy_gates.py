@@ -166,7 +166,7 @@ def test_the_sample_contract_suppresses_the_smallest_classes(site: Site, run: An
     suppressed = int(re.search(r"(\d+) records? suppressed", done.err).group(1))  # type: ignore[union-attr]
     assert 0 < suppressed <= 10  # max_suppression 0.01 of 1000
     meta = json.loads((site.root / "out" / "d.csv.meta.json").read_text())
-    assert meta["$schema"].endswith("/delivery-meta/v3")
+    assert meta["$schema"].endswith("/delivery-meta/v4")
     privacy = meta["privacy"]
     assert privacy["risk"] == "passed" and privacy["records_suppressed"] == suppressed
     assert privacy["achieved"]["k"] >= 5
@@ -350,7 +350,7 @@ def test_a_delivery_of_version_2_metadata_is_still_read(site: Site, run: Any) ->
     meta_path = site.root / "out" / "d.csv.meta.json"
     meta = json.loads(meta_path.read_text())
     del meta["privacy"]
-    meta["$schema"] = meta["$schema"].replace("/v3", "/v2")
+    meta["$schema"] = meta["$schema"].replace("/v4", "/v2")
     meta_path.write_text(json.dumps(meta))
     back = run("reidentify", site.root / "out" / "d.csv", "-c", SAMPLE_CONTRACT, "-s",
                site.secret, "-o", site.root / "out" / "back.csv")  # fmt: skip

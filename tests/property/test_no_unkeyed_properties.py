@@ -176,9 +176,7 @@ def test_nothing_is_written_for_a_structure_in_a_keyed_field(
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = folder / "out.jsonl"
     with pytest.raises(RejectedError) as info:
-        write_pseudonymised(
-            data=str(source), contract=UNTYPED, secret_arg=str(secret_file), environ={}, output=out
-        )
+        write_pseudonymised(data=str(source), contract=UNTYPED, secret=secret_file, output=out)
     assert sorted(p.name for p in folder.iterdir()) == ["in.jsonl"]
     text = info.value.diagnostics()
     assert "keyed-scalar" in text and f"record {at + 1}" in text

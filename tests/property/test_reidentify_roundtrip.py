@@ -107,7 +107,7 @@ def test_encrypt_then_reidentify_gives_back_exactly_what_was_sent(
         src = data / ("in.json" if fmt == "json" else "in.jsonl")
         write_input(src, fmt, recs)
         out, back = data / f"out.{fmt}", data / f"back.{fmt}"
-        common = {"contract": CONTRACT, "secret_arg": str(secret), "environ": {}}
+        common = {"contract": CONTRACT, "secret": secret}
         write_pseudonymised(data=str(src), output=out, to=fmt, now=NOW, **common)  # type: ignore[arg-type]
         delivered = out.read_bytes().decode("utf-8")
         for r in recs:  # nothing readable leaves the building

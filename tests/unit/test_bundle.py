@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.bundle import parse_time
+from ketenx.cli.pack import parse_time
 from ketenx.errors import KetenxError, UsageError
 
 UTC = dt.UTC
