@@ -480,23 +480,6 @@ def unpack(
 # --------------------------------------------------------------------------- risk, scan
 
 
-class _NoKeys:
-    """Stands in for the keyring when only classes are counted: keyed fields are counted on
-    their normalised values, which split records exactly as their pseudonyms do."""
-
-    def pseudonymise_many(self, values: Any) -> list[str]:  # pragma: no cover - never called
-        raise AssertionError("no keyed operation while measuring")
-
-    def encrypt_many(self, values: Any, field: str) -> list[str]:  # pragma: no cover
-        raise AssertionError("no keyed operation while measuring")
-
-    def decrypt(self, token: str, field: str) -> str:  # pragma: no cover
-        raise AssertionError("no keyed operation while measuring")
-
-    def fingerprinter(self) -> None:  # pragma: no cover
-        return None
-
-
 def _columns(
     name: str,
     fmt: InputFormat,
@@ -540,12 +523,12 @@ def risk(
     delivery the contract would make from ``data`` (``side="input"``) or of a delivery
     (``side="output"``) against the contract's privacy thresholds. ``progress`` is as for
     :func:`check`."""
-    from ..pipeline import Transformer, output_schema
+    from ..gates import measure_file
     from ..privacy_reports import RiskReport
     from ..readers import check_delimiter, check_encoding
-    from ..risk import Policy, RiskCounter, assess
+    from ..risk import Policy, assess
 
-    output_side = _side(side) == "output"
+    _side(side)
     check_delimiter(delimiter)
     check_encoding(encoding)
     names = _names(data)
@@ -556,18 +539,18 @@ def risk(
             f"{contract.source}: the contract names no quasi-identifier",
             hint="list them under privacy.quasi_identifiers",
         )
-    schema = output_schema(contract) if output_side else dict(contract.schema)
-    transformer = None if output_side else Transformer(contract, _NoKeys())
-    wanted = {*policy.quasi_identifiers, *policy.sensitive}
-    if output_side:
-        needed = sorted(wanted)
-    else:
-        needed = [n for n, spec in contract.fields.items() if spec.output_name in wanted]
     reports = []
     for name, fmt in zip(names, formats, strict=True):
-        counter = RiskCounter(policy)
-        for columns, n in _columns(name, fmt, schema, needed, delimiter, encoding, progress):
-            counter.add(transformer.stage(columns, n).out if transformer else columns, n)
+        with (progress or _no_progress)(name) as shown:
+            counter = measure_file(
+                name,
+                fmt,
+                contract,
+                side=side,
+                delimiter=delimiter,
+                encoding=encoding,
+                progress=shown,
+            )
         reports.append(RiskReport(name, policy, assess(counter), side))
     return RiskResult(passed=all(r.assessment.passed for r in reports), reports=tuple(reports))
 

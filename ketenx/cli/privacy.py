@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from ._common import CONTRACT_OPTION, load_contract, stderr
 from ._progress import PROGRESS_OPTION, display, size_of
 from .check import DELIMITER_HELP, ENCODING_OPTION, InputFormatChoice, Side, input_formats
-
-if TYPE_CHECKING:
-    from ..readers import InputFormat
 
 
 class GateFormat(StrEnum):
@@ -44,47 +39,26 @@ SIDE_OPTION = typer.Option(
 )
 
 
-def _refuse_over_inputs(output: Path | None, contract: Path, data: list[str]) -> None:
+def _check_inputs(
+    data: list[str],
+    input_format: InputFormatChoice | None,
+    delimiter: str | None,
+    encoding: str | None,
+    output: Path | None,
+    contract: Path,
+) -> None:
+    """The usage checks, in the order every data command makes them (option values, input
+    formats, then no output over an input), before the contract is loaded."""
     from ..fileio import refuse_output_over_inputs
+    from ..readers import check_delimiter, check_encoding
     from ._inputs import contract_inputs
 
+    check_delimiter(delimiter)
+    check_encoding(encoding)
+    input_formats(data, input_format)
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
     )
-
-
-@dataclass(frozen=True)
-class _Read:
-    """How a gate reads each data file: as typed columns of ``names``, with progress."""
-
-    fmt: InputFormat
-    schema: Mapping[str, Any]
-    names: list[str]
-    delimiter: str | None
-    encoding: str | None
-    progress: bool | None
-
-    def batches(self, command: str, name: str) -> Iterator[tuple[dict[str, Any], int]]:
-        from ..fileio import open_input
-        from ..privacy_reports import read_columns
-        from ..progress import counted
-        from ..readers import decoded
-
-        with contextlib.ExitStack() as stack:
-            stream = open_input(name)
-            if name != "-":
-                stack.enter_context(stream)
-            label = f"ketenx {command} {name}"
-            shown = stack.enter_context(display(label, size_of(name), self.progress))
-            text = decoded(counted(stream, shown), self.encoding)
-            done = 0
-            for columns, n in read_columns(
-                text, self.fmt, self.schema, delimiter=self.delimiter, names=self.names
-            ):
-                yield dict(columns), n
-                done += n
-                if shown is not None:
-                    shown.records(done)
 
 
 def _write(text: str, output: Path | None, summary: str) -> None:
@@ -96,6 +70,36 @@ def _write(text: str, output: Path | None, summary: str) -> None:
     with atomic_output(output) as fh:
         fh.write(text.encode("utf-8"))
     stderr(summary)
+
+
+def _gate(
+    command: str,
+    verb: Callable[..., Any],
+    data: list[str],
+    contract: Path,
+    side: Side,
+    format: GateFormat,
+    output: Path | None,
+    input_format: InputFormatChoice | None,
+    delimiter: str | None,
+    encoding: str | None,
+    progress: bool | None,
+) -> None:
+    """One privacy gate's command: the usage checks, the verb, its report, its exit code."""
+    _check_inputs(data, input_format, delimiter, encoding, output, contract)
+    result = verb(
+        data,
+        load_contract(contract),
+        side=side.value,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        encoding=encoding,
+        progress=lambda name: display(f"ketenx {command} {name}", size_of(name), progress),
+    )
+    verdict = "OK" if result.passed else "REJECTED"
+    summary = f"ketenx {command}: {verdict}: report in {output}"
+    _write(result.render(format.value), output, summary)
+    raise typer.Exit(0 if result.passed else 1)
 
 
 def risk(
@@ -111,42 +115,10 @@ def risk(
 ) -> None:
     """Measure re-identification risk (k-anonymity, l-diversity, prosecutor risk) against
     the contract's privacy thresholds; exit 1 when a threshold is not met."""
-    from ..errors import ContractError
-    from ..gates import measure_file
-    from ..privacy_reports import RiskReport, risk_report
-    from ..readers import check_delimiter, check_encoding
-    from ..risk import Policy, assess
+    from .._api.verbs import risk as measure
 
-    check_delimiter(delimiter)
-    check_encoding(encoding)
-    formats = input_formats(data, input_format)
-    _refuse_over_inputs(output, contract, data)
-    the_contract = load_contract(contract)
-    policy = Policy.from_contract(the_contract)
-    if not policy.declared:
-        raise ContractError(
-            f"{contract}: the contract names no quasi-identifier",
-            hint="list them under privacy.quasi_identifiers",
-        )
-    reports = []
-    for name, fmt in zip(data, formats, strict=True):
-        with display(f"ketenx risk {name}", size_of(name), progress) as shown:
-            counter = measure_file(
-                name,
-                fmt,
-                the_contract,
-                side=side.value,
-                delimiter=delimiter,
-                encoding=encoding,
-                progress=shown,
-            )
-        reports.append(RiskReport(name, policy, assess(counter), side.value))
-    passed = all(r.assessment.passed for r in reports)
-    verdict = "OK" if passed else "REJECTED"
-    _write(
-        risk_report(reports, format.value), output, f"ketenx risk: {verdict}: report in {output}"
-    )
-    raise typer.Exit(0 if passed else 1)
+    _gate("risk", measure, data, contract, side, format, output, input_format, delimiter,
+          encoding, progress)  # fmt: skip
 
 
 def scan(
@@ -162,32 +134,10 @@ def scan(
 ) -> None:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; exit 1 when a kept field holds one. Never prints a value."""
-    from ..pipeline import output_schema
-    from ..privacy_reports import ScanReport, scan_report
-    from ..readers import check_delimiter, check_encoding
-    from ..scan import Scanner, scanned_fields
+    from .._api.verbs import scan as look
 
-    check_delimiter(delimiter)
-    check_encoding(encoding)
-    formats = input_formats(data, input_format)
-    _refuse_over_inputs(output, contract, data)
-    the_contract = load_contract(contract)
-    output_side = side is Side.OUTPUT
-    fields = scanned_fields(the_contract, side=side.value)
-    schema = output_schema(the_contract) if output_side else dict(the_contract.schema)
-    reports = []
-    for name, fmt in zip(data, formats, strict=True):
-        scanner = Scanner(fields)
-        read = _Read(fmt, schema, list(fields), delimiter, encoding, progress)
-        for columns, n in read.batches("scan", name):
-            scanner.add(columns, n)
-        reports.append(ScanReport(name, scanner.records, fields, scanner.results()))
-    passed = all(r.passed for r in reports)
-    verdict = "OK" if passed else "REJECTED"
-    _write(
-        scan_report(reports, format.value), output, f"ketenx scan: {verdict}: report in {output}"
-    )
-    raise typer.Exit(0 if passed else 1)
+    _gate("scan", look, data, contract, side, format, output, input_format, delimiter,
+          encoding, progress)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
