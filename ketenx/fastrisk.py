@@ -47,10 +47,13 @@ if TYPE_CHECKING:
 
 #: Bytes parsed at a time (1 MiB: as fast as larger blocks here, and less memory).
 BLOCK_BYTES = 1 << 20
+#: The longest run of bytes without a record end carried from block to block.
+MAX_CARRY = 4 * MAX_CELL_BYTES
 #: Distinct cells remembered per column before the memory is cleared (memory stays flat).
 MEMO_LIMIT = 1 << 20
 
 _QUOTE = ord('"')
+_BOM = b"\xef\xbb\xbf"
 _NEWLINE = ord("\n")
 
 
@@ -202,7 +205,9 @@ def _record_end(chunk: bytes, quotes: np.ndarray | None, quoted_before: bool) ->
 
 def _header(path: str, delimiter: str | None) -> tuple[list[str], str]:
     """The header and delimiter as the precise reader sees them."""
-    with open(path, "rb") as fh:
+    from .fileio import open_input
+
+    with open_input(path) as fh:
         try:
             reader = CsvReader(fh, delimiter=delimiter)
         except Malformed:
@@ -210,6 +215,19 @@ def _header(path: str, delimiter: str | None) -> tuple[list[str], str]:
         if reader.header is None:
             raise Unsuitable("no header")
         return reader.header, reader.delimiter
+
+
+@dataclass
+class _Group:
+    """Distinct items of one batch's column that share a memory: reduced keys, or cells."""
+
+    first: np.ndarray  # position, among the batch's distinct cells, of each item's first
+    items: list[Any]
+    memo: dict[Any, int]
+    values: Callable[[list[Any]], Sequence[Any]]
+    rows: np.ndarray  # the distinct cells the group covers
+    where: np.ndarray | None  # per covered cell, its item (None: one item per cell)
+    codes: Any = None  # per item, once coded (numpy)
 
 
 class _Codes:
@@ -231,57 +249,77 @@ class _Codes:
         return result
 
     def _distinct(self, cells: pa.Array) -> np.ndarray:
-        """The codes of distinct cells."""
+        """The codes of distinct cells (in order of first appearance, as the precise path
+        codes values: new values get new codes in the order they first occur)."""
         import numpy as np
 
+        n = len(cells)
+        codes = np.empty(n, dtype=np.int64)
+        groups: list[_Group] = []
         reduction = self.column.reduction
-        if reduction is None:
-            return self._lookup(self.memo, cells.to_pylist(), self.column.values)
-        at, keys = reduction.split(cells)
-        if at.size == 0:
-            return self._lookup(self.memo, cells.to_pylist(), self.column.values)
-        codes = np.empty(len(cells), dtype=np.int64)
-        if isinstance(keys, np.ndarray):
-            distinct, where = np.unique(keys, return_inverse=True)
-            key_codes = self._lookup(self.reduced, distinct.tolist(), reduction.output)
-            codes[at] = key_codes[where.reshape(-1)]
-        else:
-            encoded = keys.dictionary_encode()
-            key_codes = self._lookup(self.reduced, encoded.dictionary.to_pylist(), reduction.output)
-            codes[at] = key_codes[_numbers(encoded.indices)]
-        if at.size < len(cells):
-            rest = np.ones(len(cells), dtype=bool)
+        at = np.empty(0, dtype=np.int64)
+        if reduction is not None:
+            at, keys = reduction.split(cells)
+        if at.size:
+            assert reduction is not None
+            if isinstance(keys, np.ndarray):
+                distinct, first, where = np.unique(keys, return_index=True, return_inverse=True)
+                items = distinct.tolist()
+                where = where.reshape(-1)
+            else:
+                encoded = keys.dictionary_encode()
+                items = encoded.dictionary.to_pylist()
+                where = _numbers(encoded.indices)
+                first = np.unique(where, return_index=True)[1]
+            groups.append(_Group(at[first], items, self.reduced, reduction.output, at, where))
+        if at.size < n:
+            rest = np.ones(n, dtype=bool)
             rest[at] = False
-            plain = cells.filter(_arrow_mask(rest)).to_pylist()
-            codes[rest] = self._lookup(self.memo, plain, self.column.values)
+            plain = np.flatnonzero(rest)
+            items = (
+                cells.to_pylist() if at.size == 0 else cells.filter(_arrow_mask(rest)).to_pylist()
+            )
+            groups.append(_Group(plain, items, self.memo, self.column.values, plain, None))
+        self._code(groups)
+        for group in groups:
+            codes[group.rows] = group.codes if group.where is None else group.codes[group.where]
         return codes
 
-    def _lookup(
-        self,
-        memo: dict[Any, int],
-        cells: list[Any],
-        values: Callable[[list[Any]], Sequence[Any]],
-    ) -> np.ndarray:
-        """Codes of distinct ``cells``: remembered ones looked up (in C, one dictionary
-        lookup each), new ones through ``values`` and the counter's coding."""
+    def _code(self, groups: list[_Group]) -> None:
+        """Each group's codes: remembered items looked up (in C, one dictionary lookup
+        each); new ones through their values, coded in order of first appearance."""
         import numpy as np
 
-        found = np.fromiter(
-            map(memo.get, cells, itertools.repeat(-1)), dtype=np.int64, count=len(cells)
-        )
-        unknown = np.flatnonzero(found < 0)  # codes are never negative
-        if unknown.size:
-            if len(memo) + unknown.size > MEMO_LIMIT:
-                memo.clear()
-            new = [cells[i] for i in unknown.tolist()]
+        new: list[tuple[int, int, int]] = []  # (first position, group, item)
+        for g, group in enumerate(groups):
+            group.codes = np.fromiter(
+                map(group.memo.get, group.items, itertools.repeat(-1)),
+                dtype=np.int64,
+                count=len(group.items),
+            )
+            for i in np.flatnonzero(group.codes < 0).tolist():  # codes are never negative
+                new.append((int(group.first[i]), g, i))
+        if not new:
+            return
+        new.sort()
+        outputs: dict[tuple[int, int], Any] = {}
+        for g, group in enumerate(groups):
+            mine = [i for _, h, i in new if h == g]
+            if not mine:
+                continue
+            if len(group.memo) + len(mine) > MEMO_LIMIT:
+                group.memo.clear()
             try:
-                out = values(new)
+                values = group.values([group.items[i] for i in mine])
             except Exception as exc:  # the precise path says which record, and why
                 raise Unsuitable(type(exc).__name__) from None
-            codes = self.counter._column_codes(self.tables, self.j, out)
-            found[unknown] = codes
-            memo.update(zip(new, codes, strict=True))
-        return found
+            outputs.update(zip(((g, i) for i in mine), values, strict=True))
+        ordered = [outputs[g, i] for _, g, i in new]
+        for (_, g, i), code in zip(
+            new, self.counter._column_codes(self.tables, self.j, ordered), strict=True
+        ):
+            groups[g].codes[i] = code
+            groups[g].memo[groups[g].items[i]] = code
 
 
 def _numbers(array: pa.Array) -> np.ndarray:
@@ -315,12 +353,15 @@ class _Tally:
 
     def __init__(self) -> None:
         self._parts: list[tuple[list[np.ndarray], np.ndarray]] = []
-        self._waiting = 0
+        self._waiting = 0  # rows added since the last merge
+        self._merged = 0  # rows the last merge left
 
     def add(self, columns: list[np.ndarray], counts: np.ndarray) -> None:
         self._parts.append((columns, counts))
         self._waiting += len(counts)
-        if self._waiting > self.LIMIT:
+        # Merged once the rows waiting outnumber the merged ones (and LIMIT): each row is
+        # sorted O(log n) times, however many distinct tuples there are.
+        if self._waiting > max(self.LIMIT, self._merged):
             self._merge()
 
     def _merge(self) -> None:
@@ -337,11 +378,12 @@ class _Tally:
             new[1:] |= c[1:] != c[:-1]
         starts = np.flatnonzero(new)
         self._parts = [([c[starts] for c in columns], np.add.reduceat(counts[order], starts))]
-        self._waiting = len(starts)
+        self._waiting = 0
+        self._merged = len(starts)
 
     def result(self) -> tuple[list[np.ndarray], np.ndarray]:
         """The distinct tuples and how often each was counted."""
-        if len(self._parts) != 1 or self._waiting != len(self._parts[0][1]):
+        if self._waiting or len(self._parts) != 1:
             self._merge()
         return self._parts[0]
 
@@ -416,73 +458,106 @@ def count_csv(
     read (a column the file does not have is empty in every record). ``wrap`` wraps the raw
     file (progress); ``records`` is told the count so far. Raises :class:`Unsuitable` when
     the precise path must count the file instead (the counter is then to be discarded)."""
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     header, delim = _header(path, delimiter)
+    if len(delim.encode("utf-8")) != 1:  # Arrow takes a one-byte delimiter only
+        raise Unsuitable("a delimiter Arrow cannot take")
     if len(set(header)) != len(header):
         raise Unsuitable("duplicate column names")
-    present = set(header)
-    wanted = sorted({c.source for c in (*quasi, *sensitive) if c.source in present})
-    tables = (counter._codes, counter._scodes)
-    coders = [
-        [
-            _Codes(counter, c, tables[role], j) if c.source in present else None
-            for j, c in enumerate(cols)
-        ]
-        for role, cols in enumerate((quasi, sensitive))
-    ]
-    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True)
-    convert = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in header},
-        include_columns=wanted,
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    options = pacsv.ReadOptions(use_threads=False, column_names=header)
-    classes = _Classes(len(quasi), len(sensitive))
-    done = 0
-
-    def parsed(k: int, block: bytes) -> Any:
-        _utf8(block)
-        if k == 0:
-            block = _after_header(block, header, delim)
-        return pacsv.read_csv(
-            pa.py_buffer(block), read_options=options, parse_options=parse, convert_options=convert
-        )
-
-    def count(table: Any) -> None:
-        nonlocal done
-        n = table.num_rows
-        if n == 0:
-            return
-        zeros = np.zeros(n, dtype=np.int64)
-        codes = [
-            [zeros if c is None else c.of(_one_chunk(table.column(c.column.source))) for c in role]
-            for role in coders
-        ]
-        classes.add(codes[0], codes[1], n)
-        done += n
-        if records is not None:
-            records(done)
-
+    counting = _Counting(counter, quasi, sensitive, header, delim, records)
     # The next block is parsed (by Arrow, without the GIL) while this one is counted.
     with open(path, "rb") as raw, _arrow_memory(), ThreadPoolExecutor(1) as parser:
         try:
             pending = None
             for k, block in enumerate(_record_blocks(wrap(raw), _Screen(delim))):
-                future = parser.submit(parsed, k, block)
+                future = parser.submit(counting.parsed, k, block)
                 if pending is not None:
-                    count(pending.result())
+                    counting.count(pending.result())
                 pending = future
             if pending is not None:
-                count(pending.result())
+                counting.count(pending.result())
         except Unsuitable:
             raise
         except (pa.ArrowException, OSError, ValueError) as exc:  # Arrow's text quotes rows
             raise Unsuitable(type(exc).__name__) from None
-    classes.into(counter)
+    counting.classes.into(counter)
+
+
+class _Counting:
+    """How the blocks of one file are parsed (any thread) and counted (one at a time)."""
+
+    def __init__(
+        self,
+        counter: RiskCounter,
+        quasi: Sequence[Column],
+        sensitive: Sequence[Column],
+        header: list[str],
+        delimiter: str,
+        records: Callable[[int], object] | None,
+    ) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        present = set(header)
+        tables = (counter._codes, counter._scodes)
+        self.coders = [
+            [
+                _Codes(counter, c, tables[role], j) if c.source in present else None
+                for j, c in enumerate(cols)
+            ]
+            for role, cols in enumerate((quasi, sensitive))
+        ]
+        self.header = header
+        self.delimiter = delimiter
+        self.parse = pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True
+        )
+        self.convert = pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            include_columns=sorted({c.source for c in (*quasi, *sensitive) if c.source in present}),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        self.options = pacsv.ReadOptions(use_threads=False, column_names=header)
+        self.classes = _Classes(len(quasi), len(sensitive))
+        self.records = records
+        self.done = 0
+
+    def parsed(self, k: int, block: bytes) -> Any:
+        """Block ``k`` as an Arrow table of the measured columns (None: nothing in it)."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        _utf8(block)
+        if k == 0:
+            block = _after_header(block, self.header, self.delimiter)
+        if not block:  # the header alone
+            return None
+        if block.startswith(_BOM):  # Arrow drops a BOM at the start of every buffer
+            raise Unsuitable("a cell that starts with a byte order mark")
+        return pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=self.options,
+            parse_options=self.parse,
+            convert_options=self.convert,
+        )
+
+    def count(self, table: Any) -> None:
+        import numpy as np
+
+        n = 0 if table is None else table.num_rows
+        if n == 0:
+            return
+        zeros = np.zeros(n, dtype=np.int64)
+        codes = [
+            [zeros if c is None else c.of(_one_chunk(table.column(c.column.source))) for c in role]
+            for role in self.coders
+        ]
+        self.classes.add(codes[0], codes[1], n)
+        self.done += n
+        if self.records is not None:
+            self.records(self.done)
 
 
 @contextlib.contextmanager
@@ -507,20 +582,26 @@ def _arrow_memory() -> Iterator[None]:
 
 def _record_blocks(stream: IO[bytes], screen: _Screen) -> Iterator[bytes]:
     """The file in blocks of whole records (about ``BLOCK_BYTES`` each), screened. Memory
-    holds one block (and a record cut by its end) at a time."""
-    carry = b""
+    holds one block (and a record cut by its end) at a time; a record longer than
+    ``MAX_CARRY`` goes to the precise reader (Arrow refuses cells that long anyway)."""
+    carry: list[bytes] = []
+    carried = 0
     while True:
         block = stream.read(BLOCK_BYTES)
         end = screen.screen(block)
         if not block:
             if carry:
-                yield carry
+                yield b"".join(carry)
             return
         if end == 0:  # no record ends in this block: it goes on in the next
-            carry += block
+            carry.append(block)
+            carried += len(block)
+            if carried > MAX_CARRY:
+                raise Unsuitable("a record longer than the carry")
             continue
-        yield carry + block[:end] if carry else block[:end]
-        carry = block[end:]
+        yield b"".join([*carry, block[:end]]) if carry else block[:end]
+        carry = [block[end:]]
+        carried = len(carry[0])
 
 
 def _one_chunk(column: Any) -> pa.Array:
@@ -552,14 +633,15 @@ def _after_header(block: bytes, header: list[str], delimiter: str) -> bytes:
     """The first block without its header line, which must be the header the precise
     reader read (blank lines before it, say, are the precise reader's to skip)."""
     end = block.find(b"\n")
-    while end >= 0 and block.count(b'"', 0, end) % 2:
-        end = block.find(b"\n", end + 1)
+    quotes = block.count(b'"', 0, max(end, 0))  # a running count: linear in the header
+    while end >= 0 and quotes % 2:
+        following = block.find(b"\n", end + 1)
+        quotes += block.count(b'"', end, following if following >= 0 else len(block))
+        end = following
     if end < 0:
         end = len(block) - 1
     line = block[: end + 1].decode("utf-8-sig")
-    if "\r" in line.removesuffix(
-        "\r\n"
-    ):  # a lone CR ends a line too: leave it to the precise reader
+    if "\r" in line.removesuffix("\r\n"):  # a lone CR ends a line: the precise reader's case
         raise Unsuitable("a carriage return in the header line")
     if next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter), None) != header:
         raise Unsuitable("another header")

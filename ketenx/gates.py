@@ -267,19 +267,39 @@ def measure_file(
     (:mod:`ketenx.fastrisk`) unless it needs the precise reader, which then counts it (and
     names what is wrong with a broken file). ``progress``: a :class:`ketenx.progress.Progress`.
     """
-    from .pipeline import Transformer, output_schema
+    from .pipeline import output_schema
 
     policy = Policy.from_contract(contract)
     output_side = side == "output"
     schema = output_schema(contract) if output_side else dict(contract.schema)
-    transformer = None if output_side else Transformer(contract, _NoKeys())
-    if input_format == "csv" and name != "-" and encoding in (None, "utf-8"):
+    transformer = None if output_side else measuring_transformer(contract)
+    if input_format == "csv" and _regular_file(name) and encoding in (None, "utf-8"):
         counter = _count_on_arrow(name, policy, schema, transformer, delimiter, progress)
         if counter is not None:
             return counter
     return _count_precisely(
         name, input_format, policy, schema, transformer, delimiter, encoding, progress
     )
+
+
+def measuring_transformer(contract: Any) -> Any:
+    """The contract's treatments as the privacy measurement applies them to a raw export:
+    no keyed operation, and no value taken for checked (``risk`` does not check the schema)."""
+    from .pipeline import Transformer
+
+    return Transformer(contract, _NoKeys(), checked=False)
+
+
+def _regular_file(name: str) -> bool:
+    """Whether ``name`` is a regular file, which the Arrow path may read (and, when it steps
+    aside, the precise reader read again); a pipe can be read once only."""
+    import os
+    import stat
+
+    try:
+        return name != "-" and stat.S_ISREG(os.stat(name).st_mode)
+    except OSError:
+        return False  # the precise path says what is wrong with it
 
 
 def _count_on_arrow(

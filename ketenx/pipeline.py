@@ -136,7 +136,12 @@ class Staged:
 class Transformer:
     """The contract's treatments, compiled once, applied a batch of columns at a time."""
 
-    def __init__(self, contract: Contract, keyring: Keyring | None) -> None:
+    def __init__(
+        self, contract: Contract, keyring: Keyring | None, *, checked: bool = True
+    ) -> None:
+        """``checked``: the values were checked against the schema first (as pseudonymise
+        does), so a ``format: date`` value is a date and may be cut by slicing; without it
+        (the privacy measurement of a raw export) every value is read as a date first."""
         from .pseudonym import default_normalisation
 
         self.contract = contract
@@ -159,7 +164,7 @@ class Transformer:
                     or default_normalisation(props.get(name, {}), spec.treatment)
                 )
             elif spec.treatment == "generalise":
-                fn = generalise(spec, props.get(name, {}))
+                fn = generalise(spec, props.get(name, {}) if checked else None)
             elif spec.treatment != "keep":
                 fn = KEYLESS[spec.treatment](spec)
             self.columns.append(OutputColumn(name, spec.output_name, fn, spec.treatment, how))
@@ -279,30 +284,7 @@ def pseudonymise_stream(
     (:mod:`ketenx.workers`), from the second batch on; the output is the same.
     """
     transformer = Transformer(contract, keyring)
-    out_schema = RecordSchema(output_schema(contract))
-    out_plan = out_schema.plan
-    out_props = out_schema.schema["properties"]
-    out_reference = out_schema.reference
-    if output_format == "csv":
-        refuse_csv_for_structures(out_schema.schema)
-    # What an empty CSV cell reads back as, per column: null where the type allows it.
-    empty_cells = {
-        name: None if "null" in _types(prop) else MISSING for name, prop in out_props.items()
-    }
-    # Columns whose cells could start like a formula: strings that ketenx did not make itself
-    # (pseudonyms, ciphertexts and generalisations never start with = + - @ TAB CR).
-    made_safe = {c.name for c in transformer.columns if c.treatment in _SAFE_OUTPUT}
-    string_columns = frozenset(
-        name
-        for name, prop in out_props.items()
-        if "string" in _types(prop) and name not in made_safe
-    )
-    # CSV to CSV: kept columns are written as their cells were read (and checked).
-    passthrough = (
-        [(c.source, c.name) for c in transformer.columns if c.treatment == "keep"]
-        if input_format == "csv" and output_format == "csv"
-        else []
-    )
+    out = _OutputCheck(contract, transformer, input_format, output_format)
     checker = Checker(RecordSchema(contract.schema), max_errors=max_errors, allow_empty=allow_empty)
     # A keyed field is checked in the form it is keyed in: " 12345672 " → "012345672".
     checker.normalise = {c.source: c.normalise for c in transformer.columns if c.normalise}
@@ -318,27 +300,172 @@ def pseudonymise_stream(
         gate.spill() or io.BufferedWriter(hashed_out, 1 << 20),
         output_format,
         transformer.names,
-        string_columns,
+        out.string_columns,
     )
     report = FileReport(path=path, max_errors=max_errors)
-    out_report = FileReport(path="<output>", max_errors=max_errors)
-    result = PassResult(report=report, output_report=out_report, checked=not skip_check)
-
-    helpers: KeyedHelpers | None = None
+    result = PassResult(
+        report=report,
+        output_report=FileReport(path="<output>", max_errors=max_errors),
+        checked=not skip_check,
+    )
     workers = min(jobs - 1, MAX_HELPERS) if jobs > 1 and transformer.keyed and can_fork() else 0
-    pending: collections.deque[_Batch] = collections.deque()  # oldest first
+    run = _Pass(transformer, keyring, out, gate, writer, result, workers, skip_check, progress)
+    try:
+        with paused_gc():
+            if input_format == "csv":
+                for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
+                    run.emit(batch.start, batch.columns, batch.size, batch.rejected, batch.cells)
+            else:
+                names = list(checker.schema.property_names)
+                for jbatch in checker.iter_json(reader_in, report, input_format):
+                    columns, _ = record_columns(jbatch.records, names)
+                    run.emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
+            run.drain()
+    except Malformed as problem:
+        report.fatal = True
+        report.add(Violation(problem.record, "", problem.rule, problem.message))
+        result.rejected = True
+    finally:
+        run.close()
+    checker.finish(report)
+    if (not report.valid and not skip_check) or report.fatal:
+        result.rejected = True  # a file that cannot be read to its end is never passed on
+    while buffered_in.read(1 << 20):  # fingerprint whatever the reader left unread
+        pass
+    writer.close()
+    _finish_gate(gate, result, hashed_out, output_format)
+    result.records_in = report.records
+    if fingerprint is not None:
+        from .pseudonym import fingerprint_of
+
+        result.input_fingerprint = fingerprint_of(fingerprint)
+    result.output_digest = hashed_out.digest()
+    result.output_bytes = hashed_out.size
+    return result
+
+
+def _finish_gate(
+    gate: PrivacyGate, result: PassResult, sink: HashingWriter, output_format: OutputFormat
+) -> None:
+    """The gates' verdict; with suppression, the spilled output copied without the records
+    of the classes that go."""
+    try:
+        if not result.rejected:
+            result.privacy = gate.finish()
+            if result.privacy.failed:
+                result.rejected = True
+            else:
+                gate.copy(sink, output_format)
+                result.records_out -= result.privacy.suppressed
+    finally:
+        gate.close()
+
+
+class _OutputCheck:
+    """The delivered record's schema, and how a treated batch is checked against it as the
+    recipient will read it back."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        transformer: Transformer,
+        input_format: InputFormat,
+        output_format: OutputFormat,
+    ) -> None:
+        schema = RecordSchema(output_schema(contract))
+        self.schema = schema
+        self.props = schema.schema["properties"]
+        self.csv = output_format == "csv"
+        if self.csv:
+            refuse_csv_for_structures(schema.schema)
+        # What an empty CSV cell reads back as, per column: null where the type allows it.
+        self.empty_cells = {
+            name: None if "null" in _types(prop) else MISSING for name, prop in self.props.items()
+        }
+        # Columns whose cells could start like a formula: strings that ketenx did not make
+        # itself (pseudonyms, ciphertexts and generalisations never start with = + - @ TAB CR).
+        made_safe = {c.name for c in transformer.columns if c.treatment in _SAFE_OUTPUT}
+        self.string_columns = frozenset(
+            name
+            for name, prop in self.props.items()
+            if "string" in _types(prop) and name not in made_safe
+        )
+        # CSV to CSV: kept columns are written as their cells were read (and checked).
+        self.passthrough = (
+            [(c.source, c.name) for c in transformer.columns if c.treatment == "keep"]
+            if input_format == "csv" and self.csv
+            else []
+        )
+
+    def seen(self, treated: dict[str, Sequence[Any]]) -> Mapping[str, Sequence[Any]]:
+        """What the recipient reads back: in CSV an empty string is an empty cell, which
+        reads back as null or absent."""
+        return _as_csv_reads(treated, self.empty_cells) if self.csv else treated
+
+    def problems(self, seen: Mapping[str, Sequence[Any]], n: int) -> dict[int, Any]:
+        """Row → (field, rule) pairs of the records the output schema refuses."""
+        plan = self.schema.plan
+        if plan is not None:
+            return plan.check_columns(seen)
+        reference = self.schema.reference  # an output schema outside the hot path's subset
+        return {
+            i: [(v.field, v.rule) for v in reference.explain(rec, i + 1)]
+            for i in range(n)
+            if not reference.is_valid(rec := RecordSchema.row_record(seen, i))
+        }
+
+    def message(self, rule: str, field_ptr: str, treated: Any, seen: Any, i: int) -> str:
+        col = treated.get(field_ptr[1:])
+        if seen is not treated and col is not None and col[i] == "":
+            return (
+                "is an empty string, which a CSV cell cannot tell from a missing "
+                "value (use --to jsonl or --to json)"
+            )
+        return message_for(rule, self.props.get(field_ptr[1:], {}))
+
+
+class _Pass:
+    """The batches of one pass on their way from the checked input to the writer: treated,
+    keyed (by forked helpers from the second batch on, when there are any), checked as the
+    recipient reads them, measured by the gates, written — in input order. Fails closed: after
+    the first rejection nothing more is treated or written."""
+
+    def __init__(
+        self,
+        transformer: Transformer,
+        keyring: Keyring | None,
+        out: _OutputCheck,
+        gate: PrivacyGate,
+        writer: RecordWriter,
+        result: PassResult,
+        workers: int,
+        skip_check: bool,
+        progress: Progress | None,
+    ) -> None:
+        self.transformer = transformer
+        self.keyring = keyring
+        self.out = out
+        self.gate = gate
+        self.writer = writer
+        self.result = result
+        self.workers = workers
+        self.skip_check = skip_check
+        self.progress = progress
+        self.helpers: KeyedHelpers | None = None
+        self.pending: collections.deque[_Batch] = collections.deque()  # oldest first
 
     def emit(
+        self,
         start: int,
         columns: Mapping[str, Sequence[Any]],
         n: int,
         rejected: set[int],
         raw: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        nonlocal helpers
-        if progress is not None:
-            progress.records(start + n)
-        if rejected and not skip_check:
+        result = self.result
+        if self.progress is not None:
+            self.progress.records(start + n)
+        if rejected and not self.skip_check:
             result.rejected = True
         if result.rejected:
             return  # fail closed: nothing more is treated or written
@@ -348,124 +475,92 @@ def pseudonymise_stream(
             columns = {k: [col[i] for i in keep] for k, col in columns.items()}
             n = len(keep)
         try:
-            staged = transformer.stage(columns, n)
+            staged = self.transformer.stage(columns, n)
         except TreatmentError as exc:
-            treatment_failed(start, keep, exc)
+            self._treatment_failed(start, keep, exc)
             return
         batch = _Batch(start, n, staged, keep, raw)
-        if staged.tasks and workers:
-            if helpers is None and pending:  # from the second batch on
-                assert keyring is not None
-                helpers = KeyedHelpers(keyring, workers)
-            if helpers is not None:
-                ticket = helpers.next_ticket
-                if helpers.busy[ticket]:  # collect what that helper is doing first
-                    held = next(b for b in pending if b.ticket == ticket and b.keyed is None)
-                    held.keyed = helpers.result(ticket)
-                batch.ticket = helpers.submit(staged.tasks)
-        pending.append(batch)
-        while len(pending) > workers:
-            finish(pending.popleft())
+        if staged.tasks and self.workers:
+            self._dispatch(batch)
+        self.pending.append(batch)
+        while len(self.pending) > self.workers:
+            self._finish(self.pending.popleft())
 
-    def treatment_failed(start: int, keep: list[int] | None, exc: TreatmentError) -> None:
+    def drain(self) -> None:
+        while self.pending:
+            self._finish(self.pending.popleft())
+
+    def close(self) -> None:
+        if self.helpers is not None:
+            self.helpers.close()
+
+    def _dispatch(self, batch: _Batch) -> None:
+        """Hand a batch's keyed work to a helper (from the second batch on)."""
+        if self.helpers is None and self.pending:
+            assert self.keyring is not None
+            self.helpers = KeyedHelpers(self.keyring, self.workers)
+        helpers = self.helpers
+        if helpers is None:
+            return
+        ticket = helpers.next_ticket
+        if helpers.busy[ticket]:  # collect what that helper is doing first
+            held = next(b for b in self.pending if b.ticket == ticket and b.keyed is None)
+            held.keyed = helpers.result(ticket)
+        batch.ticket = helpers.submit(batch.staged.tasks)
+
+    def _treatment_failed(self, start: int, keep: list[int] | None, exc: TreatmentError) -> None:
         row = keep[exc.index] if keep is not None else exc.index  # the row in the input batch
+        report = self.result.report
         report.add(Violation(start + row + 1, "/" + exc.field, exc.rule, exc.detail))
         report.invalid_records += 1
-        result.rejected = True
+        self.result.rejected = True
 
-    def finish(batch: _Batch) -> None:
-        start, n, staged, keep, raw = batch.start, batch.n, batch.staged, batch.keep, batch.raw
+    def _keyed(self, batch: _Batch) -> list[list[str]] | None:
         keyed = batch.keyed
         if keyed is None and batch.ticket is not None:
-            assert helpers is not None
-            keyed = helpers.result(batch.ticket)  # collected even when rejected: frees it
-        if result.rejected:
+            assert self.helpers is not None
+            keyed = self.helpers.result(batch.ticket)  # collected even when rejected: frees it
+        if keyed is None and batch.staged.tasks and not self.result.rejected:
+            assert self.keyring is not None
+            keyed = run_tasks(self.keyring, batch.staged.tasks)
+        return keyed
+
+    def _finish(self, batch: _Batch) -> None:
+        keyed = self._keyed(batch)
+        if self.result.rejected:
             return
-        if keyed is None and staged.tasks:
-            assert keyring is not None
-            keyed = run_tasks(keyring, staged.tasks)
+        staged = batch.staged
         treated = staged.complete(keyed) if keyed is not None else staged.out
-        # The recipient checks what the file carries: in CSV an empty string is an empty cell,
-        # which reads back as null or absent.
-        seen = _as_csv_reads(treated, empty_cells) if output_format == "csv" else treated
-        if out_plan is not None:
-            bad = out_plan.check_columns(seen)
-        else:  # an output schema outside the hot path's subset: the reference, per record
-            bad = {
-                i: [(v.field, v.rule) for v in out_reference.explain(rec, i + 1)]
-                for i in range(n)
-                if not out_reference.is_valid(rec := RecordSchema.row_record(seen, i))
-            }
+        seen = self.out.seen(treated)
+        bad = self.out.problems(seen, batch.n)
         if bad:
-            for i, pairs in sorted(bad.items()):
-                row = keep[i] if keep is not None else i  # the row in the input batch
-                for field_ptr, rule in pairs:
-                    prop = out_props.get(field_ptr[1:], {})
-                    message = message_for(rule, prop)
-                    col = treated.get(field_ptr[1:])
-                    if seen is not treated and col is not None and col[i] == "":
-                        message = (
-                            "is an empty string, which a CSV cell cannot tell from a missing "
-                            "value (use --to jsonl or --to json)"
-                        )
-                    out_report.add(Violation(start + row + 1, field_ptr, rule, message))
-            out_report.invalid_records += len(bad)
-            result.rejected = True
+            self._refused(batch, bad, treated, seen)
             return
         # The gates measure what the recipient reads back (`seen`), before kept CSV cells go
         # out as they came in (`treated` may be `seen` itself).
-        gate.observe(seen, n, start)
-        if passthrough and raw is not None:
-            for source_name, name in passthrough:
-                cells = raw.get(source_name)
-                if cells is not None:
-                    treated[name] = [cells[i] for i in keep] if keep is not None else cells
-        writer.write(treated, n)
-        result.records_out += n
+        self.gate.observe(seen, batch.n, batch.start)
+        if self.out.passthrough and batch.raw is not None:
+            self._pass_cells_through(batch, treated)
+        self.writer.write(treated, batch.n)
+        self.result.records_out += batch.n
 
-    try:
-        with paused_gc():
-            if input_format == "csv":
-                for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
-                    emit(batch.start, batch.columns, batch.size, batch.rejected, batch.cells)
-            else:
-                names = list(checker.schema.property_names)
-                for jbatch in checker.iter_json(reader_in, report, input_format):
-                    columns, _ = record_columns(jbatch.records, names)
-                    emit(jbatch.start, columns, jbatch.size, jbatch.rejected)
-            while pending:
-                finish(pending.popleft())
-    except Malformed as problem:
-        report.fatal = True
-        report.add(Violation(problem.record, "", problem.rule, problem.message))
-        result.rejected = True
-    finally:
-        if helpers is not None:
-            helpers.close()
-    checker.finish(report)
-    if (not report.valid and not skip_check) or report.fatal:
-        result.rejected = True  # a file that cannot be read to its end is never passed on
-    while buffered_in.read(1 << 20):  # fingerprint whatever the reader left unread
-        pass
-    writer.close()
-    try:
-        if not result.rejected:
-            result.privacy = gate.finish()
-            if result.privacy.failed:
-                result.rejected = True
-            else:
-                gate.copy(hashed_out, output_format)
-                result.records_out -= result.privacy.suppressed
-    finally:
-        gate.close()
-    result.records_in = report.records
-    if fingerprint is not None:
-        from .pseudonym import fingerprint_of
+    def _refused(self, batch: _Batch, bad: Mapping[int, Any], treated: Any, seen: Any) -> None:
+        out_report = self.result.output_report
+        for i, pairs in sorted(bad.items()):
+            row = batch.keep[i] if batch.keep is not None else i  # the row in the input batch
+            for field_ptr, rule in pairs:
+                message = self.out.message(rule, field_ptr, treated, seen, i)
+                out_report.add(Violation(batch.start + row + 1, field_ptr, rule, message))
+        out_report.invalid_records += len(bad)
+        self.result.rejected = True
 
-        result.input_fingerprint = fingerprint_of(fingerprint)
-    result.output_digest = hashed_out.digest()
-    result.output_bytes = hashed_out.size
-    return result
+    def _pass_cells_through(self, batch: _Batch, treated: dict[str, Sequence[Any]]) -> None:
+        assert batch.raw is not None
+        keep = batch.keep
+        for source_name, name in self.out.passthrough:
+            cells = batch.raw.get(source_name)
+            if cells is not None:
+                treated[name] = [cells[i] for i in keep] if keep is not None else cells
 
 
 class _Discard:

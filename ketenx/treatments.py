@@ -156,7 +156,10 @@ def _bulk(slow: ColumnFn, fast: Callable[[Column], list[Any] | None]) -> ColumnF
 
     def apply(col: Column) -> list[Any]:
         if set(map(type, col)) <= {str}:
-            out = fast(col)
+            try:
+                out = fast(col)
+            except ValueError:  # not the form the shortcut assumes: the slow path says why
+                out = None
             if out is not None:
                 return out
         return slow(col)
