@@ -585,45 +585,87 @@ def json_array_batches(stream: IO[bytes], *, lines: LineMap | None = None) -> It
 
 
 def _json_array_items(stream: IO[bytes], line_map: LineMap | None = None) -> Iterator[Any]:
-    text = _Text(stream)
-    # The line of buf[0], and a cursor: lines are counted up to each element's start.
-    line, counted = 1, 0
-    raw_decode = DECODER.raw_decode
-    buf = text.read()
-    pos = _skip_ws(buf, 0)
-    while pos >= len(buf) and not text.eof:
-        line += buf.count("\n")
-        buf = text.read()
-        pos = _skip_ws(buf, 0)
-    if pos >= len(buf):
-        return  # an empty file holds no records, as an empty CSV or JSON Lines file does
-    if buf[pos] != "[":
-        raise Malformed(0, "json-structure", "the file is not a JSON array of records")
-    pos += 1
-    record = 0
-    expect_value = True
-    first = True
-    while True:
-        pos = _skip_ws(buf, pos)
-        if pos >= len(buf):
-            if text.eof:
-                raise Malformed(record + 1, "json-syntax", "the JSON array is not closed")
-            line, counted = line + buf.count("\n", counted, pos), 0
-            buf = buf[pos:] + text.read()
-            pos = 0
-            continue
-        ch = buf[pos]
-        if ch == "]" and (first or not expect_value):
-            pos += 1
-            break
-        if not expect_value:
-            if ch != ",":
-                raise Malformed(record + 1, "json-syntax", "expected `,` or `]` after a record")
-            pos += 1
-            expect_value = True
-            continue
+    return _ArrayItems(stream, line_map).items()
+
+
+class _ArrayItems:
+    """The elements of a JSON array read from a stream block by block: the state of one
+    read (the text so far, the cursor, the line of the text's start, the record count)."""
+
+    def __init__(self, stream: IO[bytes], line_map: LineMap | None) -> None:
+        self.text = _Text(stream)
+        self.line_map = line_map
+        # The line of buf[0], and a cursor: lines are counted up to each element's start.
+        self.line, self.counted = 1, 0
+        self.buf = self.text.read()
+        self.pos = 0
+        self.record = 0
+
+    def _read_on(self) -> None:
+        """Keep the text from the cursor on and append the next block."""
+        self.line, self.counted = self.line + self.buf.count("\n", self.counted, self.pos), 0
+        self.buf = self.buf[self.pos :] + self.text.read()
+        self.pos = 0
+
+    def _start_record(self) -> None:
+        """An element starts at the cursor: count it (and map its line)."""
+        self.line = self.line + self.buf.count("\n", self.counted, self.pos)
+        self.counted = self.pos
+        if self.line_map is not None:
+            self.line_map.append(self.record + 1, self.line)
+        self.record += 1
+        self.text.where = self.record
+
+    def _opened(self) -> bool:
+        """Past the opening bracket; False for a file of white space only."""
+        self.pos = _skip_ws(self.buf, 0)
+        while self.pos >= len(self.buf) and not self.text.eof:
+            self.line += self.buf.count("\n")
+            self.buf = self.text.read()
+            self.pos = _skip_ws(self.buf, 0)
+        if self.pos >= len(self.buf):
+            return False  # an empty file holds no records, as an empty CSV or JSONL file does
+        if self.buf[self.pos] != "[":
+            raise Malformed(0, "json-structure", "the file is not a JSON array of records")
+        self.pos += 1
+        return True
+
+    def items(self) -> Iterator[Any]:
+        if not self._opened():
+            return
+        expect_value, first = True, True
+        while True:
+            self.pos = _skip_ws(self.buf, self.pos)
+            if self.pos >= len(self.buf):
+                if self.text.eof:
+                    raise Malformed(self.record + 1, "json-syntax", "the JSON array is not closed")
+                self._read_on()
+                continue
+            ch = self.buf[self.pos]
+            if ch == "]" and (first or not expect_value):
+                self.pos += 1
+                break
+            if not expect_value:
+                if ch != ",":
+                    raise Malformed(
+                        self.record + 1, "json-syntax", "expected `,` or `]` after a record"
+                    )
+                self.pos += 1
+                expect_value = True
+                continue
+            element = self._element()
+            if element is _READ_ON:
+                continue
+            yield element
+            expect_value, first = False, False
+        self._only_white_space_after()
+
+    def _element(self) -> Any:
+        """The element at the cursor (or a :class:`Malformed` to yield), the cursor after
+        it; ``_READ_ON`` when it may go on in the next block (read on: try again)."""
+        buf, pos, record = self.buf, self.pos, self.record
         try:
-            value, end = raw_decode(buf, pos)
+            value, end = DECODER.raw_decode(buf, pos)
         except RecursionError:
             raise Malformed(record + 1, "json-syntax", TOO_DEEP) from None
         except OutOfRange:
@@ -632,58 +674,51 @@ def _json_array_items(stream: IO[bytes], line_map: LineMap | None = None) -> Ite
             # A duplicate key: the element is still JSON, so reading goes on after it.
             stop = _element_end(buf, pos) if isinstance(exc, DuplicateKey) else None
             if stop is not None:
-                line, counted = line + buf.count("\n", counted, pos), pos
-                if line_map is not None:
-                    line_map.append(record + 1, line)
-                record += 1
-                text.where = record
-                yield _duplicate(record, buf[pos:stop])
-                pos = stop
-                expect_value = False
-                first = False
-                continue
-            # Maybe the element continues in the next block.
-            if text.eof:
-                raise Malformed(record + 1, "json-syntax", "the record is not valid JSON") from None
-            if len(buf) - pos > MAX_RECORD_BYTES:
-                raise Malformed(
-                    record + 1,
-                    "record-size",
-                    f"a record is longer than {MAX_RECORD_BYTES} characters",
-                ) from None
-            line, counted = line + buf.count("\n", counted, pos), 0
-            buf = buf[pos:] + text.read()
-            pos = 0
-            continue
-        if end >= len(buf) and not text.eof and not isinstance(value, dict | list | str):
+                self._start_record()
+                self.pos = stop
+                return _duplicate(self.record, buf[pos:stop])
+            self._cut_short(record)
+            return _READ_ON
+        if end >= len(buf) and not self.text.eof and not isinstance(value, dict | list | str):
             # A number at the end of a block may be cut short: read on and parse again.
-            line, counted = line + buf.count("\n", counted, pos), 0
-            buf = buf[pos:] + text.read()
-            pos = 0
-            continue
-        line, counted = line + buf.count("\n", counted, pos), pos
-        if line_map is not None:
-            line_map.append(record + 1, line)
-        record += 1
-        text.where = record
+            self._read_on()
+            return _READ_ON
+        self._start_record()
+        self.pos = end
         if too_deep(buf, value, pos, end):
-            yield Malformed(record, "json-syntax", TOO_DEEP)
-        else:
-            problem = _unpaired_surrogate(buf[pos:end], value, record)
-            if problem is not None:
-                raise problem
-            yield value
-        pos = end
-        expect_value = False
-        first = False
-    # Only white space may follow the array.
-    while True:
-        pos = _skip_ws(buf, pos)
-        if pos < len(buf):
-            raise Malformed(record, "json-syntax", "unexpected content after the JSON array")
-        if text.eof:
-            return
-        buf, pos = text.read(), 0
+            return Malformed(self.record, "json-syntax", TOO_DEEP)
+        problem = _unpaired_surrogate(buf[pos:end], value, self.record)
+        if problem is not None:
+            raise problem
+        return value
+
+    def _cut_short(self, record: int) -> None:
+        """An element that does not parse: maybe it continues in the next block."""
+        if self.text.eof:
+            raise Malformed(record + 1, "json-syntax", "the record is not valid JSON") from None
+        if len(self.buf) - self.pos > MAX_RECORD_BYTES:
+            raise Malformed(
+                record + 1,
+                "record-size",
+                f"a record is longer than {MAX_RECORD_BYTES} characters",
+            ) from None
+        self._read_on()
+
+    def _only_white_space_after(self) -> None:
+        """Only white space may follow the array."""
+        while True:
+            self.pos = _skip_ws(self.buf, self.pos)
+            if self.pos < len(self.buf):
+                raise Malformed(
+                    self.record, "json-syntax", "unexpected content after the JSON array"
+                )
+            if self.text.eof:
+                return
+            self.buf, self.pos = self.text.read(), 0
+
+
+#: What :meth:`_ArrayItems._element` returns when it must read on before it can tell.
+_READ_ON: Final = object()
 
 
 def _duplicate(record: int, text: str) -> Malformed:

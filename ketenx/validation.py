@@ -75,52 +75,48 @@ _TYPE_NAMES = {
 }
 
 
+_FIXED_MESSAGES: Final = {
+    "required": "required field is missing",
+    "dependentRequired": "required field is missing (another field that needs it is present)",
+    "const": "is not the required constant value",
+    "additionalProperties": "field is not allowed by the schema",
+    "unknown-field": "field is not in the contract's schema",
+    "row-length": "row has a different number of cells than the header",
+    "false": "no value is allowed here",
+}
+#: Messages that name the keyword's value (a bound, a divisor, a pattern: never data).
+_VALUE_MESSAGES: Final = {
+    "pattern": "does not match the pattern {}",
+    "minimum": "is less than the minimum {}",
+    "maximum": "is greater than the maximum {}",
+    "exclusiveMinimum": "must be greater than {}",
+    "exclusiveMaximum": "must be less than {}",
+    "multipleOf": "is not a multiple of {}",
+}
+
+
 def message_for(rule: str, schema: Mapping[str, Any] | bool) -> str:
     """A value-free message for a broken ``rule`` of ``schema`` (the subschema that holds it)."""
     s: Mapping[str, Any] = schema if isinstance(schema, Mapping) else {}
     if rule in FORMATS:
         return f"is not a valid {rule}"
-    match rule:
-        case "required":
-            return "required field is missing"
-        case "dependentRequired":
-            return "required field is missing (another field that needs it is present)"
-        case "type":
-            types = s.get("type")
-            names = [types] if isinstance(types, str) else list(types or [])
-            return "must be " + " or ".join(_TYPE_NAMES.get(t, t) for t in names)
-        case "enum":
-            return f"is not one of the {len(s.get('enum', []))} allowed values"
-        case "const":
-            return "is not the required constant value"
-        case "pattern":
-            return f"does not match the pattern {s.get('pattern')}"
-        case "minLength":
-            n = s.get("minLength")
-            return "must not be empty" if n == 1 else f"is shorter than {n} characters"
-        case "maxLength":
-            n = s.get("maxLength")
-            return f"is longer than {n} character{'' if n == 1 else 's'}"
-        case "minimum":
-            return f"is less than the minimum {s.get('minimum')}"
-        case "maximum":
-            return f"is greater than the maximum {s.get('maximum')}"
-        case "exclusiveMinimum":
-            return f"must be greater than {s.get('exclusiveMinimum')}"
-        case "exclusiveMaximum":
-            return f"must be less than {s.get('exclusiveMaximum')}"
-        case "multipleOf":
-            return f"is not a multiple of {s.get('multipleOf')}"
-        case "additionalProperties":
-            return "field is not allowed by the schema"
-        case "unknown-field":
-            return "field is not in the contract's schema"
-        case "row-length":
-            return "row has a different number of cells than the header"
-        case "false":
-            return "no value is allowed here"
-        case _:
-            return f"fails the schema's `{rule}` rule"
+    if rule in _FIXED_MESSAGES:
+        return _FIXED_MESSAGES[rule]
+    if rule in _VALUE_MESSAGES:
+        return _VALUE_MESSAGES[rule].format(s.get(rule))
+    if rule == "type":
+        types = s.get("type")
+        names = [types] if isinstance(types, str) else list(types or [])
+        return "must be " + " or ".join(_TYPE_NAMES.get(t, t) for t in names)
+    if rule == "enum":
+        return f"is not one of the {len(s.get('enum', []))} allowed values"
+    if rule == "minLength":
+        n = s.get("minLength")
+        return "must not be empty" if n == 1 else f"is shorter than {n} characters"
+    if rule == "maxLength":
+        n = s.get("maxLength")
+        return f"is longer than {n} character{'' if n == 1 else 's'}"
+    return f"fails the schema's `{rule}` rule"
 
 
 # --- ECMA-262 patterns and exact multiples -----------------------------------------------------
@@ -509,36 +505,20 @@ def _violations_from_error(
     if rule in ("anyOf", "oneOf"):
         # A nullable T spelled `anyOf`/`oneOf: [T, {type: null}]` is explained as T or null,
         # by T's broken rules, as the column plan names them.
-        split = nullable_branches(schema, root)
-        if split is not None and split[0] == rule:
-            inner = [c for c in err.context if list(c.relative_schema_path)[:1] == [split[1]]]
-            for child in inner:
-                yield from _violations_from_error(child, record_no, record, names, root, True)
-            if inner:
-                return
+        inner = _nullable_inner(err, schema, root, rule)
+        for child in inner:
+            yield from _violations_from_error(child, record_no, record, names, root, True)
+        if inner:
+            return
     if rule == "format":
         rule = str(err.validator_value)
-    if rule == "required" and isinstance(instance, dict):
-        for name in schema.get("required", []):
-            if name not in instance:
+    if rule in _FIELD_RULES and isinstance(instance, dict):
+        for name in _named_fields(rule, err, schema, instance):
+            if rule == "additionalProperties":
+                where = data_pointer(record, (*path, name), names)
+            else:
                 where = data_pointer(record, path, names) + pointer(name)
-                yield Violation(record_no, where, rule, message_for(rule, {}))
-        return
-    if rule == "additionalProperties" and isinstance(instance, dict):
-        for name in additional_names(instance, schema):
-            where = data_pointer(record, (*path, name), names)
             yield Violation(record_no, where, rule, message_for(rule, {}))
-        return
-    if rule == "dependentRequired" and isinstance(instance, dict):
-        # One error per missing field, each naming the whole keyword: name the missing ones
-        # (contract names; the caller dedupes), at the field that is missing.
-        value = err.validator_value if isinstance(err.validator_value, Mapping) else {}
-        for present, needed in value.items():
-            if present in instance and isinstance(needed, list):
-                for name in needed:
-                    if isinstance(name, str) and name not in instance:
-                        where = data_pointer(record, path, names) + pointer(name)
-                        yield Violation(record_no, where, rule, message_for(rule, {}))
         return
     if err.validator is None:  # a `false` schema
         rule = "false"
@@ -550,6 +530,37 @@ def _violations_from_error(
         listed: list[str] = [stated] if isinstance(stated, str) else list(stated or [])
         schema = {"type": [*listed, "null"]}
     yield Violation(record_no, data_pointer(record, path, names), rule, message_for(rule, schema))
+
+
+_FIELD_RULES: Final = frozenset({"required", "additionalProperties", "dependentRequired"})
+
+
+def _nullable_inner(
+    err: ValidationError, schema: Mapping[str, Any], root: Mapping[str, Any], rule: str
+) -> list[ValidationError]:
+    """The errors of the T branch of a nullable T's ``anyOf``/``oneOf`` error (none when it
+    is not one)."""
+    split = nullable_branches(schema, root)
+    if split is None or split[0] != rule:
+        return []
+    return [c for c in err.context if list(c.relative_schema_path)[:1] == [split[1]]]
+
+
+def _named_fields(
+    rule: str, err: ValidationError, schema: Mapping[str, Any], instance: Mapping[str, Any]
+) -> Iterator[str]:
+    """The fields an object keyword's error is about: the missing ones of ``required`` and
+    ``dependentRequired`` (one error per missing field names the whole keyword: the caller
+    dedupes), the ones ``additionalProperties`` forbids."""
+    if rule == "required":
+        yield from (name for name in schema.get("required", []) if name not in instance)
+    elif rule == "additionalProperties":
+        yield from additional_names(instance, schema)
+    else:
+        value = err.validator_value if isinstance(err.validator_value, Mapping) else {}
+        for present, needed in value.items():
+            if present in instance and isinstance(needed, list):
+                yield from (n for n in needed if isinstance(n, str) and n not in instance)
 
 
 def _false_under_properties(err: ValidationError, root: Mapping[str, Any]) -> Any:
@@ -797,38 +808,46 @@ def declared_types(
     if not isinstance(schema, Mapping) or _hops <= 0:
         return None
     out: frozenset[str] | None = None
-
-    def meet(types: frozenset[str] | None) -> None:
-        nonlocal out
+    for types in _type_sources(schema, root, _hops):
         if types is not None:
             out = types if out is None else out & types
+    return out
 
+
+def _type_sources(
+    schema: Mapping[str, Any], root: Any, hops: int
+) -> Iterator[frozenset[str] | None]:
+    """What each keyword of ``schema`` says of its types (None: nothing), for
+    :func:`declared_types` to intersect."""
     t = schema.get("type")
     if isinstance(t, str | list):
-        meet(_expand([t] if isinstance(t, str) else [x for x in t if isinstance(x, str)]))
+        yield _expand([t] if isinstance(t, str) else [x for x in t if isinstance(x, str)])
     if isinstance(schema.get("enum"), list):
-        meet(_expand(map(_value_type, schema["enum"])))
+        yield _expand(map(_value_type, schema["enum"]))
     if "const" in schema:
-        meet(_expand([_value_type(schema["const"])]))
+        yield _expand([_value_type(schema["const"])])
     ref = schema.get("$ref")
     if isinstance(ref, str):
         target = _target(ref, root)
-        meet(None if target is None else declared_types(target, root, _hops - 1))
-    for key in ("allOf",):
-        for branch in schema.get(key, []) if isinstance(schema.get(key), list) else []:
-            meet(declared_types(branch, root, _hops - 1))
+        yield None if target is None else declared_types(target, root, hops - 1)
+    all_of = schema.get("allOf")
+    for branch in all_of if isinstance(all_of, list) else []:
+        yield declared_types(branch, root, hops - 1)
     for key in ("anyOf", "oneOf"):
         branches = schema.get(key)
         if isinstance(branches, list) and branches:
-            union: frozenset[str] = frozenset()
-            for branch in branches:
-                types = declared_types(branch, root, _hops - 1)
-                if types is None:
-                    break
-                union |= types
-            else:
-                meet(union)
-    return out
+            yield _union(branches, root, hops)
+
+
+def _union(branches: list[Any], root: Any, hops: int) -> frozenset[str] | None:
+    """The types some branch can have (None: a branch may hold anything)."""
+    union: frozenset[str] = frozenset()
+    for branch in branches:
+        types = declared_types(branch, root, hops - 1)
+        if types is None:
+            return None
+        union |= types
+    return union
 
 
 def _null_only(schema: Any) -> bool:
