@@ -349,7 +349,7 @@ class _Tally:
     """Exact counts of tuples of integer codes (numpy columns, one row per tuple), merged
     by sorting whenever ``LIMIT`` rows wait: memory stays bounded, nothing is hashed."""
 
-    LIMIT = 1 << 18
+    LIMIT = 1 << 16
 
     def __init__(self) -> None:
         self._parts: list[tuple[list[np.ndarray], np.ndarray]] = []
