@@ -1138,7 +1138,12 @@ def _is_scalar(value: Any) -> bool:
 def _is_simple_property(schema: Any) -> bool:
     """A property of scalar values whose keywords the column plan carries: a ``type`` of
     scalar types, or none when ``enum``/``const`` (of scalars) imply it."""
-    if not isinstance(schema, Mapping) or not set(schema) <= _SIMPLE_PROPERTY_KEYWORDS:
+    from .contract import KEYWORDS_2020_12  # (a cycle at import time)
+
+    # A member that is no keyword is ignored by JSON Schema (lint warns about near misses).
+    if not isinstance(schema, Mapping) or not (set(schema) & KEYWORDS_2020_12) <= (
+        _SIMPLE_PROPERTY_KEYWORDS
+    ):
         return False
     types = stated_types(schema)
     if types is None:
@@ -1267,6 +1272,10 @@ class RecordSchema:
             allows_null = types is not None and "null" in types
             self._coercers[name] = (coerce, allows_null)
 
+    def allows_null(self, name: str) -> bool:
+        """Whether an empty CSV cell of ``name`` is null (else the property is absent)."""
+        return self._coercers.get(name, (None, False))[1]
+
     def keeps_strings(self, name: str) -> bool:
         """Whether CSV cells of ``name`` stay strings (the property's type allows strings)."""
         coerce, _ = self._coercers.get(name, (None, False))
@@ -1316,3 +1325,30 @@ def record_columns(
     known = set(names)
     flat = all(isinstance(r, dict) and r.keys() <= known for r in records)
     return columns, flat
+
+
+#: Root keywords the columnar engine (:mod:`ketenx.engine`) judges as row masks.
+ROOT_KEYWORDS: Final = _SIMPLE_ROOT_KEYWORDS | {"dependentRequired"}
+
+
+@dataclass(frozen=True)
+class CellJudge:
+    """The exact verdict on one value of a flat property: the column plan's checks (the
+    reference's meaning) after the CSV coercion of :meth:`RecordSchema.coerce_column`."""
+
+    coerce: _Coercer | None
+    checks: Sequence[tuple[str, Check]]
+
+    def value(self, value: Any) -> bool:
+        return all(check(value) for _, check in self.checks)
+
+    def cell(self, text: str) -> bool:
+        """Whether a non-empty CSV cell's value passes every keyword."""
+        return self.value(text if self.coerce is None else self.coerce(text))
+
+
+def cell_judge(schema: RecordSchema, name: str, flat: Mapping[str, Any]) -> CellJudge:
+    """The :class:`CellJudge` of property ``name`` of ``schema``, whose simple form is
+    ``flat`` (:func:`flat_property`)."""
+    coerce, _ = schema._coercers.get(name, (None, False))
+    return CellJudge(coerce, _property_checks(flat)[0])
