@@ -203,6 +203,7 @@ class Checker:
             return
         layout = _Layout(self.schema, header, positions)
         record = 0
+        misses = 0  # pieces in a row that the screen could not pass
         for piece in source.pieces():
             if piece.rest:
                 assert piece.stream is not None
@@ -214,6 +215,10 @@ class Checker:
                 yield from self._csv_batches(reader, report, layout)
                 return
             fast = None if piece.table is None else self._screened(piece.table, record, layout)
+            if piece.table is not None:
+                misses = 0 if fast is not None else misses + 1
+                if misses >= 2:  # invalid data: read on precisely, and try the screen again
+                    source.skip = min(1 << misses, 64)  # after 4, 8, … 64 pieces
             if fast is not None:
                 record += fast.size
                 report.records += fast.size

@@ -86,6 +86,7 @@ class CsvSource:
         self.delimiter = ","
         self.lines = 0  # physical lines before the first piece
         self.fallback: IO[bytes] | None = None  # read the whole stream precisely instead
+        self.skip = 0  # pieces to hand to the precise reader without parsing them first
         self._read_header(delimiter)
 
     def _fill(self, size: int) -> None:
@@ -161,7 +162,9 @@ class CsvSource:
                     b"", lines, None, rest=True, stream=cast(IO[bytes], _Joined(buf, self._stream))
                 )
                 return
-            yield Piece(data, lines, self._parse(data))
+            skip = self.skip > 0
+            self.skip -= skip
+            yield Piece(data, lines, None if skip else self._parse(data))
             lines += _lines(data)
 
     def _rest(self, buf: bytes, lines: int) -> Piece:

@@ -1,0 +1,236 @@
+"""The columnar engine's parts: ECMA-262 → RE2, format kernels, the plan and its paths."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from ketenx import formats
+from ketenx.check import Checker
+from ketenx.engine import explain
+from ketenx.engine.arrays import bools, lengths, mask, strings
+from ketenx.engine.csvsource import CsvSource
+from ketenx.engine.formats import FORMAT_KERNELS
+from ketenx.engine.regex import to_re2
+from ketenx.validation import RecordSchema, ecma_problem, ecma_search
+
+
+def re2_search(pattern: str, texts: list[str]) -> list[bool]:
+    import pyarrow.compute as pc
+
+    return list(mask(pc.match_substring_regex(strings(texts), pattern)))
+
+
+# --- ECMA-262 → RE2 ---------------------------------------------------------------------------
+
+ATOMS = [
+    "a", "Z", "0", "é", ".", "\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "[a-c]", "[^a-c]",
+    "[0-9_-]", "[\\d.]", "\\.", "[\\-]", "\\+", "\\n", "\\t", "\\u00e9", "\\x41", "(?:ab|c)",
+    "(x|)", " ",
+]  # fmt: skip
+QUANTIFIERS = ["", "", "*", "+", "?", "{2}", "{1,3}", "{0,}", "*?", "+?"]
+TEXTS = [
+    "", "a", "ab", "abc", "Z", "0", "00", "123", "é", "\u00a0", "\ufeff", " ", "\t", "\n",
+    "a\n", "ab\n", "\u2028", "\r", ".", "-", "+", "A", "x", "c", "_", "١٢٣", "aé", "abab",
+]  # fmt: skip
+
+
+@st.composite
+def ecma_patterns(draw: st.DrawFn) -> str:
+    terms = draw(st.lists(st.tuples(st.sampled_from(ATOMS), st.sampled_from(QUANTIFIERS)),
+                          min_size=1, max_size=4))  # fmt: skip
+    body = "".join(a + q for a, q in terms)
+    if draw(st.booleans()):
+        body = "^" + body
+    if draw(st.booleans()):
+        body += "$"
+    if draw(st.integers(0, 4)) == 0:
+        body = body + "|" + draw(st.sampled_from(ATOMS))
+    return body
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=ecma_patterns(), extra=st.lists(st.text(max_size=5), max_size=5))
+def test_translated_patterns_match_what_ecma_262_matches(pattern: str, extra: list[str]) -> None:
+    assume(ecma_problem(pattern) is None)
+    re2 = to_re2(pattern)
+    assert re2 is not None, pattern
+    texts = TEXTS + extra + [t + "\n" for t in extra]
+    texts = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
+    assert re2_search(re2, texts) == [ecma_search(pattern, t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["\\p{Letter}", "a(?=b)", "(?<n>a)", "(a)\\1", "\\bword", "[]", "[^]", "a{2000}", "\\cA",
+     "(?<=a)b", "\\k<n>"],
+)  # fmt: skip
+def test_constructs_without_an_exact_re2_spelling_are_not_translated(pattern: str) -> None:
+    assert to_re2(pattern) is None
+
+
+def test_dollar_is_the_end_of_the_text_and_digits_are_ascii() -> None:
+    re2 = to_re2("^[0-9]{4}$")
+    assert re2 is not None
+    assert re2_search(re2, ["1234", "1234\n", "12345"]) == [True, False, False]
+    digits = to_re2("^\\d+$")
+    assert digits is not None
+    assert re2_search(digits, ["123", "١٢٣"]) == [True, False]
+
+
+# --- format kernels --------------------------------------------------------------------------
+
+
+def confirmed_values_are_valid(name: str, values: list[str]) -> np.ndarray[Any, Any]:
+    got = FORMAT_KERNELS[name](strings(values))
+    check = formats.FORMATS[name]
+    wrong = [v for v, ok in zip(values, got, strict=True) if ok and not check(v)]
+    assert not wrong, (name, wrong)
+    return got
+
+
+def bsn_like(n: int) -> str:
+    return f"{n:09d}"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10**9 - 1).map(bsn_like), min_size=1, max_size=50))
+def test_the_bsn_kernel_is_the_11_proef(values: list[str]) -> None:
+    values += ["000000000", "12345678", "1234567890", "١٢٣٤٥٦٧٨٩", "11122233 "]
+    got = confirmed_values_are_valid("nl-bsn", values)
+    assert list(got) == [formats.is_bsn(v) for v in values]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)).map(
+            lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_the_date_kernel_is_the_calendar(values: list[str]) -> None:
+    values += ["2020-02-29", "2021-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "2020-1-01"]
+    got = confirmed_values_are_valid("date", values)
+    assert list(got) == [formats.is_date(v) for v in values]
+
+
+ALPHABETS = {
+    "date-time": "0123456789-:TtZz+. ",
+    "nl-postcode": "0123456789 ASDZab",
+    "email": "ab@. \t\x1c\u00a0é~!",
+    "oin": "0123456789AB",
+    "iban": "NL0123456789ABZ ",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(ALPHABETS)))
+def test_format_kernels_confirm_only_valid_values(data: st.DataObject, name: str) -> None:
+    values = data.draw(st.lists(st.text(ALPHABETS[name], max_size=22), min_size=1, max_size=30))
+    samples = {
+        "date-time": ["2020-01-01T10:00:00Z", "2020-02-30T10:00:00Z", "2016-12-31T23:59:60Z"],
+        "nl-postcode": ["1234 AB", "1234AB", "1234 SS", "0123 AB"],
+        "email": ["jan@example.nl", "a@b", "a b@c.nl"],
+        "oin": ["00000001001234567000", "00000005001234567000"],
+        "iban": ["NL91ABNA0417164300", "NL91ABNA0417164301", "BE68539007547034"],
+    }[name]
+    confirmed_values_are_valid(name, values + samples)
+
+
+def test_kernels_confirm_the_common_form() -> None:
+    cases = {
+        "date-time": "2020-01-01T10:00:00+01:00",
+        "nl-postcode": "1234 AB",
+        "email": "jan.jansen@example.nl",
+        "oin": "00000001001234567000",
+        "iban": "NL91ABNA0417164300",
+        "nl-bsn": "111222333",
+        "date": "2024-02-29",
+    }
+    for name, value in cases.items():
+        assert list(FORMAT_KERNELS[name](strings([value]))) == [True], name
+
+
+# --- arrays ----------------------------------------------------------------------------------
+
+
+@given(st.lists(st.booleans(), max_size=70), st.lists(st.text(max_size=4), max_size=20))
+def test_arrow_arrays_round_trip_without_pyarrow_array(flags: list[bool], texts: list[str]) -> None:
+    texts = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
+    assert list(mask(bools(np.asarray(flags, dtype=bool)))) == flags
+    arr = strings(texts)
+    assert arr.to_pylist() == texts
+    assert list(lengths(arr)) == [len(t.encode()) for t in texts]
+    if len(texts) > 1:
+        assert list(lengths(arr.slice(1))) == [len(t.encode()) for t in texts[1:]]
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "bsn": {"type": "string", "format": "nl-bsn"},
+        "naam": {"type": "string", "pattern": "^\\p{Letter}+$"},
+        "bedrag": {"type": "number", "multipleOf": 0.01, "minimum": 0},
+        "adres": {"type": "object"},
+    },
+    "required": ["bsn"],
+}
+
+
+def test_explain_names_the_path_of_every_field() -> None:
+    flat = {**SCHEMA, "properties": {k: v for k, v in SCHEMA["properties"].items() if k != "adres"}}
+    paths = {p.field: p for p in explain(flat)}
+    assert paths["bsn"].path == "columnar" and "nl-bsn" in paths["bsn"].reason
+    assert paths["naam"].path == "per-value" and "pattern" in paths["naam"].reason
+    assert paths["bedrag"].path == "columnar" and "multipleOf" in paths["bedrag"].reason
+    nested = {p.field: p for p in explain(SCHEMA)}
+    assert nested["adres"].path == "precise"
+    assert nested["bsn"].path == "precise" and "adres" in nested["bsn"].reason
+    branching = {**flat, "if": {"required": ["naam"]}, "then": {"required": ["bedrag"]}}
+    assert {p.path for p in explain(branching)} == {"precise"}
+    assert "`if`" in explain(branching)[0].reason
+
+
+def test_a_valid_file_is_counted_without_the_precise_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch that passes every kernel never reaches the per-record code."""
+    flat = {**SCHEMA, "properties": {k: v for k, v in SCHEMA["properties"].items() if k != "adres"}}
+    data = b"bsn,naam,bedrag\n111222333,Zo\xc3\xab,19.99\n012345672,Jan,0.07\n"
+    checker = Checker(RecordSchema(flat))
+    monkeypatch.setattr(Checker, "_csv_batches", lambda *a: pytest.fail("precise path used"))
+    report = checker.check(io.BytesIO(data), "csv")
+    assert report.valid and report.records == 2
+
+
+def test_a_batch_with_a_broken_rule_is_reported_by_the_precise_path() -> None:
+    flat = {**SCHEMA, "properties": {k: v for k, v in SCHEMA["properties"].items() if k != "adres"}}
+    data = b"bsn,naam,bedrag\n111222333,Zo\xc3\xab,19.99\n111222334,J4n,0.071\n"
+    report = Checker(RecordSchema(flat)).check(io.BytesIO(data), "csv")
+    assert [(v.record, v.field, v.rule, v.line) for v in report.errors] == [
+        (2, "/bedrag", "multipleOf", 3),
+        (2, "/bsn", "nl-bsn", 3),
+        (2, "/naam", "pattern", 3),
+    ]
+
+
+def test_a_utf16_file_is_left_to_the_precise_reader() -> None:
+    source = CsvSource(io.BytesIO("a,b\n1,2\n".encode("utf-16")))
+    assert source.fallback is not None and source.header is None
+
+
+def test_pieces_hold_every_byte_after_the_header() -> None:
+    body = b"".join(b'%d,"x\ny",z\n' % i for i in range(5000))
+    source = CsvSource(io.BytesIO(b"a,b,c\n" + body))
+    assert source.header == ["a", "b", "c"]
+    pieces = list(source.pieces())
+    assert b"".join(p.data for p in pieces) == body
+    assert sum(p.table.num_rows for p in pieces if p.table is not None) == 5000
