@@ -100,9 +100,7 @@ def good_cells(schema: dict[str, Any], name: str) -> list[str]:
 
 
 @st.composite
-def csv_files(
-    draw: st.DrawFn, names: list[str], schema: dict[str, Any] | None = None
-) -> bytes:
+def csv_files(draw: st.DrawFn, names: list[str], schema: dict[str, Any] | None = None) -> bytes:
     delimiter = draw(st.sampled_from([",", ",", ";"]))
     header = list(names)
     if draw(st.integers(0, 4)) == 0:
@@ -110,7 +108,6 @@ def csv_files(
     if draw(st.integers(0, 6)) == 0:
         header.append("extra")
     newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
-    width = len(header)
     lines = [delimiter.join(header)]
     pools = [good_cells(schema, n) if schema and n in names else [] for n in header]
     mostly_valid = schema is not None and draw(st.integers(0, 3)) > 0
