@@ -33,6 +33,7 @@ from ..validation import (
 )
 from .arrays import bools, floats, lengths, mask, strings
 from .regex import to_re2
+from .rows import APPLICATORS, Batch, RowTest, Unsupported, compile_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -90,6 +91,7 @@ class Plan:
     fields: dict[str, FieldProgram]
     dependent: list[tuple[str, list[str]]]
     precise: str | None  # why batches cannot be screened (a root keyword), or None
+    rows: RowTest | None = None  # the root's if/then/else, allOf, … as a row mask
 
     def explain(self) -> list[FieldPath]:
         out = [p.explain() for p in self.fields.values()]
@@ -127,6 +129,8 @@ class Plan:
                     bad |= present[name]
                 else:
                     bad |= present[name] & ~present[other]
+        if self.rows is not None:
+            bad |= ~self.rows(Batch(columns, present, n))
         return bad
 
 
@@ -134,7 +138,7 @@ def compile_plan(schema: RecordSchema) -> Plan:
     """The plan of a compiled record schema (once per schema: see :func:`plan_for`)."""
     root = schema.schema
     precise: str | None = None
-    extra = sorted(set(root) - ROOT_KEYWORDS)
+    extra = sorted(set(root) - ROOT_KEYWORDS - APPLICATORS)
     props = root.get("properties")
     if root.get("type") != "object":
         precise = "the record schema does not state `type: object`"
@@ -162,7 +166,14 @@ def compile_plan(schema: RecordSchema) -> Plan:
         worst = next((p for p in fields.values() if p.precise is not None), None)
         if worst is not None:
             precise = f"field `{worst.name}`: {worst.precise}"
-    return Plan(fields=fields, dependent=dependent, precise=precise)
+    rows: RowTest | None = None
+    applied = {k: v for k, v in root.items() if k in APPLICATORS}
+    if precise is None and applied:
+        try:
+            rows = compile_rows(schema, applied)
+        except Unsupported as exc:
+            precise = f"{exc}: checked per record"
+    return Plan(fields=fields, dependent=dependent, precise=precise, rows=rows)
 
 
 def plan_for(schema: RecordSchema) -> Plan:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ketenx.check import Checker, FileReport
 from ketenx.engine import csvsource
 from ketenx.validation import RecordSchema, cell_judge, flat_property
-from tests.property.test_differential import SAMPLE_STRINGS, record_schemas
+from tests.property.test_differential import SAMPLE_STRINGS, property_schemas, record_schemas
 
 CELLS = [
     "",
@@ -137,12 +137,42 @@ def csv_files(draw: st.DrawFn, names: list[str], schema: dict[str, Any] | None =
 
 
 @st.composite
+def row_nodes(draw: st.DrawFn, names: list[str], depth: int = 0) -> Any:
+    """A subschema for the whole record, as root applicators hold them."""
+    if draw(st.integers(0, 8)) == 0:
+        return draw(st.booleans())
+    node: dict[str, Any] = {}
+    picked = draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
+    if picked:
+        node["properties"] = {
+            n: draw(st.one_of(st.booleans(), property_schemas(), st.just({"enum": ["M", "V"]})))
+            for n in picked
+        }
+    if draw(st.booleans()):
+        node["required"] = draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
+    if depth < 1 and draw(st.integers(0, 3)) == 0:
+        key = draw(st.sampled_from(["allOf", "anyOf", "oneOf", "not"]))
+        inner = draw(st.lists(row_nodes(names, depth + 1), min_size=1, max_size=2))
+        node[key] = inner[0] if key == "not" else inner
+    return node
+
+
+@st.composite
 def schemas(draw: st.DrawFn) -> dict[str, Any]:
     schema = draw(record_schemas())
     names = list(schema["properties"])
     if len(names) > 1 and draw(st.integers(0, 3)) == 0:
         first, *others = draw(st.permutations(names))
         schema["dependentRequired"] = {first: others[: draw(st.integers(1, len(others)))]}
+    if draw(st.integers(0, 2)) == 0:
+        keys = draw(st.lists(st.sampled_from(["if", "then", "else", "allOf", "anyOf",
+                                              "oneOf", "not"]), min_size=1, max_size=3,
+                             unique=True))  # fmt: skip
+        for key in keys:
+            if key in ("allOf", "anyOf", "oneOf"):
+                schema[key] = draw(st.lists(row_nodes(names), min_size=1, max_size=3))
+            else:
+                schema[key] = draw(row_nodes(names))
     return schema
 
 

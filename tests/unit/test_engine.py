@@ -197,8 +197,12 @@ def test_explain_names_the_path_of_every_field() -> None:
     assert nested["adres"].path == "precise"
     assert nested["bsn"].path == "precise" and "adres" in nested["bsn"].reason
     branching = {**flat, "if": {"required": ["naam"]}, "then": {"required": ["bedrag"]}}
-    assert {p.path for p in explain(branching)} == {"precise"}
-    assert "`if`" in explain(branching)[0].reason
+    assert {p.path for p in explain(branching)} == {"columnar", "per-value"}
+    counting = {**flat, "if": {"minProperties": 2}, "then": {"required": ["bedrag"]}}
+    assert {p.path for p in explain(counting)} == {"precise"}
+    assert "`minProperties`" in explain(counting)[0].reason
+    mapped = {**flat, "patternProperties": {"^x": {"type": "string"}}}
+    assert "`patternProperties`" in explain(mapped)[0].reason
 
 
 def test_a_valid_file_is_counted_without_the_precise_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,6 +224,30 @@ def test_a_batch_with_a_broken_rule_is_reported_by_the_precise_path() -> None:
         (2, "/bsn", "nl-bsn", 3),
         (2, "/naam", "pattern", 3),
     ]
+
+
+def test_root_if_then_else_is_a_row_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "status": {"enum": ["tijdelijk", "vast"]},
+            "eind": {"type": "string", "format": "date"},
+        },
+        "required": ["status"],
+        "if": {"properties": {"status": {"const": "tijdelijk"}}},
+        "then": {"required": ["eind"]},
+        "else": {"properties": {"eind": False}},
+    }
+    assert {p.path for p in explain(schema)} == {"columnar"}
+    good = b"status,eind\ntijdelijk,2026-01-01\nvast,\n"
+    bad = b"status,eind\ntijdelijk,\nvast,2026-01-01\n"
+    report = Checker(RecordSchema(schema)).check(io.BytesIO(bad), "csv")
+    assert [(v.record, v.field, v.rule) for v in report.errors] == [
+        (1, "/eind", "required"),
+        (2, "/eind", "false"),
+    ]
+    monkeypatch.setattr(Checker, "_csv_batches", lambda *a: pytest.fail("precise path used"))
+    assert Checker(RecordSchema(schema)).check(io.BytesIO(good), "csv").valid
 
 
 def test_a_utf16_file_is_left_to_the_precise_reader() -> None:
