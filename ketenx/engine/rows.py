@@ -83,10 +83,9 @@ def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
     for name, sub in props.items():
         tests.append(_property_test(schema, name, sub))
     for name in node.get("required", []):
-        tests.append(lambda batch, name=name: _present(batch, name))
+        tests.append(_needs(None, name))
     for name, needed in node.get("dependentRequired", {}).items():
-        for other in needed:
-            tests.append(lambda b, name=name, other=other: ~_present(b, name) | _present(b, other))
+        tests.extend(_needs(name, other) for other in needed)
     for key in ("allOf", "anyOf", "oneOf"):
         if key in node:
             branches = [compile_rows(schema, b) for b in node[key]]
@@ -113,6 +112,16 @@ def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
         for t in tests:
             ok &= t(batch)
         return ok
+
+    return test
+
+
+def _needs(given: str | None, name: str) -> RowTest:
+    """Rows where ``name`` is present (when ``given`` is, if one is named)."""
+
+    def test(batch: Batch) -> np.ndarray[Any, Any]:
+        ok = _present(batch, name)
+        return ok if given is None else ~_present(batch, given) | ok
 
     return test
 
