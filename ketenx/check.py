@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from .canonical import pointer
 from .readers import (
+    BATCH_ROWS,
     CsvReader,
     InputFormat,
     LineMap,
@@ -220,11 +221,12 @@ class Checker:
                 if misses >= 2:  # invalid data: read on precisely, and try the screen again
                     source.skip = min(1 << misses, 64)  # after 4, 8, … 64 pieces
             if fast is not None:
-                record += fast.size
-                report.records += fast.size
-                if self.progress is not None:
-                    self.progress(record)
-                yield fast
+                for batch in fast:
+                    record += batch.size
+                    report.records += batch.size
+                    if self.progress is not None:
+                        self.progress(record)
+                    yield batch
                 continue
             reader = CsvReader(
                 io.BytesIO(piece.data),
@@ -246,8 +248,9 @@ class Checker:
             return
         yield from self._csv_batches(reader, report, _Layout(self.schema, reader.header, positions))
 
-    def _screened(self, table: Any, start: int, layout: _Layout) -> CsvBatch | None:
-        """The batch of an Arrow table when the engine finds every row valid, else None."""
+    def _screened(self, table: Any, start: int, layout: _Layout) -> list[CsvBatch] | None:
+        """The batches (of at most ``BATCH_ROWS``) of an Arrow table when the engine finds
+        every row valid, else None."""
         from .engine import plan_for
 
         plan = plan_for(self.schema)
@@ -278,7 +281,19 @@ class Checker:
         bad = plan.screen(arrays, n)
         if bad is None or bad.any():
             return None
-        return CsvBatch.lazy(start, n, partial(self._build, table, layout, normalised))
+        return [
+            CsvBatch.lazy(
+                start + at,
+                min(BATCH_ROWS, n - at),
+                partial(
+                    self._build,
+                    table.slice(at, BATCH_ROWS),
+                    layout,
+                    {k: v[at : at + BATCH_ROWS] for k, v in normalised.items()},
+                ),
+            )
+            for at in range(0, n, BATCH_ROWS)
+        ]
 
     def _build(
         self, table: Any, layout: _Layout, normalised: Mapping[str, list[Any]]
@@ -610,9 +625,15 @@ __all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]
 def _normalise_cells(cells: list[str], how: str) -> list[str] | None:
     """Non-empty cells normalised (docs/spec/pseudonyms.md §5), empty ones kept; None when
     normalising empties a cell (the precise path tells such a value from an empty cell)."""
-    from .pseudonym import normalise as normalise_one
+    from .pseudonym import normalise_many
 
-    out = [normalise_one(c, how) if c else c for c in cells]
+    if "" not in cells:
+        out = normalise_many(cells, how)
+    else:
+        index = [i for i, c in enumerate(cells) if c]
+        out = list(cells)
+        for i, v in zip(index, normalise_many([cells[i] for i in index], how), strict=True):
+            out[i] = v
     if "" in out and out.count("") != cells.count(""):
         return None
     return out

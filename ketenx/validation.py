@@ -687,7 +687,12 @@ def _pattern_screen(pattern: str) -> Callable[[Sequence[str]], bool]:
     search = _searcher(pattern)
     shape = _SIMPLE_PATTERN.fullmatch(pattern)
     if shape is None:
-        return lambda col: all(map(search, col))
+        from .engine.regex import to_re2  # (a cycle at import time)
+
+        re2 = to_re2(pattern)
+        if re2 is None:
+            return lambda col: all(map(search, col))
+        return functools.partial(_re2_screen, re2, search)
     lit, cls = shape["lit"], shape["cls"]
     allowed: set[str] = set()
     i = 0
@@ -715,6 +720,23 @@ def _pattern_screen(pattern: str) -> Callable[[Sequence[str]], bool]:
         return True
 
     return screen
+
+
+def _re2_screen(re2: str, search: Callable[[str], bool], col: Sequence[str]) -> bool:
+    """Whether every string matches: one RE2 pass over the column (pyarrow; ``re2`` means
+    what the ECMA-262 pattern means, ketenx.engine.regex) where the column is long enough
+    to pay for the conversion, else ``search`` per value."""
+    if len(col) < 256:
+        return all(map(search, col))
+    import pyarrow.compute as pc
+
+    from .engine.arrays import mask, strings
+
+    try:
+        cells = strings(col)
+    except UnicodeEncodeError:  # a lone surrogate: no Unicode text, matched by nothing
+        return False
+    return bool(mask(pc.match_substring_regex(cells, re2)).all())
 
 
 def _bound_screen(

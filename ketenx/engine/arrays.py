@@ -25,7 +25,7 @@ def strings(values: Sequence[str]) -> pa.Array:
     import numpy as np
     import pyarrow as pa
 
-    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    encoded = [v.encode("utf-8") for v in values]  # a lone surrogate raises
     offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
     if encoded:
         np.cumsum([len(b) for b in encoded], out=offsets[1:])

@@ -31,6 +31,23 @@ MAX_PIECE_BYTES: Final = 8 << 20  # no cut found by then: the precise reader tak
 _HEAD_BYTES: Final = 1 << 16
 
 
+def use_lean_memory_pool() -> None:
+    """Make pyarrow's default memory pool one that hands freed pieces back, unless the user
+    chose one (``ARROW_DEFAULT_MEMORY_POOL``): the default (mimalloc) keeps them, measured
+    20-30 MB more at the peak of a streaming ``check``. jemalloc where the build has it, else
+    the system allocator."""
+    import os
+
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # pragma: no cover - a build without jemalloc
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _lines(data: bytes) -> int:
     """Physical lines in ``data`` as the precise reader counts them (LF, CRLF, CR)."""
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
@@ -87,6 +104,7 @@ class CsvSource:
         self.lines = 0  # physical lines before the first piece
         self.fallback: IO[bytes] | None = None  # read the whole stream precisely instead
         self.skip = 0  # pieces to hand to the precise reader without parsing them first
+        use_lean_memory_pool()
         self._read_header(delimiter)
 
     def _fill(self, size: int) -> None:

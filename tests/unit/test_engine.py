@@ -262,3 +262,14 @@ def test_pieces_hold_every_byte_after_the_header() -> None:
     pieces = list(source.pieces())
     assert b"".join(p.data for p in pieces) == body
     assert sum(p.table.num_rows for p in pieces if p.table is not None) == 5000
+
+
+def test_the_column_plan_screens_long_columns_with_re2() -> None:
+    from ketenx.validation import _pattern_screen
+
+    screen = _pattern_screen("^(GM|WK)[0-9]{4}$")
+    column = ["GM0363"] * 300
+    assert screen(column)
+    assert not screen([*column, "GM0363\n"])
+    assert not screen([*column, "GM٠٣٦٣"])
+    assert not screen([*column, "GM036\ud800"])
