@@ -142,7 +142,7 @@ class Checker:
                 if input_format == "csv":
                     for batch in self.iter_csv(stream, report, delimiter=delimiter):
                         if observe is not None:
-                            observe(batch.columns, batch.size)
+                            observe(batch.columns_of(self.observed), batch.size)
                 else:
                     for jbatch in self.iter_json(stream, report, input_format):
                         if observe is not None:
@@ -296,12 +296,20 @@ class Checker:
         ]
 
     def _build(
-        self, table: Any, layout: _Layout, normalised: Mapping[str, list[Any]]
+        self,
+        table: Any,
+        layout: _Layout,
+        normalised: Mapping[str, list[Any]],
+        names: Sequence[str] | None = None,
     ) -> tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]:
-        """The coerced columns and the cells of a screened batch, as the precise path makes
-        them."""
+        """The coerced columns and the cells of a screened batch (of the ``names`` given, or
+        all), as the precise path makes them."""
         schema = self.schema
-        raw = {name: table.column(pos).to_pylist() for name, pos in layout.positions.items()}
+        raw = {
+            name: table.column(pos).to_pylist()
+            for name, pos in layout.positions.items()
+            if names is None or name in names
+        }
         cells = raw
         if self.unneutralise:
             cells = {
@@ -580,6 +588,14 @@ class CsvBatch:
         batch = cls(start, size)
         batch._build = build
         return batch
+
+    def columns_of(self, names: Sequence[str]) -> Mapping[str, Sequence[Any]]:
+        """The columns ``names`` (all when none are named), built alone for a screened batch
+        whose other columns no one asked for."""
+        if self._columns is None and names and isinstance(self._build, partial):
+            some: dict[str, Sequence[Any]] = self._build(names=names)[0]
+            return some
+        return self.columns
 
     def _ensure(self) -> None:
         if self._columns is None:

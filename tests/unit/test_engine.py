@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ketenx import formats
-from ketenx.check import Checker
+from ketenx.check import Checker, FileReport
 from ketenx.engine import explain
 from ketenx.engine.arrays import bools, lengths, mask, strings
 from ketenx.engine.csvsource import CsvSource
@@ -273,3 +273,53 @@ def test_the_column_plan_screens_long_columns_with_re2() -> None:
     assert not screen([*column, "GM0363\n"])
     assert not screen([*column, "GM٠٣٦٣"])
     assert not screen([*column, "GM036\ud800"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--version"], ["contract", "lint", "examples/contract.yaml"]],
+)
+def test_commands_that_read_no_data_do_not_import_pyarrow(argv: list[str]) -> None:
+    """``ketenx --version`` and ``contract lint`` stay light (issue 10 §4)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['ketenx', *{argv!r}]\n"
+        "import ketenx.engine\n"
+        "try:\n    runpy.run_module('ketenx', run_name='__main__')\n"
+        "except SystemExit as exc:\n    code = exc.code\n"
+        "heavy = [m for m in ('pyarrow', 'numpy', 'pandas') if m in sys.modules]\n"
+        "print('HEAVY', heavy, code, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert "HEAVY [] 0" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_a_screened_batch_builds_the_columns_asked_for_as_the_precise_path_does() -> None:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "n": {"type": ["integer", "null"]},
+            "s": {"type": "string"},
+            "x": {"type": "number"},
+        },
+    }
+    data = b"n,s,x\n05,007,1e3\n,a,\n7,,2.5\n"
+    compiled = RecordSchema(schema)
+
+    def batches(engine: bool) -> list[Any]:
+        checker = Checker(compiled, engine=engine)
+        return list(checker.iter_csv(io.BytesIO(data), FileReport("-")))
+
+    fast, precise = batches(True), batches(False)
+    assert [dict(b.columns) for b in fast] == [dict(b.columns) for b in precise]
+    assert [dict(b.cells) for b in fast] == [
+        {k: list(v) for k, v in b.cells.items()} for b in precise
+    ]
+    assert dict(batches(True)[0].columns_of(["n"])) == {"n": [5, None, 7]}
