@@ -50,7 +50,10 @@ def use_lean_memory_pool() -> None:
 
 def _lines(data: bytes) -> int:
     """Physical lines in ``data`` as the precise reader counts them (LF, CRLF, CR)."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lf = data.count(b"\n")
+    if b"\r" not in data:
+        return lf
+    return lf + data.count(b"\r") - data.count(b"\r\n")
 
 
 @dataclass
@@ -227,7 +230,7 @@ class CsvSource:
         import pyarrow.compute as pc
         import pyarrow.csv as pcsv
 
-        if b"\x00" in data or not data.strip(b"\r\n"):
+        if b"\x00" in data or not (data[:4096].strip(b"\r\n") or data.strip(b"\r\n")):
             return None
         assert self.header is not None
         names = [f"c{i}" for i in range(len(self.header))]
@@ -255,7 +258,8 @@ class CsvSource:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        for column in table.columns:
-            if len(column) and pc.max(pc.binary_length(column)).as_py() > MAX_CELL_BYTES:
-                return None
+        if len(data) > MAX_CELL_BYTES:  # else no cell can be longer than the limit
+            for column in table.columns:
+                if len(column) and pc.max(pc.binary_length(column)).as_py() > MAX_CELL_BYTES:
+                    return None
         return table
