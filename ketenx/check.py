@@ -205,6 +205,7 @@ class Checker:
         layout = _Layout(self.schema, header, positions)
         record = 0
         misses = 0  # pieces in a row that the screen could not pass
+        skip = 0  # pieces to judge precisely without screening them first
         for piece in source.pieces():
             if piece.rest:
                 assert piece.stream is not None
@@ -215,11 +216,14 @@ class Checker:
                 )
                 yield from self._csv_batches(reader, report, layout)
                 return
-            fast = None if piece.table is None else self._screened(piece.table, record, layout)
-            if piece.table is not None:
+            fast = None
+            if piece.table is not None and skip:
+                skip -= 1
+            elif piece.table is not None:
+                fast = self._screened(piece.table, record, layout)
                 misses = 0 if fast is not None else misses + 1
-                if misses >= 2:  # invalid data: read on precisely, and try the screen again
-                    source.skip = min(1 << misses, 64)  # after 4, 8, … 64 pieces
+                if misses >= 2:  # invalid data: judge precisely, try the screen again
+                    skip = min(1 << misses, 64)  # after 4, 8, … 64 pieces
             if fast is not None:
                 for batch in fast:
                     record += batch.size
@@ -227,6 +231,12 @@ class Checker:
                     if self.progress is not None:
                         self.progress(record)
                     yield batch
+                continue
+            if piece.table is not None and piece.one_line_records():
+                yield from self._table_batches(
+                    piece.table, record, piece.lines_before + 1, report, layout
+                )
+                record += piece.table.num_rows
                 continue
             reader = CsvReader(
                 io.BytesIO(piece.data),
@@ -330,9 +340,6 @@ class Checker:
     ) -> Iterator[CsvBatch]:
         """The precise path: rows of ``reader``, coerced and judged batch by batch."""
         width = len(layout.header)
-        schema = self.schema
-        positions = layout.positions
-        string_positions = layout.string_positions
         record = reader.records
         for rows in reader.batches():
             start = record
@@ -346,32 +353,61 @@ class Checker:
                         special[i] = Violation(start + i + 1, "", rule, message_for(rule, {}))
                 rows = [[""] * width if i in special else r for i, r in enumerate(rows)]
             cells: list[Sequence[str]] = list(zip(*rows, strict=True))
-            types: TypeHints = {}
-            if self.unneutralise:
-                cells = [
-                    unneutralise_column(c) if i in string_positions else c
-                    for i, c in enumerate(cells)
-                ]
-            columns = {
-                name: schema.coerce_column(name, cells[pos], types)
-                for name, pos in positions.items()
-            }
-            if self.normalise:
-                from .pseudonym import normalise_texts
+            yield self._judged(cells, start, n, special, report, layout)
 
-                for name, how in self.normalise.items():
-                    if name in columns:
-                        columns[name] = normalise_texts(columns[name], how)
-            bad = self._judge(columns, n, types)
-            for i in special:
-                bad.pop(i, None)
-            self._report(report, start, n, bad, special, partial(schema.row_record, columns))
-            if self.progress is not None:
-                self.progress(record)
-            raw = {name: cells[pos] for name, pos in positions.items()}
-            yield CsvBatch(
-                start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
-            )
+    def _table_batches(
+        self, table: Any, start: int, line: int, report: FileReport, layout: _Layout
+    ) -> Iterator[CsvBatch]:
+        """A piece pyarrow read whose records are one line each, starting on ``line``: judged
+        as the precise path judges them (the same rows), without parsing it again."""
+        assert report.lines is not None
+        n = table.num_rows
+        report.lines.add(start + 1, line, n, None)
+        wanted = set(layout.positions.values())
+        for at in range(0, n, BATCH_ROWS):
+            part = table.slice(at, BATCH_ROWS)
+            cells: list[Sequence[str]] = [
+                part.column(i).to_pylist() if i in wanted else [] for i in range(part.num_columns)
+            ]
+            yield self._judged(cells, start + at, part.num_rows, {}, report, layout)
+
+    def _judged(
+        self,
+        cells: list[Sequence[str]],
+        start: int,
+        n: int,
+        special: dict[int, Violation],
+        report: FileReport,
+        layout: _Layout,
+    ) -> CsvBatch:
+        """One batch of cells (by column position) coerced, judged and reported."""
+        schema = self.schema
+        positions = layout.positions
+        string_positions = layout.string_positions
+        types: TypeHints = {}
+        if self.unneutralise:
+            cells = [
+                unneutralise_column(c) if i in string_positions else c for i, c in enumerate(cells)
+            ]
+        columns = {
+            name: schema.coerce_column(name, cells[pos], types) for name, pos in positions.items()
+        }
+        if self.normalise:
+            from .pseudonym import normalise_texts
+
+            for name, how in self.normalise.items():
+                if name in columns:
+                    columns[name] = normalise_texts(columns[name], how)
+        bad = self._judge(columns, n, types)
+        for i in special:
+            bad.pop(i, None)
+        self._report(report, start, n, bad, special, partial(schema.row_record, columns))
+        if self.progress is not None:
+            self.progress(start + n)
+        raw = {name: cells[pos] for name, pos in positions.items()}
+        return CsvBatch(
+            start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
+        )
 
     def _check_header(
         self, header: Sequence[str], report: FileReport

@@ -64,6 +64,16 @@ class Piece:
     rest: bool = False  # the precise reader reads from here to the end (``stream``)
     stream: IO[bytes] | None = None
 
+    def one_line_records(self) -> bool:
+        """Whether each record of the table is one physical line, in order (no blank line, no
+        line break inside a cell): then record i starts on line ``lines_before + 1 + i``."""
+        if self.table is None:
+            return False
+        ends = _lines(self.data)
+        if not self.data.endswith((b"\n", b"\r")):
+            ends += 1
+        return bool(ends == self.table.num_rows)
+
 
 class _Joined(io.RawIOBase):
     """``head`` followed by what is left of ``stream``."""
@@ -106,7 +116,6 @@ class CsvSource:
         self.delimiter = ","
         self.lines = 0  # physical lines before the first piece
         self.fallback: IO[bytes] | None = None  # read the whole stream precisely instead
-        self.skip = 0  # pieces to hand to the precise reader without parsing them first
         use_lean_memory_pool()
         self._read_header(delimiter)
 
@@ -183,9 +192,7 @@ class CsvSource:
                     b"", lines, None, rest=True, stream=cast(IO[bytes], _Joined(buf, self._stream))
                 )
                 return
-            skip = self.skip > 0
-            self.skip -= skip
-            yield Piece(data, lines, None if skip else self._parse(data))
+            yield Piece(data, lines, self._parse(data))
             lines += _lines(data)
 
     def _rest(self, buf: bytes, lines: int) -> Piece:
