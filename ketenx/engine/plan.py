@@ -215,12 +215,9 @@ def _regex(pattern: str) -> Kernel:
     def kernel(cells: pa.Array) -> np.ndarray[Any, Any]:
         import pyarrow.compute as pc
 
-        return _np(pc.match_substring_regex(cells, pattern))
+        return mask(pc.match_substring_regex(cells, pattern))
 
     return kernel
-
-
-_np = mask
 
 
 def _code_points(cells: pa.Array) -> np.ndarray[Any, Any]:
@@ -235,8 +232,6 @@ def _code_points(cells: pa.Array) -> np.ndarray[Any, Any]:
 
 
 def _string_kernels(program: FieldProgram, sub: Mapping[str, Any]) -> None:
-    import pyarrow.compute as pc
-
     kernels = program.kernels
     for key in ("enum", "const"):
         if key in sub:
@@ -244,8 +239,9 @@ def _string_kernels(program: FieldProgram, sub: Mapping[str, Any]) -> None:
             texts = sorted({m for m in members if isinstance(m, str)})
 
             def member(cells: pa.Array, texts: list[str] = texts) -> np.ndarray[Any, Any]:
+                import pyarrow.compute as pc
 
-                return _np(pc.is_in(cells, value_set=strings(texts)))
+                return mask(pc.is_in(cells, value_set=strings(texts)))
 
             kernels.append((key, member))
     if "minLength" in sub:
@@ -325,9 +321,9 @@ def _number_kernels(program: FieldProgram, sub: Mapping[str, Any], types: frozen
         n = len(cells)
         ok = np.zeros(n, dtype=bool)
         if want_int or want_num:
-            shape = _np(pc.match_substring_regex(cells, _INT_TEXT))
+            shape = mask(pc.match_substring_regex(cells, _INT_TEXT))
             if want_num:
-                shape |= _np(pc.match_substring_regex(cells, _NUM_TEXT)) & ~_np(
+                shape |= mask(pc.match_substring_regex(cells, _NUM_TEXT)) & ~mask(
                     pc.match_substring_regex(cells, _BIG_INT_TEXT)
                 )
             numbers = np.zeros(n, dtype=np.float64)
@@ -343,7 +339,7 @@ def _number_kernels(program: FieldProgram, sub: Mapping[str, Any], types: frozen
                     numbers[shape] = values
                     shape &= np.isfinite(numbers)
                     if not want_num:  # integer only: whole numbers of at most 15 digits
-                        shape &= _np(pc.match_substring_regex(cells, _INT_TEXT))
+                        shape &= mask(pc.match_substring_regex(cells, _INT_TEXT))
             good = shape.copy()
             for key, b in bounds:
                 good &= _compare(key, numbers, b)
@@ -353,17 +349,17 @@ def _number_kernels(program: FieldProgram, sub: Mapping[str, Any], types: frozen
             elif decimals is not None:
                 digits = max(1, 15 - decimals)
                 tail = f"(?:\\.[0-9]{{0,{decimals}}})?" if decimals else ""
-                good &= _np(
+                good &= mask(
                     pc.match_substring_regex(cells, f"\\A[+-]?[0-9]{{1,{digits}}}{tail}\\z")
                 )
             if members is not None:
                 good &= np.isin(numbers, np.asarray(members, dtype=np.float64))
             ok |= good
         if want_bool:
-            flags = _np(pc.match_substring_regex(cells, _BOOL_TEXT))
+            flags = mask(pc.match_substring_regex(cells, _BOOL_TEXT))
             if members is not None or bool_members:
                 lowered = pc.utf8_lower(cells)
-                flags &= _np(pc.is_in(lowered, value_set=strings(bool_members)))
+                flags &= mask(pc.is_in(lowered, value_set=strings(bool_members)))
             ok |= flags
         return ok
 
@@ -435,7 +431,7 @@ def _judge(
         doubtful = values.filter(bools(~confirmed))
         failing = [v for v in pc.unique(doubtful).to_pylist() if not program.exact(v)]
         if failing:
-            hits = _np(pc.is_in(values, value_set=strings(failing))) & ~confirmed
+            hits = mask(pc.is_in(values, value_set=strings(failing))) & ~confirmed
             if index is None:
                 bad |= hits
             else:

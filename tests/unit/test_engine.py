@@ -280,7 +280,8 @@ def test_the_column_plan_screens_long_columns_with_re2() -> None:
     [["--version"], ["contract", "lint", "examples/contract.yaml"]],
 )
 def test_commands_that_read_no_data_do_not_import_pyarrow(argv: list[str]) -> None:
-    """``ketenx --version`` and ``contract lint`` stay light (issue 10 §4)."""
+    """``ketenx --version`` and ``contract lint`` stay light (issue 10 §4), and so does
+    :func:`ketenx.engine.explain`."""
     import subprocess
     import sys
 
@@ -289,7 +290,9 @@ def test_commands_that_read_no_data_do_not_import_pyarrow(argv: list[str]) -> No
     code = (
         "import runpy, sys\n"
         f"sys.argv = ['ketenx', *{argv!r}]\n"
-        "import ketenx.engine\n"
+        "from ketenx.engine import explain\n"
+        "explain({'type': 'object', 'properties': {'a': {'type': 'string', 'pattern': '^a'},"
+        " 'b': {'type': 'integer', 'minimum': 1}}})\n"
         "try:\n    runpy.run_module('ketenx', run_name='__main__')\n"
         "except SystemExit as exc:\n    code = exc.code\n"
         "heavy = [m for m in ('pyarrow', 'numpy', 'pandas') if m in sys.modules]\n"
