@@ -739,6 +739,41 @@ def _re2_screen(re2: str, search: Callable[[str], bool], col: Sequence[str]) -> 
     return bool(mask(pc.match_substring_regex(cells, re2)).all())
 
 
+#: Formats whose per-value check costs microseconds (python-stdnum's IBAN rule, regular
+#: expressions): long columns of them are screened by the columnar engine's kernels first.
+_SLOW_FORMATS: Final = frozenset({"iban", "email", "oin", "date-time"})
+_KERNEL_MIN: Final = 256  # shorter columns: per value (the conversion would cost more)
+
+
+def kernel_failures(
+    name: str, values: Sequence[str], check: Callable[[Any], bool]
+) -> list[int] | None:
+    """Indexes of the strings that fail format ``name``: the engine's kernel confirms most
+    (:mod:`ketenx.engine.formats`, never a value ``check`` refuses), ``check`` decides the
+    rest; None for a short column or one a kernel cannot take (a lone surrogate)."""
+    if len(values) < _KERNEL_MIN:
+        return None
+    import numpy as np
+
+    from .engine.arrays import strings
+    from .engine.formats import FORMAT_KERNELS
+
+    try:
+        cells = strings(values)
+    except UnicodeEncodeError:
+        return None
+    confirmed = FORMAT_KERNELS[name](cells)
+    doubtful: list[int] = np.flatnonzero(~confirmed).tolist()
+    return [k for k in doubtful if not check(values[k])]
+
+
+def _slow_format_screen(
+    name: str, bulk: Callable[[Sequence[str]], bool], col: Sequence[str]
+) -> bool:
+    failed = kernel_failures(name, col, FORMATS[name])
+    return bulk(col) if failed is None else not failed
+
+
 def _bound_screen(
     op: Callable[[Any, Any], bool], bound: float, *, lowest: bool
 ) -> Callable[[Sequence[Any]], bool]:
@@ -957,6 +992,8 @@ class _PropertyPlan:
     @staticmethod
     def _format_screen(name: str) -> Callable[[Sequence[str]], bool]:
         bulk = SCREENS[name]
+        if name in _SLOW_FORMATS:
+            return functools.partial(_slow_format_screen, name, bulk)
         if name not in LOW_CARDINALITY:
             return bulk
         good: set[str] = set()
@@ -992,7 +1029,14 @@ class _PropertyPlan:
         all_strings = set(map(type, values)) <= {str}
         for rule, check in self.checks:
             bulk = FAILURES.get(rule)
-            if bulk is not None and all_strings:
+            kernel = (
+                kernel_failures(rule, values, check)
+                if rule in _SLOW_FORMATS and all_strings
+                else None
+            )
+            if kernel is not None:
+                failed = kernel
+            elif bulk is not None and all_strings:
                 failed = bulk(values)
             elif all(map(check, values)):
                 continue

@@ -326,3 +326,25 @@ def test_a_screened_batch_builds_the_columns_asked_for_as_the_precise_path_does(
         {k: list(v) for k, v in b.cells.items()} for b in precise
     ]
     assert dict(batches(True)[0].columns_of(["n"])) == {"n": [5, None, 7]}
+
+
+@pytest.mark.parametrize("name", ["iban", "email", "oin", "date-time"])
+def test_the_column_plan_finds_format_failures_with_the_kernels(name: str) -> None:
+    from ketenx.validation import kernel_failures
+
+    good = {
+        "iban": ["NL91ABNA0417164300", "BE68539007547034", "nl91abna0417164300"],
+        "email": ["jan@example.nl", "zoë@example.nl"],
+        "oin": ["00000001001234567000"],
+        "date-time": ["2020-01-01T10:00:00Z", "2016-12-31T23:59:60Z"],
+    }[name]
+    bad = {
+        "iban": ["NL91ABNA0417164301", "XX00"],
+        "email": ["a@b", "a b@c.nl"],
+        "oin": ["00000005001234567000"],
+        "date-time": ["2020-02-30T10:00:00Z", "2020-01-01T10:00:60Z"],
+    }[name]
+    column = (good * 300)[:300] + bad
+    check = formats.FORMATS[name]
+    assert kernel_failures(name, column, check) == [i for i, v in enumerate(column) if not check(v)]
+    assert kernel_failures(name, column[:10], check) is None  # short: value by value
