@@ -181,16 +181,12 @@ class CsvSource:
                 buf = self._buf
                 cut = self._cut(buf)
             if cut < 0 and not self._eof:  # no record boundary in sight
-                yield Piece(
-                    b"", lines, None, rest=True, stream=cast(IO[bytes], _Joined(buf, self._stream))
-                )
+                yield self._rest(buf, lines)
                 return
             data = buf if cut < 0 else buf[:cut]
             self._buf = buf[len(data) :]
             if b'"' in data and not self._plain_quoting(data):
-                yield Piece(
-                    b"", lines, None, rest=True, stream=cast(IO[bytes], _Joined(buf, self._stream))
-                )
+                yield self._rest(buf, lines)
                 return
             yield Piece(data, lines, self._parse(data))
             lines += _lines(data)

@@ -348,3 +348,40 @@ def test_the_column_plan_finds_format_failures_with_the_kernels(name: str) -> No
     check = formats.FORMATS[name]
     assert kernel_failures(name, column, check) == [i for i, v in enumerate(column) if not check(v)]
     assert kernel_failures(name, column[:10], check) is None  # short: value by value
+
+
+FILL = b"0,v\n" * 20000  # past the first read (64 KiB), so the pieces are cut small
+HANDMADE = {
+    "stray quote": b"a,b\n" + FILL + b'1,x\n2,y"z\n3,"w"\n' + b"4,v\n" * 40,
+    "quote then text": b"a,b\n" + FILL + b"2,v\n" * 40 + b'3,"w"v\n4,u\n',
+    "unbalanced": b"a,b\n" + FILL + b"2,v\n" * 40 + b'3,"w\n4,u\n',
+    "cr only": b"a,b\r1,x\r2,y\r",
+    "long quoted cell": b"a,b\n" + FILL + b'1,"' + b"x\n" * 5000 + b'"\n2,y\n',
+    "nul late": b"a,b\n" + FILL + b"1,x\n" * 60 + b"2,\x00\n3,z\n",
+    "latin-1 late": b"a,b\n" + FILL + b"1,x\n" * 60 + b"2,\xe9\n3,z\n",
+    "blank and ragged": b"a,b\n" + FILL + b"1,x\n\n2\n   \n3,z,q\n" + b"4,v\n" * 40,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HANDMADE))
+def test_hostile_files_give_the_precise_report(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ketenx.engine import csvsource
+
+    monkeypatch.setattr(csvsource, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(csvsource, "MAX_PIECE_BYTES", 8192)
+    rests: list[int] = []
+    take_over = csvsource.CsvSource._rest
+    monkeypatch.setattr(
+        csvsource.CsvSource, "_rest", lambda self, *a: rests.append(1) or take_over(self, *a)
+    )
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}}
+
+    def summary(engine: bool) -> tuple[Any, ...]:
+        checker = Checker(RecordSchema(schema), max_errors=50, engine=engine)
+        r = checker.check(io.BytesIO(HANDMADE[name]), "csv")
+        return r.records, r.invalid_records, r.fatal, r.errors, sorted(r.error_counts.items())
+
+    precise = summary(False)
+    assert summary(True) == precise
+    if name in ("stray quote", "quote then text", "unbalanced"):
+        assert rests, "the precise reader took over the rest of the file"
