@@ -1283,10 +1283,22 @@ class ColumnPlan:
                 format_name=fmt,
             )
         self.required = [p for p in self.properties.values() if p.required]
+        # dependentRequired: (field, the fields it needs), each by (name, pointer)
+        self.dependent = [
+            (name, [(other, pointer(other)) for other in needed])
+            for name, needed in schema.get("dependentRequired", {}).items()
+        ]
 
     @staticmethod
     def supports(schema: Mapping[str, Any]) -> bool:
-        if not set(schema) <= _SIMPLE_ROOT_KEYWORDS or schema.get("type") != "object":
+        if not set(schema) <= _SIMPLE_ROOT_KEYWORDS | {"dependentRequired"}:
+            return False
+        if schema.get("type") != "object":
+            return False
+        deps = schema.get("dependentRequired", {})
+        if not isinstance(deps, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in deps.values()
+        ):
             return False
         props = schema.get("properties")
         if not isinstance(props, Mapping):
@@ -1314,7 +1326,25 @@ class ColumnPlan:
                 continue
             for i, rule in plan.violations(col):
                 bad.setdefault(i, []).append((plan.field, rule))
+        if self.dependent:
+            self._dependent(columns, bad)
         return bad
+
+    def _dependent(self, columns: Mapping[str, Sequence[Any]], bad: Judgement) -> None:
+        """``dependentRequired``: a present field whose companions are absent (one pair per
+        absent field and row, as the reference names them)."""
+        missing: dict[int, set[str]] = {}
+        for name, needed in self.dependent:
+            col = columns.get(name)
+            if col is None or all(v is MISSING for v in col):
+                continue
+            for other, where in needed:
+                theirs = columns.get(other)
+                for i, v in enumerate(col):
+                    if v is not MISSING and (theirs is None or theirs[i] is MISSING):
+                        missing.setdefault(i, set()).add(where)
+        for i, fields in missing.items():
+            bad.setdefault(i, []).extend((f, "dependentRequired") for f in sorted(fields))
 
 
 # --- CSV cells to JSON values ------------------------------------------------------------------

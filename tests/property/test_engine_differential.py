@@ -223,3 +223,35 @@ def test_engine_equals_precise_on_a_delivery(data: st.DataObject) -> None:
         assert fast == precise
         precise, fast = check_both(schema, raw, normalise=normalise)
         assert fast == precise
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_column_plan_judges_dependent_required_as_the_reference(data: st.DataObject) -> None:
+    """``dependentRequired`` on the column plan (the precise path's judge of CSV and flat
+    JSON): the same (field, rule) pairs as jsonschema."""
+    from ketenx.validation import ColumnPlan, Reference, record_columns
+    from tests.property.test_differential import values
+
+    schema = data.draw(record_schemas())
+    names = list(schema["properties"])
+    deps = data.draw(
+        st.dictionaries(
+            st.sampled_from([*names, "z"]),
+            st.lists(st.sampled_from([*names, "z"]), max_size=3, unique=True),
+            max_size=3,
+        )
+    )
+    schema["dependentRequired"] = deps
+    assert ColumnPlan.supports(schema)
+    records = data.draw(
+        st.lists(st.dictionaries(st.sampled_from(names), values), min_size=1, max_size=12)
+    )
+    columns, flat = record_columns(records, names)
+    assert flat
+    bad = ColumnPlan(schema).check_columns(columns)
+    reference = Reference(schema)
+    for i, record in enumerate(records):
+        expected = {(v.field, v.rule) for v in reference.explain(record, i + 1)}
+        assert set(bad.get(i, [])) == expected
+        assert len(bad.get(i, [])) == len(expected)
