@@ -223,7 +223,7 @@ class Checker:
                 fast = self._screened(piece.table, record, layout)
                 misses = 0 if fast is not None else misses + 1
                 if misses >= 2:  # invalid data: judge precisely, try the screen again
-                    skip = min(1 << misses, 64)  # after 4, 8, … 64 pieces
+                    skip = 1 << min(misses, 6)  # after 4, 8, … 64 pieces
             if fast is not None:
                 for batch in fast:
                     record += batch.size
