@@ -26,7 +26,7 @@ from ..readers import MAX_CELL_BYTES, CsvReader, Malformed, Resume
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-PIECE_BYTES: Final = 1 << 20
+PIECE_BYTES: Final = 1 << 19
 MAX_PIECE_BYTES: Final = 8 << 20  # no cut found by then: the precise reader takes over
 _HEAD_BYTES: Final = 1 << 16
 
