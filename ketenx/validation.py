@@ -767,6 +767,30 @@ def kernel_failures(
     return [k for k in doubtful if not check(values[k])]
 
 
+def pattern_failures(pattern: str, values: Sequence[str]) -> list[int] | None:
+    """Indexes of the strings that ``pattern`` (ECMA-262) does not match, by one RE2 pass
+    (pyarrow) where the pattern translates exactly (ketenx.engine.regex); None for a short
+    column, a pattern that does not translate, or a lone surrogate."""
+    if len(values) < _KERNEL_MIN:
+        return None
+    from .engine.regex import to_re2
+
+    re2 = to_re2(pattern)
+    if re2 is None:
+        return None
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from .engine.arrays import mask, strings
+
+    try:
+        cells = strings(values)
+    except UnicodeEncodeError:
+        return None
+    failed: list[int] = np.flatnonzero(~mask(pc.match_substring_regex(cells, re2))).tolist()
+    return failed
+
+
 def _slow_format_screen(
     name: str, bulk: Callable[[Sequence[str]], bool], col: Sequence[str]
 ) -> bool:
@@ -1029,11 +1053,11 @@ class _PropertyPlan:
         all_strings = set(map(type, values)) <= {str}
         for rule, check in self.checks:
             bulk = FAILURES.get(rule)
-            kernel = (
-                kernel_failures(rule, values, check)
-                if rule in _SLOW_FORMATS and all_strings
-                else None
-            )
+            kernel = None
+            if all_strings and rule in _SLOW_FORMATS:
+                kernel = kernel_failures(rule, values, check)
+            elif all_strings and rule == "pattern":
+                kernel = pattern_failures(self.schema["pattern"], values)
             if kernel is not None:
                 failed = kernel
             elif bulk is not None and all_strings:

@@ -385,3 +385,14 @@ def test_hostile_files_give_the_precise_report(name: str, monkeypatch: pytest.Mo
     assert summary(True) == precise
     if name in ("stray quote", "quote then text", "unbalanced"):
         assert rests, "the precise reader took over the rest of the file"
+
+
+def test_the_column_plan_finds_pattern_failures_with_re2() -> None:
+    from ketenx.validation import ColumnPlan
+
+    schema = {"type": "object", "properties": {"k": {"type": "string", "pattern": "^GM[0-9]{4}$"}}}
+    column = ["GM0363"] * 300 + ["GM0363\n", "GM٠٣٦٣", "XX0001"]
+    bad = ColumnPlan(schema).check_columns({"k": column})
+    assert sorted(bad) == [300, 301, 302]
+    assert ColumnPlan(schema).check_columns({"k": column[-3:]}) == {0: [("/k", "pattern")],
+        1: [("/k", "pattern")], 2: [("/k", "pattern")]}  # fmt: skip
