@@ -21,18 +21,22 @@ def bools(mask: np.ndarray[Any, Any]) -> pa.Array:
 
 
 def strings(values: Sequence[str]) -> pa.Array:
-    """Python strings as an Arrow string array (no nulls)."""
+    """Python strings as an Arrow string array (no nulls); a lone surrogate raises
+    ``UnicodeEncodeError``. The text is encoded once; for ASCII text the offsets are the
+    lengths of the strings (C-level), else of each one's encoding."""
     import numpy as np
     import pyarrow as pa
 
-    encoded = [v.encode("utf-8") for v in values]  # a lone surrogate raises
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    if encoded:
-        np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    data = b"".join(encoded)
-    return pa.StringArray.from_buffers(
-        len(encoded), pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)
-    )
+    joined = "".join(values)
+    data = joined.encode("utf-8")
+    n = len(values)
+    if len(data) == len(joined):
+        sizes = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    else:
+        sizes = np.fromiter((len(v.encode("utf-8")) for v in values), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
 
 
 def _whole(array: Any) -> Any:
