@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,10 +19,12 @@ from typing import IO, Any
 
 from .canonical import pointer
 from .readers import (
+    BATCH_ROWS,
     CsvReader,
     InputFormat,
     LineMap,
     Malformed,
+    _Transcoded,
     json_array_batches,
     jsonl_batches,
 )
@@ -115,6 +118,9 @@ class Checker:
     # only those): the recipient's privacy re-measurement (:class:`ketenx.gates.RiskMeter`).
     observe: Callable[[Mapping[str, Sequence[Any]], int], object] | None = None
     observed: Sequence[str] = ()
+    # False: CSV is read and judged by the precise path only (the differential tests'
+    # reference for the columnar engine, ketenx.engine).
+    engine: bool = True
 
     @classmethod
     def for_schema(cls, schema: Mapping[str, Any], **kwargs: Any) -> Checker:
@@ -136,7 +142,7 @@ class Checker:
                 if input_format == "csv":
                     for batch in self.iter_csv(stream, report, delimiter=delimiter):
                         if observe is not None:
-                            observe(batch.columns, batch.size)
+                            observe(batch.columns_of(self.observed), batch.size)
                 else:
                     for jbatch in self.iter_json(stream, report, input_format):
                         if observe is not None:
@@ -162,12 +168,87 @@ class Checker:
     # --- CSV ------------------------------------------------------------------------------
 
     def iter_csv(
-        self, stream: IO[bytes], report: FileReport, *, delimiter: str | None = None
+        self,
+        stream: IO[bytes],
+        report: FileReport,
+        *,
+        delimiter: str | None = None,
+        precise: bool | None = None,
     ) -> Iterator[CsvBatch]:
         """Validate a CSV file batch by batch, yielding the coerced, judged batches.
 
+        Batches are read by pyarrow and screened by the columnar engine
+        (:mod:`ketenx.engine`); a batch with a broken rule, and any part of the file that
+        pyarrow cannot be trusted with, is read and judged by the precise reader and the
+        column plan or reference, so the report is the same as with ``precise=True`` (the
+        precise path throughout, the default when ``engine`` is off; the differential test
+        compares the two).
+
         Raises :class:`Malformed` when the file cannot be read further.
         """
+        if precise is None:
+            precise = not self.engine
+        if precise or isinstance(stream, _Transcoded):
+            yield from self._iter_csv_precise(stream, report, delimiter)
+            return
+        from .engine.csvsource import CsvSource
+
+        source = CsvSource(stream, delimiter=delimiter)
+        if source.fallback is not None or source.header is None:
+            yield from self._iter_csv_precise(source.fallback or stream, report, delimiter)
+            return
+        header = source.header
+        positions, header_ok = self._check_header(header, report)
+        if not header_ok:
+            report.fatal = True
+            return
+        layout = _Layout(self.schema, header, positions)
+        record = 0
+        misses = 0  # pieces in a row that the screen could not pass
+        skip = 0  # pieces to judge precisely without screening them first
+        for piece in source.pieces():
+            if piece.rest:
+                assert piece.stream is not None
+                reader = CsvReader(
+                    piece.stream,
+                    lines=report.lines,
+                    resume=source.resume(record, piece.lines_before),
+                )
+                yield from self._csv_batches(reader, report, layout)
+                return
+            fast = None
+            if piece.table is not None and skip:
+                skip -= 1
+            elif piece.table is not None:
+                fast = self._screened(piece.table, record, layout)
+                misses = 0 if fast is not None else misses + 1
+                if misses >= 2:  # invalid data: judge precisely, try the screen again
+                    skip = 1 << min(misses, 6)  # after 4, 8, … 64 pieces
+            if fast is not None:
+                for batch in fast:
+                    record += batch.size
+                    report.records += batch.size
+                    if self.progress is not None:
+                        self.progress(record)
+                    yield batch
+                continue
+            if piece.table is not None and piece.one_line_records():
+                yield from self._table_batches(
+                    piece.table, record, piece.lines_before + 1, report, layout
+                )
+                record += piece.table.num_rows
+                continue
+            reader = CsvReader(
+                io.BytesIO(piece.data),
+                lines=report.lines,
+                resume=source.resume(record, piece.lines_before),
+            )
+            yield from self._csv_batches(reader, report, layout)
+            record = reader.records
+
+    def _iter_csv_precise(
+        self, stream: IO[bytes], report: FileReport, delimiter: str | None
+    ) -> Iterator[CsvBatch]:
         reader = CsvReader(stream, delimiter=delimiter, lines=report.lines)
         if reader.header is None:
             return
@@ -175,10 +256,91 @@ class Checker:
         if not header_ok:
             report.fatal = True
             return
-        width = len(reader.header)
+        yield from self._csv_batches(reader, report, _Layout(self.schema, reader.header, positions))
+
+    def _screened(self, table: Any, start: int, layout: _Layout) -> list[CsvBatch] | None:
+        """The batches (of at most ``BATCH_ROWS``) of an Arrow table when the engine finds
+        every row valid, else None."""
+        from .engine import plan_for
+
+        plan = plan_for(self.schema)
+        if plan.precise is not None:
+            return None
+        import pyarrow.compute as pc
+
+        n = table.num_rows
+        arrays = {name: _one_chunk(table.column(pos)) for name, pos in layout.positions.items()}
+        if self.unneutralise:
+            for name in layout.string_names:
+                if pc.any(pc.starts_with(arrays[name], "'")).as_py():
+                    return None  # formula-neutralised cells: the precise path undoes them
+        normalised: dict[str, list[Any]] = {}
+        if self.normalise:
+            from .engine.arrays import strings
+
+            for name, how in self.normalise.items():
+                if name in arrays and name in layout.string_names and how != "none":
+                    cells = arrays[name].to_pylist()
+                    values = _normalise_cells(cells, how)
+                    if values is None:
+                        return None
+                    normalised[name] = values
+                    arrays[name] = strings(values)
+        bad = plan.screen(arrays, n)
+        if bad is None or bad.any():
+            return None
+        return [
+            CsvBatch.lazy(
+                start + at,
+                min(BATCH_ROWS, n - at),
+                partial(
+                    self._build,
+                    table.slice(at, BATCH_ROWS),
+                    layout,
+                    {k: v[at : at + BATCH_ROWS] for k, v in normalised.items()},
+                ),
+            )
+            for at in range(0, n, BATCH_ROWS)
+        ]
+
+    def _build(
+        self,
+        table: Any,
+        layout: _Layout,
+        normalised: Mapping[str, list[Any]],
+        names: Sequence[str] | None = None,
+    ) -> tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]:
+        """The coerced columns and the cells of a screened batch (of the ``names`` given, or
+        all), as the precise path makes them."""
         schema = self.schema
-        string_positions = {pos for name, pos in positions.items() if schema.keeps_strings(name)}
-        record = 0
+        raw = {
+            name: table.column(pos).to_pylist()
+            for name, pos in layout.positions.items()
+            if names is None or name in names
+        }
+        cells = raw
+        if self.unneutralise:
+            cells = {
+                name: unneutralise_column(c) if name in layout.string_names else c
+                for name, c in raw.items()
+            }
+        columns: dict[str, Sequence[Any]] = {}
+        for name, col in cells.items():
+            if name in normalised:
+                empty = None if schema.allows_null(name) else MISSING
+                columns[name] = [
+                    empty if c == "" else v for c, v in zip(col, normalised[name], strict=True)
+                ]
+            else:
+                columns[name] = schema.coerce_column(name, col)
+        return columns, raw
+
+    def _csv_batches(
+        self, reader: CsvReader, report: FileReport, layout: _Layout
+    ) -> Iterator[CsvBatch]:
+        """The precise path: rows of ``reader``, coerced and judged batch by batch."""
+        width = len(layout.header)
+        record = reader.records
         for rows in reader.batches():
             start = record
             n = len(rows)
@@ -191,32 +353,61 @@ class Checker:
                         special[i] = Violation(start + i + 1, "", rule, message_for(rule, {}))
                 rows = [[""] * width if i in special else r for i, r in enumerate(rows)]
             cells: list[Sequence[str]] = list(zip(*rows, strict=True))
-            types: TypeHints = {}
-            if self.unneutralise:
-                cells = [
-                    unneutralise_column(c) if i in string_positions else c
-                    for i, c in enumerate(cells)
-                ]
-            columns = {
-                name: schema.coerce_column(name, cells[pos], types)
-                for name, pos in positions.items()
-            }
-            if self.normalise:
-                from .pseudonym import normalise_texts
+            yield self._judged(cells, start, n, special, report, layout)
 
-                for name, how in self.normalise.items():
-                    if name in columns:
-                        columns[name] = normalise_texts(columns[name], how)
-            bad = self._judge(columns, n, types)
-            for i in special:
-                bad.pop(i, None)
-            self._report(report, start, n, bad, special, partial(schema.row_record, columns))
-            if self.progress is not None:
-                self.progress(record)
-            raw = {name: cells[pos] for name, pos in positions.items()}
-            yield CsvBatch(
-                start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
-            )
+    def _table_batches(
+        self, table: Any, start: int, line: int, report: FileReport, layout: _Layout
+    ) -> Iterator[CsvBatch]:
+        """A piece pyarrow read whose records are one line each, starting on ``line``: judged
+        as the precise path judges them (the same rows), without parsing it again."""
+        n = table.num_rows
+        if report.lines is not None:
+            report.lines.add(start + 1, line, n, None)
+        wanted = set(layout.positions.values())
+        for at in range(0, n, BATCH_ROWS):
+            part = table.slice(at, BATCH_ROWS)
+            cells: list[Sequence[str]] = [
+                part.column(i).to_pylist() if i in wanted else [] for i in range(part.num_columns)
+            ]
+            yield self._judged(cells, start + at, part.num_rows, {}, report, layout)
+
+    def _judged(
+        self,
+        cells: list[Sequence[str]],
+        start: int,
+        n: int,
+        special: dict[int, Violation],
+        report: FileReport,
+        layout: _Layout,
+    ) -> CsvBatch:
+        """One batch of cells (by column position) coerced, judged and reported."""
+        schema = self.schema
+        positions = layout.positions
+        string_positions = layout.string_positions
+        types: TypeHints = {}
+        if self.unneutralise:
+            cells = [
+                unneutralise_column(c) if i in string_positions else c for i, c in enumerate(cells)
+            ]
+        columns = {
+            name: schema.coerce_column(name, cells[pos], types) for name, pos in positions.items()
+        }
+        if self.normalise:
+            from .pseudonym import normalise_texts
+
+            for name, how in self.normalise.items():
+                if name in columns:
+                    columns[name] = normalise_texts(columns[name], how)
+        bad = self._judge(columns, n, types)
+        for i in special:
+            bad.pop(i, None)
+        self._report(report, start, n, bad, special, partial(schema.row_record, columns))
+        if self.progress is not None:
+            self.progress(start + n)
+        raw = {name: cells[pos] for name, pos in positions.items()}
+        return CsvBatch(
+            start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
+        )
 
     def _check_header(
         self, header: Sequence[str], report: FileReport
@@ -400,13 +591,74 @@ class Checker:
         return message_for(rule, {})
 
 
-@dataclass
 class CsvBatch:
-    start: int  # records before this batch
-    size: int
-    columns: dict[str, Sequence[Any]]
-    rejected: set[int]  # indexes of the rows that broke a rule
-    cells: dict[str, Sequence[str]] = field(default_factory=dict)  # the cells as read
+    """One batch of CSV records: where it starts, its size, the rows that broke a rule, and
+    (built on first use for a batch the engine screened) the coerced columns and the cells
+    as read."""
+
+    def __init__(
+        self,
+        start: int,
+        size: int,
+        columns: dict[str, Sequence[Any]] | None = None,
+        rejected: set[int] | None = None,
+        cells: dict[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.start = start  # records before this batch
+        self.size = size
+        self.rejected: set[int] = rejected if rejected is not None else set()
+        self._columns = columns
+        self._cells = cells if cells is not None else {}
+        self._build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]]
+        self._build = lambda: ({}, {})
+
+    @classmethod
+    def lazy(
+        cls,
+        start: int,
+        size: int,
+        build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]],
+    ) -> CsvBatch:
+        batch = cls(start, size)
+        batch._build = build
+        return batch
+
+    def columns_of(self, names: Sequence[str]) -> Mapping[str, Sequence[Any]]:
+        """The columns ``names`` (all when none are named), built alone for a screened batch
+        whose other columns no one asked for."""
+        if self._columns is None and names and isinstance(self._build, partial):
+            some: dict[str, Sequence[Any]] = self._build(names=names)[0]
+            return some
+        return self.columns
+
+    def _ensure(self) -> None:
+        if self._columns is None:
+            self._columns, self._cells = self._build()
+
+    @property
+    def columns(self) -> dict[str, Sequence[Any]]:
+        self._ensure()
+        assert self._columns is not None
+        return self._columns
+
+    @property
+    def cells(self) -> dict[str, Sequence[str]]:
+        """The cells as read, by column name."""
+        self._ensure()
+        return self._cells
+
+
+@dataclass
+class _Layout:
+    """Where the schema's columns are in a file's header."""
+
+    schema: RecordSchema
+    header: Sequence[str]
+    positions: dict[str, int]
+
+    def __post_init__(self) -> None:
+        self.string_names = {n for n in self.positions if self.schema.keeps_strings(n)}
+        self.string_positions = {self.positions[n] for n in self.string_names}
 
 
 @dataclass
@@ -418,6 +670,28 @@ class JsonBatch:
 
 
 __all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]
+
+
+def _one_chunk(column: Any) -> Any:
+    """A table column as one Arrow array (a piece is read as one block: one chunk)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _normalise_cells(cells: list[str], how: str) -> list[str] | None:
+    """Non-empty cells normalised (docs/spec/pseudonyms.md §5), empty ones kept; None when
+    normalising empties a cell (the precise path tells such a value from an empty cell)."""
+    from .pseudonym import normalise_many
+
+    if "" not in cells:
+        out = normalise_many(cells, how)
+    else:
+        index = [i for i, c in enumerate(cells) if c]
+        out = list(cells)
+        for i, v in zip(index, normalise_many([cells[i] for i in index], how), strict=True):
+            out[i] = v
+    if "" in out and out.count("") != cells.count(""):
+        return None
+    return out
 
 
 def _normalise_records(records: list[Any], normalise: Mapping[str, str]) -> None:

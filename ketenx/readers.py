@@ -215,7 +215,7 @@ class _Broken(Exception):
         )
 
 
-def _text_blocks(stream: IO[bytes]) -> Iterator[str]:
+def _text_blocks(stream: IO[bytes], *, bom: bool = True) -> Iterator[str]:
     """The UTF-8 text of a binary stream in blocks of about ``BLOCK_BYTES``; BOM dropped.
 
     At the first NUL byte or invalid UTF-8 sequence, the good text before it is yielded and
@@ -226,7 +226,6 @@ def _text_blocks(stream: IO[bytes]) -> Iterator[str]:
     in most binary files); bad UTF-8 alone is ``encoding`` (a Latin-1 export, say).
     """
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    bom = True
     while True:
         raw = stream.read(BLOCK_BYTES)
         final = not raw
@@ -317,6 +316,18 @@ def _breaks(row: list[str]) -> int:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a :class:`CsvReader` takes up a file whose start another reader has read: the
+    header and delimiter found there, and the records and physical lines before the point
+    (a record boundary) where its stream starts."""
+
+    header: list[str]
+    delimiter: str
+    records: int
+    lines: int
+
+
 class CsvReader:
     """Header and batches of rows (lists of strings) from a CSV file.
 
@@ -325,13 +336,26 @@ class CsvReader:
     """
 
     def __init__(
-        self, stream: IO[bytes], *, delimiter: str | None = None, lines: LineMap | None = None
+        self,
+        stream: IO[bytes],
+        *,
+        delimiter: str | None = None,
+        lines: LineMap | None = None,
+        resume: Resume | None = None,
     ) -> None:
-        physical = itertools.chain.from_iterable(_line_blocks(_text_blocks(stream)))
+        physical = itertools.chain.from_iterable(
+            _line_blocks(_text_blocks(stream, bom=resume is None))
+        )
         self.records = 0
         self.header: list[str] | None = None
         self._lines = lines
         self._before = 0  # blank lines before the header
+        if resume is not None:  # `stream` starts at a record boundary after the header
+            self.header, self.delimiter = resume.header, resume.delimiter
+            self.records, self._before = resume.records, resume.lines
+            self._reader = csv.reader(physical, delimiter=self.delimiter, strict=True)
+            self._wide = len(self.header) > 1
+            return
         first = self._guard(lambda: next(physical, ""))
         while first and not first.strip():  # blank lines before the header
             self._before += 1

@@ -698,7 +698,12 @@ def _pattern_screen(pattern: str) -> Callable[[Sequence[str]], bool]:
     search = _searcher(pattern)
     shape = _SIMPLE_PATTERN.fullmatch(pattern)
     if shape is None:
-        return lambda col: all(map(search, col))
+        from .engine.regex import to_re2  # (a cycle at import time)
+
+        re2 = to_re2(pattern)
+        if re2 is None:
+            return lambda col: all(map(search, col))
+        return functools.partial(_re2_screen, re2, search)
     lit, cls = shape["lit"], shape["cls"]
     allowed: set[str] = set()
     i = 0
@@ -726,6 +731,82 @@ def _pattern_screen(pattern: str) -> Callable[[Sequence[str]], bool]:
         return True
 
     return screen
+
+
+def _re2_screen(re2: str, search: Callable[[str], bool], col: Sequence[str]) -> bool:
+    """Whether every string matches: one RE2 pass over the column (pyarrow; ``re2`` means
+    what the ECMA-262 pattern means, ketenx.engine.regex) where the column is long enough
+    to pay for the conversion, else ``search`` per value."""
+    if len(col) < 256:
+        return all(map(search, col))
+    import pyarrow.compute as pc
+
+    from .engine.arrays import mask, strings
+
+    try:
+        cells = strings(col)
+    except UnicodeEncodeError:  # a lone surrogate: no Unicode text, matched by nothing
+        return False
+    return bool(mask(pc.match_substring_regex(cells, re2)).all())
+
+
+#: Formats whose per-value check costs microseconds (python-stdnum's IBAN rule, regular
+#: expressions): long columns of them are screened by the columnar engine's kernels first.
+_SLOW_FORMATS: Final = frozenset({"iban", "email", "oin", "date-time"})
+_KERNEL_MIN: Final = 256  # shorter columns: per value (the conversion would cost more)
+
+
+def kernel_failures(
+    name: str, values: Sequence[str], check: Callable[[Any], bool]
+) -> list[int] | None:
+    """Indexes of the strings that fail format ``name``: the engine's kernel confirms most
+    (:mod:`ketenx.engine.formats`, never a value ``check`` refuses), ``check`` decides the
+    rest; None for a short column or one a kernel cannot take (a lone surrogate)."""
+    if len(values) < _KERNEL_MIN:
+        return None
+    import numpy as np
+
+    from .engine.arrays import strings
+    from .engine.formats import FORMAT_KERNELS
+
+    try:
+        cells = strings(values)
+    except UnicodeEncodeError:
+        return None
+    confirmed = FORMAT_KERNELS[name](cells)
+    doubtful: list[int] = np.flatnonzero(~confirmed).tolist()
+    return [k for k in doubtful if not check(values[k])]
+
+
+def pattern_failures(pattern: str, values: Sequence[str]) -> list[int] | None:
+    """Indexes of the strings that ``pattern`` (ECMA-262) does not match, by one RE2 pass
+    (pyarrow) where the pattern translates exactly (ketenx.engine.regex); None for a short
+    column, a pattern that does not translate, or a lone surrogate."""
+    if len(values) < _KERNEL_MIN:
+        return None
+    from .engine.regex import to_re2
+
+    re2 = to_re2(pattern)
+    if re2 is None:
+        return None
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from .engine.arrays import mask, strings
+
+    try:
+        cells = strings(values)
+    except UnicodeEncodeError:
+        return None
+    failed: list[int] = np.flatnonzero(~mask(pc.match_substring_regex(cells, re2))).tolist()
+    return failed
+
+
+def _slow_format_screen(
+    name: str, bulk: Callable[[Sequence[str]], bool], col: Sequence[str]
+) -> bool:
+    failed = kernel_failures(name, col, FORMATS[name])
+    return bulk(col) if failed is None else not failed
 
 
 def _bound_screen(
@@ -954,6 +1035,8 @@ class _PropertyPlan:
     @staticmethod
     def _format_screen(name: str) -> Callable[[Sequence[str]], bool]:
         bulk = SCREENS[name]
+        if name in _SLOW_FORMATS:
+            return functools.partial(_slow_format_screen, name, bulk)
         if name not in LOW_CARDINALITY:
             return bulk
         good: set[str] = set()
@@ -987,9 +1070,19 @@ class _PropertyPlan:
             index = list(range(len(col)))
             values = col
         all_strings = set(map(type, values)) <= {str}
+        strings_pass = all_strings and self.types is not None and "string" in self.types
         for rule, check in self.checks:
+            if rule == "type" and strings_pass:
+                continue  # every value is a string, a type the property allows
             bulk = FAILURES.get(rule)
-            if bulk is not None and all_strings:
+            kernel = None
+            if all_strings and rule in _SLOW_FORMATS:
+                kernel = kernel_failures(rule, values, check)
+            elif all_strings and rule == "pattern":
+                kernel = pattern_failures(self.schema["pattern"], values)
+            if kernel is not None:
+                failed = kernel
+            elif bulk is not None and all_strings:
                 failed = bulk(values)
             elif all(map(check, values)):
                 continue
@@ -1157,7 +1250,12 @@ def _is_scalar(value: Any) -> bool:
 def _is_simple_property(schema: Any) -> bool:
     """A property of scalar values whose keywords the column plan carries: a ``type`` of
     scalar types, or none when ``enum``/``const`` (of scalars) imply it."""
-    if not isinstance(schema, Mapping) or not set(schema) <= _SIMPLE_PROPERTY_KEYWORDS:
+    from .contract import KEYWORDS_2020_12  # (a cycle at import time)
+
+    # A member that is no keyword is ignored by JSON Schema (lint warns about near misses).
+    if not isinstance(schema, Mapping) or not (set(schema) & KEYWORDS_2020_12) <= (
+        _SIMPLE_PROPERTY_KEYWORDS
+    ):
         return False
     types = stated_types(schema)
     if types is None:
@@ -1231,10 +1329,22 @@ class ColumnPlan:
                 format_name=fmt,
             )
         self.required = [p for p in self.properties.values() if p.required]
+        # dependentRequired: (field, the fields it needs), each by (name, pointer)
+        self.dependent = [
+            (name, [(other, pointer(other)) for other in needed])
+            for name, needed in schema.get("dependentRequired", {}).items()
+        ]
 
     @staticmethod
     def supports(schema: Mapping[str, Any]) -> bool:
-        if not set(schema) <= _SIMPLE_ROOT_KEYWORDS or schema.get("type") != "object":
+        if not set(schema) <= _SIMPLE_ROOT_KEYWORDS | {"dependentRequired"}:
+            return False
+        if schema.get("type") != "object":
+            return False
+        deps = schema.get("dependentRequired", {})
+        if not isinstance(deps, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in deps.values()
+        ):
             return False
         props = schema.get("properties")
         if not isinstance(props, Mapping):
@@ -1262,7 +1372,25 @@ class ColumnPlan:
                 continue
             for i, rule in plan.violations(col):
                 bad.setdefault(i, []).append((plan.field, rule))
+        if self.dependent:
+            self._dependent(columns, bad)
         return bad
+
+    def _dependent(self, columns: Mapping[str, Sequence[Any]], bad: Judgement) -> None:
+        """``dependentRequired``: a present field whose companions are absent (one pair per
+        absent field and row, as the reference names them)."""
+        missing: dict[int, set[str]] = {}
+        for name, needed in self.dependent:
+            col = columns.get(name)
+            if col is None or all(v is MISSING for v in col):
+                continue
+            for other, where in needed:
+                theirs = columns.get(other)
+                for i, v in enumerate(col):
+                    if v is not MISSING and (theirs is None or theirs[i] is MISSING):
+                        missing.setdefault(i, set()).add(where)
+        for i, fields in missing.items():
+            bad.setdefault(i, []).extend((f, "dependentRequired") for f in sorted(fields))
 
 
 # --- CSV cells to JSON values ------------------------------------------------------------------
@@ -1285,6 +1413,10 @@ class RecordSchema:
             coerce = None if types is None or "string" in types else _Coercer(types)
             allows_null = types is not None and "null" in types
             self._coercers[name] = (coerce, allows_null)
+
+    def allows_null(self, name: str) -> bool:
+        """Whether an empty CSV cell of ``name`` is null (else the property is absent)."""
+        return self._coercers.get(name, (None, False))[1]
 
     def keeps_strings(self, name: str) -> bool:
         """Whether CSV cells of ``name`` stay strings (the property's type allows strings)."""
@@ -1335,3 +1467,30 @@ def record_columns(
     known = set(names)
     flat = all(isinstance(r, dict) and r.keys() <= known for r in records)
     return columns, flat
+
+
+#: Root keywords the columnar engine (:mod:`ketenx.engine`) judges as row masks.
+ROOT_KEYWORDS: Final = _SIMPLE_ROOT_KEYWORDS | {"dependentRequired"}
+
+
+@dataclass(frozen=True)
+class CellJudge:
+    """The exact verdict on one value of a flat property: the column plan's checks (the
+    reference's meaning) after the CSV coercion of :meth:`RecordSchema.coerce_column`."""
+
+    coerce: _Coercer | None
+    checks: Sequence[tuple[str, Check]]
+
+    def value(self, value: Any) -> bool:
+        return all(check(value) for _, check in self.checks)
+
+    def cell(self, text: str) -> bool:
+        """Whether a non-empty CSV cell's value passes every keyword."""
+        return self.value(text if self.coerce is None else self.coerce(text))
+
+
+def cell_judge(schema: RecordSchema, name: str, flat: Mapping[str, Any]) -> CellJudge:
+    """The :class:`CellJudge` of property ``name`` of ``schema``, whose simple form is
+    ``flat`` (:func:`flat_property`)."""
+    coerce, _ = schema._coercers.get(name, (None, False))
+    return CellJudge(coerce, _property_checks(flat)[0])
