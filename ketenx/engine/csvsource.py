@@ -26,6 +26,7 @@ from ..readers import MAX_CELL_BYTES, CsvReader, Malformed, Resume
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
+_BOM: Final = b"\xef\xbb\xbf"
 PIECE_BYTES: Final = 1 << 19
 MAX_PIECE_BYTES: Final = 8 << 20  # no cut found by then: the precise reader takes over
 _HEAD_BYTES: Final = 1 << 16
@@ -234,6 +235,8 @@ class CsvSource:
         import pyarrow.csv as pcsv
 
         if b"\x00" in data or not (data[:4096].strip(b"\r\n") or data.strip(b"\r\n")):
+            return None
+        if data.startswith(_BOM):  # pyarrow drops a BOM at the start of every buffer it reads
             return None
         assert self.header is not None
         names = [f"c{i}" for i in range(len(self.header))]
