@@ -739,6 +739,7 @@ def _re2_screen(re2: str, search: Callable[[str], bool], col: Sequence[str]) -> 
     to pay for the conversion, else ``search`` per value."""
     if len(col) < 256:
         return all(map(search, col))
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from .engine.arrays import mask, strings
@@ -747,7 +748,10 @@ def _re2_screen(re2: str, search: Callable[[str], bool], col: Sequence[str]) -> 
         cells = strings(col)
     except UnicodeEncodeError:  # a lone surrogate: no Unicode text, matched by nothing
         return False
-    return bool(mask(pc.match_substring_regex(cells, re2)).all())
+    try:
+        return bool(mask(pc.match_substring_regex(cells, re2)).all())
+    except pa.ArrowInvalid:  # RE2 refuses it (nested counts multiply): the ECMA engine
+        return all(map(search, col))
 
 
 #: Formats whose per-value check costs microseconds (python-stdnum's IBAN rule, regular
@@ -798,7 +802,13 @@ def pattern_failures(pattern: str, values: Sequence[str]) -> list[int] | None:
         cells = strings(values)
     except UnicodeEncodeError:
         return None
-    failed: list[int] = np.flatnonzero(~mask(pc.match_substring_regex(cells, re2))).tolist()
+    import pyarrow as pa
+
+    try:
+        matched = mask(pc.match_substring_regex(cells, re2))
+    except pa.ArrowInvalid:  # RE2 refuses it (nested counts multiply): the ECMA engine decides
+        return None
+    failed: list[int] = np.flatnonzero(~matched).tolist()
     return failed
 
 
@@ -951,6 +961,55 @@ def nullable_branches(schema: Mapping[str, Any], root: Any) -> tuple[str, int] |
     return None
 
 
+def _string_steps(s: Mapping[str, Any]) -> list[Callable[[Sequence[str]], bool]]:
+    """Bulk tests of a column's strings: lengths and pattern."""
+    steps: list[Callable[[Sequence[str]], bool]] = []
+    if "minLength" in s:
+        lo = s["minLength"]
+        steps.append(lambda col: min(map(len, col)) >= lo)
+    if "maxLength" in s:
+        hi = s["maxLength"]
+        steps.append(lambda col: max(map(len, col)) <= hi)
+    if "pattern" in s:
+        steps.append(_pattern_screen(s["pattern"]))
+    return steps
+
+
+def _number_steps(s: Mapping[str, Any]) -> list[Callable[[Sequence[Any]], bool]]:
+    """Bulk tests of a column's numbers: bounds and (for integers) multipleOf."""
+    steps: list[Callable[[Sequence[Any]], bool]] = [
+        _bound_screen(op, s[key], lowest=key.startswith(("min", "exclusiveMin")))
+        for key, op in _BOUNDS
+        if key in s
+    ]
+    if "multipleOf" in s:
+        m = s["multipleOf"]
+        steps.append(
+            lambda col: (
+                type(m) is int
+                and all(type(v) is int for v in col)
+                and not any(map(operator.mod, col, itertools.repeat(m)))
+            )
+        )
+    return steps
+
+
+def _strings_of(col: Sequence[Any], present: frozenset[type]) -> Sequence[Any]:
+    if len(present) == 1:
+        return col
+    if present == _STR_OR_NULL:  # a nullable column: drop the nulls, C-level
+        return list(filter(_NOT_NONE, col))
+    return [v for v in col if type(v) is str]
+
+
+def _numbers_of(col: Sequence[Any], present: frozenset[type]) -> Sequence[Any]:
+    if present <= _NUMBERS:
+        return col
+    if present <= _NUMBERS_OR_NULL:
+        return list(filter(_NOT_NONE, col))
+    return [v for v in col if type(v) is int or type(v) is float]
+
+
 @dataclass
 class _PropertyPlan:
     """How one flat property is checked, one column at a time."""
@@ -973,37 +1032,15 @@ class _PropertyPlan:
         py_types: frozenset[type] = frozenset().union(
             *(_PY_TYPES[t] for t in self.types or _PY_TYPES)
         )
-        str_steps: list[Callable[[Sequence[str]], bool]] = []
-        num_steps: list[Callable[[Sequence[Any]], bool]] = []
-        all_steps: list[Callable[[Sequence[Any]], bool]] = []
-        for key in ("enum", "const"):
-            if key in s:
-                all_steps.append(_members_screen(s["enum"] if key == "enum" else [s["const"]]))
-        if "minLength" in s:
-            lo = s["minLength"]
-            str_steps.append(lambda col: min(map(len, col)) >= lo)
-        if "maxLength" in s:
-            hi = s["maxLength"]
-            str_steps.append(lambda col: max(map(len, col)) <= hi)
-        if "pattern" in s:
-            str_steps.append(_pattern_screen(s["pattern"]))
+        all_steps = [
+            _members_screen(s["enum"] if key == "enum" else [s["const"]])
+            for key in ("enum", "const")
+            if key in s
+        ]
+        str_steps = _string_steps(s)
         if self.format_name is not None:
             str_steps.append(self._format_screen(self.format_name))
-        for key, op in _BOUNDS:
-            if key in s:
-                bound = s[key]
-                num_steps.append(
-                    _bound_screen(op, bound, lowest=key.startswith(("min", "exclusiveMin")))
-                )
-        if "multipleOf" in s:
-            m = s["multipleOf"]
-            num_steps.append(
-                lambda col: (
-                    type(m) is int
-                    and all(type(v) is int for v in col)
-                    and not any(map(operator.mod, col, itertools.repeat(m)))
-                )
-            )
+        num_steps = _number_steps(s)
 
         def screen(col: Sequence[Any], present: frozenset[type]) -> bool:
             if not present <= py_types:
@@ -1011,21 +1048,11 @@ class _PropertyPlan:
             if not all(step(col) for step in all_steps):
                 return False
             if str_steps and str in present:
-                if len(present) == 1:
-                    strs = col
-                elif present == _STR_OR_NULL:  # a nullable column: drop the nulls, C-level
-                    strs = list(filter(_NOT_NONE, col))
-                else:
-                    strs = [v for v in col if type(v) is str]
+                strs = _strings_of(col, present)
                 if not all(step(strs) for step in str_steps):
                     return False
             if num_steps and (int in present or float in present):
-                if present <= _NUMBERS:
-                    nums = col
-                elif present <= _NUMBERS_OR_NULL:
-                    nums = list(filter(_NOT_NONE, col))
-                else:
-                    nums = [v for v in col if type(v) is int or type(v) is float]
+                nums = _numbers_of(col, present)
                 if not all(step(nums) for step in num_steps):
                     return False
             return True

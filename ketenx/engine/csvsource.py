@@ -156,6 +156,9 @@ class CsvSource:
         except Malformed:
             self._give_up()
             return
+        if len(reader.delimiter.encode("utf-8")) != 1:  # pyarrow takes a one-byte delimiter
+            self._give_up()
+            return
         if reader.header is None or extra is not None or b"\x00" in head:
             self._give_up()
             return
@@ -207,8 +210,11 @@ class CsvSource:
         while pos >= 0:
             start = data.rfind(b"\n", 0, pos) + 1
             end = data.find(b"\n", pos)
-            while end >= 0 and data.count(b'"', start, end) % 2:
-                end = data.find(b"\n", end + 1)
+            quotes = data.count(b'"', start, end if end >= 0 else len(data))
+            while end >= 0 and quotes % 2:  # a running count: linear in the run of lines
+                following = data.find(b"\n", end + 1)
+                quotes += data.count(b'"', end, following if following >= 0 else len(data))
+                end = following
             end = len(data) if end < 0 else end + 1
             if fullmatch(data, start, end) is None:
                 return False
@@ -221,10 +227,13 @@ class CsvSource:
         pos = buf.rfind(b"\n", 0, limit)
         if b'"' not in buf:
             return pos + 1 if pos >= 0 else -1
-        while pos >= 0:
-            if buf.count(b'"', 0, pos) % 2 == 0:
+        quotes = buf.count(b'"', 0, pos) if pos >= 0 else 0
+        while pos >= 0:  # stepping back, the count before each line feed is kept up to date
+            if quotes % 2 == 0:
                 return pos + 1
-            pos = buf.rfind(b"\n", 0, pos)
+            before = buf.rfind(b"\n", 0, pos)
+            quotes -= buf.count(b'"', before + 1, pos)
+            pos = before
         return -1
 
     def _parse(self, data: bytes) -> pa.Table | None:

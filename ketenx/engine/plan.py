@@ -213,9 +213,14 @@ def _compile_field(schema: RecordSchema, name: str, required: bool) -> FieldProg
 
 def _regex(pattern: str) -> Kernel:
     def kernel(cells: pa.Array) -> np.ndarray[Any, Any]:
+        import numpy as np
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        return mask(pc.match_substring_regex(cells, pattern))
+        try:
+            return mask(pc.match_substring_regex(cells, pattern))
+        except pa.ArrowInvalid:  # RE2 refuses it (nested counts multiply): nothing confirmed,
+            return np.zeros(len(cells), dtype=bool)  # the ECMA engine decides per value
 
     return kernel
 
@@ -271,104 +276,154 @@ def _number_kernels(program: FieldProgram, sub: Mapping[str, Any], types: frozen
     """Kernels for a column whose cells become numbers or booleans: a cell is confirmed
     when it has the shape that coerces to an allowed type and its value passes the bounds,
     ``multipleOf`` and ``enum``/``const`` (those without a kernel: per value)."""
-    want_int = "integer" in types
-    want_num = "number" in types
-    want_bool = "boolean" in types
-    numeric_keys = [
-        k for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if k in sub
-    ]
+    kernel = _NumberKernel(
+        want_int="integer" in types,
+        want_num="number" in types,
+        want_bool="boolean" in types,
+        bounds=_number_bounds(program, sub),
+    )
+    kernel.multiple, kernel.decimals = _number_multiple(program, sub)
+    kernel.members, kernel.bool_members = _number_members(program, sub)
+    rules = ["type", *(k for k, _ in kernel.bounds)]
+    if kernel.multiple is not None or kernel.decimals is not None:
+        rules.append("multipleOf")
+    if kernel.members is not None or kernel.bool_members:
+        rules.append("enum/const")
+    program.kernels.append((" + ".join(rules), kernel))
+
+
+def _number_bounds(program: FieldProgram, sub: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """The bounds a float comparison decides exactly (others: per value)."""
     bounds: list[tuple[str, float]] = []
-    for key in numeric_keys:
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if key not in sub:
+            continue
         b = sub[key]
         if isinstance(b, bool) or not isinstance(b, int | float) or abs(b) >= _SAFE_INT:
             program.per_value.append(f"`{key}`")
             continue
         bounds.append((key, float(b)))
-    multiple: float | None = None
-    decimals: int | None = None
-    if "multipleOf" in sub:
-        m = sub["multipleOf"]
-        if isinstance(m, int) and not isinstance(m, bool) and 0 < m < _SAFE_INT:
-            multiple = float(m)
-        else:
-            decimals = _decimal_places(m)
-            if decimals is None:
-                program.per_value.append("`multipleOf`")
+    return bounds
+
+
+def _number_multiple(
+    program: FieldProgram, sub: Mapping[str, Any]
+) -> tuple[float | None, int | None]:
+    """``multipleOf`` as a whole divisor, or as a count of decimal places (others: per value)."""
+    if "multipleOf" not in sub:
+        return None, None
+    m = sub["multipleOf"]
+    if isinstance(m, int) and not isinstance(m, bool) and 0 < m < _SAFE_INT:
+        return float(m), None
+    decimals = _decimal_places(m)
+    if decimals is None:
+        program.per_value.append("`multipleOf`")
+    return None, decimals
+
+
+def _number_members(
+    program: FieldProgram, sub: Mapping[str, Any]
+) -> tuple[list[float] | None, list[str]]:
+    """The numbers and the boolean spellings ``enum``/``const`` allow."""
     members: list[float] | None = None
     bool_members: list[str] = []
     for key in ("enum", "const"):
-        if key in sub:
-            values = sub["enum"] if key == "enum" else [sub["const"]]
-            nums = [
-                float(v)
-                for v in values
-                if isinstance(v, int | float)
-                and not isinstance(v, bool)
-                and math.isfinite(v)
-                and abs(v) < _SAFE_INT
-            ]
-            members = nums if members is None else [v for v in members if v in nums]
-            texts = [str(v).lower() for v in values if isinstance(v, bool)]
-            bool_members = texts if key == "enum" or not bool_members else bool_members
-            if key == "const" and "enum" in sub:
-                program.per_value.append("`enum` with `const`")
+        if key not in sub:
+            continue
+        values = sub["enum"] if key == "enum" else [sub["const"]]
+        nums = [
+            float(v)
+            for v in values
+            if isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and abs(v) < _SAFE_INT
+        ]
+        members = nums if members is None else [v for v in members if v in nums]
+        texts = [str(v).lower() for v in values if isinstance(v, bool)]
+        bool_members = texts if key == "enum" or not bool_members else bool_members
+        if key == "const" and "enum" in sub:
+            program.per_value.append("`enum` with `const`")
+    return members, bool_members
 
-    def kernel(cells: pa.Array) -> np.ndarray[Any, Any]:
+
+@dataclass
+class _NumberKernel:
+    """The confirmation kernel of a number/boolean column (see :func:`_number_kernels`)."""
+
+    want_int: bool
+    want_num: bool
+    want_bool: bool
+    bounds: list[tuple[str, float]]
+    multiple: float | None = None
+    decimals: int | None = None
+    members: list[float] | None = None
+    bool_members: list[str] = field(default_factory=list)
+
+    def __call__(self, cells: pa.Array) -> np.ndarray[Any, Any]:
+        import numpy as np
+
+        ok = np.zeros(len(cells), dtype=bool)
+        if self.want_int or self.want_num:
+            ok |= self._numbers(cells)
+        if self.want_bool:
+            ok |= self._booleans(cells)
+        return ok
+
+    def _shape(self, cells: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Cells written as an allowed number, and their values."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
         n = len(cells)
-        ok = np.zeros(n, dtype=bool)
-        if want_int or want_num:
-            shape = mask(pc.match_substring_regex(cells, _INT_TEXT))
-            if want_num:
-                shape |= mask(pc.match_substring_regex(cells, _NUM_TEXT)) & ~mask(
-                    pc.match_substring_regex(cells, _BIG_INT_TEXT)
-                )
-            numbers = np.zeros(n, dtype=np.float64)
-            if shape.any():
-                picked = cells.filter(bools(shape))
-                try:
-                    values = floats(pc.cast(picked, pa.float64()))
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    values = None
-                if values is None:
-                    shape[:] = False
-                else:
-                    numbers[shape] = values
-                    shape &= np.isfinite(numbers)
-                    if not want_num:  # integer only: whole numbers of at most 15 digits
-                        shape &= mask(pc.match_substring_regex(cells, _INT_TEXT))
-            good = shape.copy()
-            for key, b in bounds:
-                good &= _compare(key, numbers, b)
-            if multiple is not None:
-                whole = np.abs(numbers) < _SAFE_INT
-                good &= whole & (np.fmod(numbers, multiple) == 0)
-            elif decimals is not None:
-                digits = max(1, 15 - decimals)
-                tail = f"(?:\\.[0-9]{{0,{decimals}}})?" if decimals else ""
-                good &= mask(
-                    pc.match_substring_regex(cells, f"\\A[+-]?[0-9]{{1,{digits}}}{tail}\\z")
-                )
-            if members is not None:
-                good &= np.isin(numbers, np.asarray(members, dtype=np.float64))
-            ok |= good
-        if want_bool:
-            flags = mask(pc.match_substring_regex(cells, _BOOL_TEXT))
-            if members is not None or bool_members:
-                lowered = pc.utf8_lower(cells)
-                flags &= mask(pc.is_in(lowered, value_set=strings(bool_members)))
-            ok |= flags
-        return ok
+        shape = mask(pc.match_substring_regex(cells, _INT_TEXT))
+        if self.want_num:
+            shape |= mask(pc.match_substring_regex(cells, _NUM_TEXT)) & ~mask(
+                pc.match_substring_regex(cells, _BIG_INT_TEXT)
+            )
+        numbers = np.zeros(n, dtype=np.float64)
+        if not shape.any():
+            return shape, numbers
+        try:
+            values = floats(pc.cast(cells.filter(bools(shape)), pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            shape[:] = False
+            return shape, numbers
+        numbers[shape] = values
+        shape &= np.isfinite(numbers)
+        if not self.want_num:  # integer only: whole numbers of at most 15 digits
+            shape &= mask(pc.match_substring_regex(cells, _INT_TEXT))
+        return shape, numbers
 
-    rules = ["type", *(k for k, _ in bounds)]
-    if multiple is not None or decimals is not None:
-        rules.append("multipleOf")
-    if members is not None or bool_members:
-        rules.append("enum/const")
-    program.kernels.append((" + ".join(rules), kernel))
+    def _numbers(self, cells: pa.Array) -> np.ndarray[Any, Any]:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        shape, numbers = self._shape(cells)
+        good = shape.copy()
+        for key, b in self.bounds:
+            good &= _compare(key, numbers, b)
+        if self.multiple is not None:
+            whole = np.abs(numbers) < _SAFE_INT
+            good &= whole & (np.fmod(numbers, self.multiple) == 0)
+        elif self.decimals is not None:
+            decimals = self.decimals
+            digits = max(1, 15 - decimals)
+            tail = f"(?:\\.[0-9]{{0,{decimals}}})?" if decimals else ""
+            good &= mask(pc.match_substring_regex(cells, f"\\A[+-]?[0-9]{{1,{digits}}}{tail}\\z"))
+        if self.members is not None:
+            good &= np.isin(numbers, np.asarray(self.members, dtype=np.float64))
+        return good
+
+    def _booleans(self, cells: pa.Array) -> np.ndarray[Any, Any]:
+        import pyarrow.compute as pc
+
+        flags = mask(pc.match_substring_regex(cells, _BOOL_TEXT))
+        if self.members is not None or self.bool_members:
+            lowered = pc.utf8_lower(cells)
+            flags &= mask(pc.is_in(lowered, value_set=strings(self.bool_members)))
+        return flags
 
 
 def _compare(key: str, values: np.ndarray[Any, Any], bound: float) -> np.ndarray[Any, Any]:

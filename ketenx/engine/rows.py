@@ -63,49 +63,13 @@ class Unsupported(Exception):
 
 def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
     """The row test of a subschema that applies to the whole record."""
-    root = schema.schema
-    node = resolve_ref(node, root)
+    node = resolve_ref(node, schema.schema)
     if node is True:
         return _all
     if node is False:
         return lambda batch: ~_all(batch)
-    if not isinstance(node, Mapping):
-        raise Unsupported("a subschema that is not an object")
-    extra = sorted(set(node) - _ROW_KEYWORDS)
-    if extra:
-        raise Unsupported(f"`{extra[0]}` inside a root applicator")
-    if node.get("type", "object") not in ("object", ["object"]):
-        raise Unsupported("a root applicator with a `type` other than object")
-    tests: list[RowTest] = []
-    props = node.get("properties", {})
-    if not isinstance(props, Mapping):
-        raise Unsupported("`properties` that is not an object")
-    for name, sub in props.items():
-        tests.append(_property_test(schema, name, sub))
-    for name in node.get("required", []):
-        tests.append(_needs(None, name))
-    for name, needed in node.get("dependentRequired", {}).items():
-        tests.extend(_needs(name, other) for other in needed)
-    for key in ("allOf", "anyOf", "oneOf"):
-        if key in node:
-            branches = [compile_rows(schema, b) for b in node[key]]
-            tests.append(_combine(key, branches))
-    if "not" in node:
-        inner = compile_rows(schema, node["not"])
-        tests.append(lambda batch: ~inner(batch))
-    if "if" in node:
-        cond = compile_rows(schema, node["if"])
-        then = compile_rows(schema, node.get("then", True))
-        other = compile_rows(schema, node.get("else", True))
-
-        def branch(batch: Batch) -> np.ndarray[Any, Any]:
-            import numpy as np
-
-            ok: np.ndarray[Any, Any] = np.where(cond(batch), then(batch), other(batch))
-            return ok
-
-    if "if" in node:
-        tests.append(branch)
+    _check_row_node(node)
+    tests = [*_field_tests(schema, node), *_applicator_tests(schema, node)]
 
     def test(batch: Batch) -> np.ndarray[Any, Any]:
         ok = _all(batch)
@@ -114,6 +78,58 @@ def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
         return ok
 
     return test
+
+
+def _check_row_node(node: Any) -> None:
+    """Refuse (as not columnar) a root subschema the row tests do not carry."""
+    if not isinstance(node, Mapping):
+        raise Unsupported("a subschema that is not an object")
+    extra = sorted(set(node) - _ROW_KEYWORDS)
+    if extra:
+        raise Unsupported(f"`{extra[0]}` inside a root applicator")
+    if node.get("type", "object") not in ("object", ["object"]):
+        raise Unsupported("a root applicator with a `type` other than object")
+    if not isinstance(node.get("properties", {}), Mapping):
+        raise Unsupported("`properties` that is not an object")
+
+
+def _field_tests(schema: RecordSchema, node: Mapping[str, Any]) -> list[RowTest]:
+    """``properties``, ``required`` and ``dependentRequired`` as row tests."""
+    tests = [_property_test(schema, name, sub) for name, sub in node.get("properties", {}).items()]
+    tests += [_needs(None, name) for name in node.get("required", [])]
+    for name, needed in node.get("dependentRequired", {}).items():
+        tests.extend(_needs(name, other) for other in needed)
+    return tests
+
+
+def _applicator_tests(schema: RecordSchema, node: Mapping[str, Any]) -> list[RowTest]:
+    """``allOf``/``anyOf``/``oneOf``, ``not`` and ``if``/``then``/``else`` as row tests."""
+    tests: list[RowTest] = []
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in node:
+            tests.append(_combine(key, [compile_rows(schema, b) for b in node[key]]))
+    if "not" in node:
+        inner = compile_rows(schema, node["not"])
+        tests.append(lambda batch: ~inner(batch))
+    if "if" in node:
+        tests.append(
+            _if_then_else(
+                compile_rows(schema, node["if"]),
+                compile_rows(schema, node.get("then", True)),
+                compile_rows(schema, node.get("else", True)),
+            )
+        )
+    return tests
+
+
+def _if_then_else(cond: RowTest, then: RowTest, other: RowTest) -> RowTest:
+    def branch(batch: Batch) -> np.ndarray[Any, Any]:
+        import numpy as np
+
+        ok: np.ndarray[Any, Any] = np.where(cond(batch), then(batch), other(batch))
+        return ok
+
+    return branch
 
 
 def _needs(given: str | None, name: str) -> RowTest:
