@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -21,6 +23,12 @@ CONTRACT_ARG = typer.Argument(..., help="The exchange contract (YAML or JSON).",
 def lint(
     contracts: list[Path] = typer.Argument(
         ..., help="Exchange contracts (YAML or JSON).", show_default=False
+    ),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="Also say, per field, how `check` reads it: columnar, per distinct value or "
+        "per record, and why.",
     ),
 ) -> None:
     """Check contracts' shape and consistency; exit 1 when any is rejected, 3 when any
@@ -48,10 +56,23 @@ def lint(
             stderr(f"{contract}: REJECTED: {count_of(len(errors), 'error')}")
         else:
             typer.echo(f"{contract}: OK")
+            if explain:
+                _explain(document)
     if unreadable is not None:
         raise typer.Exit(int(unreadable))
     if rejected:
         raise typer.Exit(1)
+
+
+def _explain(document: Mapping[str, Any]) -> None:
+    """Per field of an accepted contract's schema, the path `check` takes (ketenx.engine)."""
+    from ..engine import explain
+    from ..secrets import withhold_key_material
+
+    paths = explain(document["schema"])
+    width = max((len(p.field) for p in paths), default=0)
+    for p in paths:  # names from the document: key material pasted as one is not repeated
+        typer.echo(withhold_key_material(f"  {p.field:<{width}}  {p.path:<9}  {p.reason}"))
 
 
 @contract_app.command("digest")

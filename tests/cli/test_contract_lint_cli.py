@@ -39,3 +39,30 @@ def test_an_unreadable_contract_is_exit_3_after_the_others(tmp_path: Path, run: 
     assert done.code == 3
     assert "missing.yaml" in done.err and f"{bad}: REJECTED" in done.err
     assert f"{SAMPLE_CONTRACT}: OK" in done.out
+
+
+def test_lint_explain_says_per_field_how_check_reads_it(tmp_path: Path, run: Run) -> None:
+    """`contract lint --explain`: one line per schema property with its path and reason
+    (ketenx.engine.explain); a pattern RE2 cannot carry exactly is decided per value."""
+    from tests.helpers import contract_document
+
+    doc = contract_document(
+        "explain",
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "naam": {"type": "string", "pattern": "^\\p{L}+$"},
+                "n": {"type": "integer", "minimum": 0},
+            },
+        },
+        {"code": {"treatment": "keep"}, "naam": {"treatment": "drop"}, "n": {"treatment": "keep"}},
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = run("contract", "lint", path, "--explain")
+    assert result.code == 0
+    lines = {line.split()[0]: line.split()[1] for line in result.out.splitlines()[1:]}
+    assert lines == {"code": "columnar", "naam": "per-value", "n": "columnar"}
+    plain = run("contract", "lint", path)
+    assert plain.out.strip() == f"{path}: OK"
