@@ -3,37 +3,36 @@
 The figures are the same as the precise path's (:func:`ketenx.privacy_reports.read_columns`,
 the contract's treatments, :class:`ketenx.risk.RiskCounter`), by construction:
 
-* pyarrow's streaming CSV reader parses the file, every column typed as a string (no
-  inference: a postcode or BSN keeps its leading zero), only the columns measured;
-* each batch's column is dictionary-encoded; its **distinct** cells (not its rows) go
+* the file is read by the columnar engine's reader (:class:`ketenx.engine.csvsource.
+  CsvSource`, the one `check` uses): pieces of whole records, screened, parsed by pyarrow
+  with every column typed as a string (a postcode or BSN keeps its leading zero), only the
+  measured columns converted;
+* each piece's column is dictionary-encoded; its **distinct** cells (not its rows) go
   through the same Python code as the precise path — the schema's coercion, the
-  contract's treatment, the counter's coding of output values — remembered across batches;
-* each record's class is the combination of its columns' codes, counted with numpy and
-  added to the counter in the counter's own key layout, so :func:`ketenx.risk.assess` sees
-  exactly what the precise path would have given it.
+  contract's treatment, the counter's coding of output values, in order of first
+  appearance — remembered across pieces; the common written forms of ``pc4``, ``year``,
+  ``year-month`` and ``age-band`` are first cut in Arrow and numpy to the few keys they
+  generalise to;
+* each record's class is the combination of its columns' codes packed into a 64-bit key,
+  counted with numpy by sorting, and handed to the counter in a layout it is told of, so
+  :func:`ketenx.risk.assess` sees exactly what the precise path would have given it.
 
-Arrow and Python's ``csv`` module agree on well-formed CSV, not on every broken file, and
-the precise reader's limits (NUL bytes, bad UTF-8 anywhere in the file, cell and line
-sizes) are not Arrow's. So the bytes are screened on their way to Arrow (:class:`_Screen`):
-at the first sign that the two could differ — a quote that is not where RFC 4180 puts one,
-a line or quoted cell longer than the cell limit, a NUL byte, bad UTF-8, an unclosed quote —
-and whenever Arrow itself refuses the file, :class:`Unsuitable` is raised and the caller
-counts the file again on the precise path, which then names the record and the rule.
-Nothing from Arrow's own messages (they quote the row) is ever shown.
+Whatever the reader leaves to the precise reader (a piece pyarrow cannot be trusted with:
+a NUL byte, bad UTF-8, a ragged or white-space row, an over-long cell, quoting that is not
+plain, a byte order mark at a piece's start, a header pyarrow would read otherwise) raises
+:class:`Unsuitable`, and the caller counts the file again on the precise path, which then
+names the record and the rule. Nothing of pyarrow's own messages (they quote the row) is
+ever shown.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from .readers import MAX_CELL_BYTES, CsvReader, Malformed
 from .risk import Policy, RiskCounter
 from .treatments import age_label, age_reference
 from .validation import RecordSchema
@@ -45,16 +44,11 @@ if TYPE_CHECKING:
     from .contract import FieldSpec
     from .pipeline import Transformer
 
-#: Bytes parsed at a time (1 MiB: as fast as larger blocks here, and less memory).
-BLOCK_BYTES = 1 << 20
-#: The longest run of bytes without a record end carried from block to block.
-MAX_CARRY = 4 * MAX_CELL_BYTES
 #: Distinct cells remembered per column before the memory is cleared (memory stays flat).
 MEMO_LIMIT = 1 << 20
-
-_QUOTE = ord('"')
-_BOM = b"\xef\xbb\xbf"
-_NEWLINE = ord("\n")
+#: The size the reader cuts pieces at for counting (larger than `check`'s: a piece's cost
+#: here is mostly per distinct cell, and 1 MiB pieces are as fast as any, measured).
+PIECE_BYTES = 1 << 20
 
 
 class Unsuitable(Exception):
@@ -82,139 +76,6 @@ class Column:
     source: str
     values: Callable[[list[str]], Sequence[Any]]
     reduction: Reduction | None = None
-
-
-class _Screen:
-    """Screens the bytes of a CSV file, block by block, before Arrow parses them (see the
-    module docstring), and finds where the last whole record of a block ends.
-
-    Quotes are tracked by parity: in a file whose quotes all sit where RFC 4180 puts them,
-    every quote that opens a quoted stretch follows a delimiter, a line break, the start of
-    the file or another quote, and every quote that closes one is followed by a delimiter,
-    a line break, the end of the file or another quote (a doubled quote closes and reopens).
-    A file that passes is read the same by Arrow and by Python's ``csv``; anything else is
-    :class:`Unsuitable`. A line break outside quotes ends a record."""
-
-    def __init__(self, delimiter: str) -> None:
-        self._delim = ord(delimiter)
-        self._offset = 0  # bytes screened so far
-        self._quoted = False  # inside a quoted stretch at the end of the last block
-        self._opened_at = 0  # where the open quoted stretch began
-        self._last = _NEWLINE  # the byte before this block (the file starts as a line does)
-        self._closing_pending = False  # the last block ended with a closing quote
-        self._line_start = 0  # where the current line began
-
-    def screen(self, chunk: bytes) -> int:
-        """Screen the next block (``b""`` at the end of the file); returns the length of its
-        part up to and including the last line break outside quotes (0: none)."""
-        import numpy as np
-
-        if not chunk:
-            if self._quoted:
-                raise Unsuitable("a quoted cell is never closed")
-            if self._closing_pending:
-                self._closing_pending = False
-            return 0
-        if b"\x00" in chunk:
-            raise Unsuitable("NUL byte")
-        if self._closing_pending and chunk[0] not in (_QUOTE, self._delim, 10, 13):
-            raise Unsuitable("text after a closing quote")
-        self._closing_pending = False
-        self._lines(chunk)
-        quoted_before = self._quoted
-        at = None
-        if self._quoted or b'"' in chunk:
-            at = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == _QUOTE)
-            self._quotes(at, chunk)
-        self._last = chunk[-1]
-        self._offset += len(chunk)
-        return _record_end(chunk, at, quoted_before)
-
-    def _lines(self, chunk: bytes) -> None:
-        """No line is longer than a cell may be (which also keeps every unquoted cell, and
-        every line, within the precise reader's limits)."""
-        first = chunk.find(b"\n")
-        if first < 0:
-            if self._offset + len(chunk) - self._line_start > MAX_CELL_BYTES:
-                raise Unsuitable("long line")
-            return
-        if self._offset + first - self._line_start > MAX_CELL_BYTES:
-            raise Unsuitable("long line")
-        if len(chunk) > MAX_CELL_BYTES:  # two line breaks further apart than the limit?
-            import numpy as np
-
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == _NEWLINE)
-            if ends.size > 1 and int(np.diff(ends).max()) > MAX_CELL_BYTES:
-                raise Unsuitable("long line")
-        self._line_start = self._offset + chunk.rfind(b"\n") + 1
-
-    def _quotes(self, at: np.ndarray, chunk: bytes) -> None:
-        import numpy as np
-
-        buf = np.frombuffer(chunk, dtype=np.uint8)
-        if at.size == 0:  # inside a quoted stretch that goes on
-            if self._offset + len(chunk) - self._opened_at > MAX_CELL_BYTES:
-                raise Unsuitable("long quoted cell")
-            return
-        # The quote at at[i] opens a stretch when an even number of quotes came before it.
-        first_opens = not self._quoted
-        opens = at[0 if first_opens else 1 :: 2]
-        closes = at[1 if first_opens else 0 :: 2]
-        before = np.empty(opens.size, dtype=np.uint8)
-        inside = opens > 0
-        before[inside] = buf[opens[inside] - 1]
-        before[~inside] = self._last
-        if not np.isin(before, (self._delim, 10, 13, _QUOTE)).all():
-            raise Unsuitable("a quote inside an unquoted cell")
-        last = len(chunk) - 1
-        after_pos = closes[closes < last] + 1
-        if not np.isin(buf[after_pos], (self._delim, 10, 13, _QUOTE)).all():
-            raise Unsuitable("text after a closing quote")
-        self._closing_pending = bool(closes.size) and int(closes[-1]) == last
-        # Quoted stretches: from an opening quote to its closing one.
-        starts = opens + self._offset
-        ends = closes + self._offset
-        if not first_opens:
-            starts = np.concatenate(([self._opened_at], starts))
-        self._quoted = starts.size > ends.size
-        if self._quoted:
-            self._opened_at = int(starts[-1])
-            starts = starts[:-1]
-            if self._offset + len(chunk) - self._opened_at > MAX_CELL_BYTES:
-                raise Unsuitable("long quoted cell")
-        if starts.size and int((ends - starts).max()) > MAX_CELL_BYTES:
-            raise Unsuitable("long quoted cell")
-
-
-def _record_end(chunk: bytes, quotes: np.ndarray | None, quoted_before: bool) -> int:
-    """The length of ``chunk`` up to and including its last line break outside quotes."""
-    import numpy as np
-
-    end = chunk.rfind(b"\n")
-    while end >= 0:
-        if quotes is None:
-            return end + 1
-        before = int(np.searchsorted(quotes, end))
-        if (before + quoted_before) % 2 == 0:
-            return end + 1
-        # Inside a quoted stretch: look before the quote that opened it.
-        opened = int(quotes[before - 1]) if before else 0
-        end = chunk.rfind(b"\n", 0, opened)
-    return 0
-
-
-def _header(path: str, delimiter: str | None) -> tuple[list[str], str]:
-    """The header and delimiter as the precise reader sees them."""
-    from .fileio import open_input
-
-    with open_input(path) as fh:
-        try:
-            reader = CsvReader(fh, delimiter=delimiter)
-        except Malformed:
-            raise Unsuitable("broken before the first record") from None
-        if reader.header is None:
-            raise Unsuitable("no header")
-        return reader.header, reader.delimiter
 
 
 @dataclass
@@ -457,35 +318,47 @@ def count_csv(
     ``quasi`` and ``sensitive`` give, in the policy's order, how each measured column is
     read (a column the file does not have is empty in every record). ``wrap`` wraps the raw
     file (progress); ``records`` is told the count so far. Raises :class:`Unsuitable` when
-    the precise path must count the file instead (the counter is then to be discarded)."""
-    import pyarrow as pa
+    the precise path must count the file instead (the counter is then to be discarded).
 
-    header, delim = _header(path, delimiter)
-    if len(delim.encode("utf-8")) != 1:  # Arrow takes a one-byte delimiter only
-        raise Unsuitable("a delimiter Arrow cannot take")
-    if len(set(header)) != len(header):
-        raise Unsuitable("duplicate column names")
-    counting = _Counting(counter, quasi, sensitive, header, delim, records)
-    # The next block is parsed (by Arrow, without the GIL) while this one is counted.
-    with open(path, "rb") as raw, _arrow_memory(), ThreadPoolExecutor(1) as parser:
-        try:
-            pending = None
-            for k, block in enumerate(_record_blocks(wrap(raw), _Screen(delim))):
-                future = parser.submit(counting.parsed, k, block)
-                if pending is not None:
-                    counting.count(pending.result())
-                pending = future
-            if pending is not None:
-                counting.count(pending.result())
-        except Unsuitable:
-            raise
-        except (pa.ArrowException, OSError, ValueError) as exc:  # Arrow's text quotes rows
-            raise Unsuitable(type(exc).__name__) from None
+    The file is read by the columnar engine's reader (:class:`ketenx.engine.csvsource.
+    CsvSource`: pieces of whole records, screened, parsed by pyarrow); a piece it leaves to
+    the precise reader sends the whole file there."""
+    from .engine.csvsource import CsvSource
+    from .fileio import open_input
+
+    with open_input(path) as raw:
+        wanted = {c.source for c in (*quasi, *sensitive)}
+        source = CsvSource(
+            wrap(raw),
+            delimiter=delimiter,
+            columns=lambda header: (i for i, name in enumerate(header) if name in wanted),
+            piece_bytes=PIECE_BYTES,
+        )
+        if source.fallback is not None or source.header is None:
+            raise Unsuitable("the engine's reader leaves the file to the precise reader")
+        counting = _Counting(counter, quasi, sensitive, source.header, records)
+        # The next piece is read and parsed (by pyarrow, without the GIL) while one is counted.
+        for piece in _read_ahead(source.pieces()):
+            if piece.table is None:
+                raise Unsuitable("a piece for the precise reader")
+            counting.count(piece.table)
     counting.classes.into(counter)
 
 
+def _read_ahead(pieces: Iterator[Any]) -> Iterator[Any]:
+    """``pieces``, the next one made on a helper thread while the caller works on one."""
+    with ThreadPoolExecutor(1) as ahead:
+        future = ahead.submit(next, pieces, None)
+        while True:
+            piece = future.result()
+            if piece is None:
+                return
+            future = ahead.submit(next, pieces, None)
+            yield piece
+
+
 class _Counting:
-    """How the blocks of one file are parsed (any thread) and counted (one at a time)."""
+    """How the pieces of one file are counted, one at a time."""
 
     def __init__(
         self,
@@ -493,115 +366,42 @@ class _Counting:
         quasi: Sequence[Column],
         sensitive: Sequence[Column],
         header: list[str],
-        delimiter: str,
         records: Callable[[int], object] | None,
     ) -> None:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        present = set(header)
+        # The engine's tables name columns by position (c0, c1, …): the first column of a
+        # name, as the precise reader picks it.
+        position: dict[str, str] = {}
+        for i, name in enumerate(header):
+            position.setdefault(name, f"c{i}")
         tables = (counter._codes, counter._scodes)
         self.coders = [
             [
-                _Codes(counter, c, tables[role], j) if c.source in present else None
+                (_Codes(counter, c, tables[role], j), position[c.source])
+                if c.source in position
+                else None
                 for j, c in enumerate(cols)
             ]
             for role, cols in enumerate((quasi, sensitive))
         ]
-        self.header = header
-        self.delimiter = delimiter
-        self.parse = pacsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True
-        )
-        self.convert = pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            include_columns=sorted({c.source for c in (*quasi, *sensitive) if c.source in present}),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        )
-        self.options = pacsv.ReadOptions(use_threads=False, column_names=header)
         self.classes = _Classes(len(quasi), len(sensitive))
         self.records = records
         self.done = 0
 
-    def parsed(self, k: int, block: bytes) -> Any:
-        """Block ``k`` as an Arrow table of the measured columns (None: nothing in it)."""
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        _utf8(block)
-        if k == 0:
-            block = _after_header(block, self.header, self.delimiter)
-        if not block:  # the header alone
-            return None
-        if block.startswith(_BOM):  # Arrow drops a BOM at the start of every buffer
-            raise Unsuitable("a cell that starts with a byte order mark")
-        return pacsv.read_csv(
-            pa.py_buffer(block),
-            read_options=self.options,
-            parse_options=self.parse,
-            convert_options=self.convert,
-        )
-
     def count(self, table: Any) -> None:
         import numpy as np
 
-        n = 0 if table is None else table.num_rows
+        n = table.num_rows
         if n == 0:
             return
         zeros = np.zeros(n, dtype=np.int64)
         codes = [
-            [zeros if c is None else c.of(_one_chunk(table.column(c.column.source))) for c in role]
+            [zeros if c is None else c[0].of(_one_chunk(table.column(c[1]))) for c in role]
             for role in self.coders
         ]
         self.classes.add(codes[0], codes[1], n)
         self.done += n
         if self.records is not None:
             self.records(self.done)
-
-
-@contextlib.contextmanager
-def _arrow_memory() -> Iterator[None]:
-    """Arrow allocating from jemalloc (or the C library's malloc where pyarrow has no
-    jemalloc) while counting: blocks are parsed and dropped one after another, on two
-    threads, and mimalloc (Arrow's default here) keeps what they freed — about 30 MB more
-    at the peak, for no speed."""
-    import pyarrow as pa
-
-    before = pa.default_memory_pool()
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:  # pragma: no cover - a pyarrow built without jemalloc
-        pool = pa.system_memory_pool()
-    pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(before)
-
-
-def _record_blocks(stream: IO[bytes], screen: _Screen) -> Iterator[bytes]:
-    """The file in blocks of whole records (about ``BLOCK_BYTES`` each), screened. Memory
-    holds one block (and a record cut by its end) at a time; a record longer than
-    ``MAX_CARRY`` goes to the precise reader (Arrow refuses cells that long anyway)."""
-    carry: list[bytes] = []
-    carried = 0
-    while True:
-        block = stream.read(BLOCK_BYTES)
-        end = screen.screen(block)
-        if not block:
-            if carry:
-                yield b"".join(carry)
-            return
-        if end == 0:  # no record ends in this block: it goes on in the next
-            carry.append(block)
-            carried += len(block)
-            if carried > MAX_CARRY:
-                raise Unsuitable("a record longer than the carry")
-            continue
-        yield b"".join([*carry, block[:end]]) if carry else block[:end]
-        carry = [block[end:]]
-        carried = len(carry[0])
 
 
 def _one_chunk(column: Any) -> pa.Array:
@@ -611,41 +411,6 @@ def _one_chunk(column: Any) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
         return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     return column
-
-
-def _utf8(block: bytes) -> None:
-    """Refuse a block that is not UTF-8 (Arrow checks only the columns it converts). A
-    block of whole records never ends inside a character."""
-    import numpy as np
-    import pyarrow as pa
-
-    if block.isascii():
-        return
-    offsets = pa.py_buffer(np.array([0, len(block)], dtype=np.int32).tobytes())
-    text = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(block)])
-    try:
-        text.cast(pa.string())  # validates, in C, without a copy
-    except pa.ArrowInvalid:
-        raise Unsuitable("not UTF-8") from None
-
-
-def _after_header(block: bytes, header: list[str], delimiter: str) -> bytes:
-    """The first block without its header line, which must be the header the precise
-    reader read (blank lines before it, say, are the precise reader's to skip)."""
-    end = block.find(b"\n")
-    quotes = block.count(b'"', 0, max(end, 0))  # a running count: linear in the header
-    while end >= 0 and quotes % 2:
-        following = block.find(b"\n", end + 1)
-        quotes += block.count(b'"', end, following if following >= 0 else len(block))
-        end = following
-    if end < 0:
-        end = len(block) - 1
-    line = block[: end + 1].decode("utf-8-sig")
-    if "\r" in line.removesuffix("\r\n"):  # a lone CR ends a line: the precise reader's case
-        raise Unsuitable("a carriage return in the header line")
-    if next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter), None) != header:
-        raise Unsuitable("another header")
-    return block[end + 1 :]
 
 
 def risk_columns(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final, cast
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 _BOM: Final = b"\xef\xbb\xbf"
+_BLANK: Final = b" \t\r\n\xef\xbb\xbf"  # what a line before the header may hold
 PIECE_BYTES: Final = 1 << 19
 MAX_PIECE_BYTES: Final = 8 << 20  # no cut found by then: the precise reader takes over
 _HEAD_BYTES: Final = 1 << 16
@@ -47,6 +48,23 @@ def use_lean_memory_pool() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:  # pragma: no cover - a build without jemalloc
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8, checked in C without a copy (a piece of whole records
+    never ends inside a character)."""
+    if data.isascii():
+        return True
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32).tobytes())
+    text = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _lines(data: bytes) -> int:
@@ -109,7 +127,21 @@ def _grammar(delimiter: str) -> re.Pattern[bytes]:
 class CsvSource:
     """Header (by the precise reader) and :class:`Piece` s of a CSV stream."""
 
-    def __init__(self, stream: IO[bytes], *, delimiter: str | None = None) -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        delimiter: str | None = None,
+        columns: Callable[[list[str]], Iterable[int]] | None = None,
+        piece_bytes: int | None = None,
+    ) -> None:
+        """``columns``: given the header, the positions of the columns the caller reads
+        (default: all); the others are parsed but not converted, and the piece's bytes are
+        checked as UTF-8 as a whole instead. ``piece_bytes``: the size pieces are cut at
+        (default :data:`PIECE_BYTES`)."""
+        self._columns = columns
+        self._piece = piece_bytes or PIECE_BYTES
+        self._include: list[str] | None = None
         self._stream = stream
         self._buf = b""
         self._eof = False
@@ -122,7 +154,7 @@ class CsvSource:
 
     def _fill(self, size: int) -> None:
         while not self._eof and len(self._buf) < size:
-            chunk = self._stream.read(max(size - len(self._buf), PIECE_BYTES))
+            chunk = self._stream.read(max(size - len(self._buf), self._piece))
             if not chunk:
                 self._eof = True
             else:
@@ -140,12 +172,18 @@ class CsvSource:
             return
         cut = -1
         pos = buf.find(b"\n")
+        # Running counts (linear in the head): quotes so far, and whether any text came yet.
+        quotes = buf.count(b'"', 0, max(pos, 0))
+        text = bool(buf[: max(pos, 0)].strip(_BLANK))
         while pos >= 0:
-            head = buf[: pos + 1]
-            if head.count(b'"') % 2 == 0 and head.strip(b" \t\r\n\xef\xbb\xbf"):
+            if quotes % 2 == 0 and text:
                 cut = pos + 1
                 break
-            pos = buf.find(b"\n", pos + 1)
+            following = buf.find(b"\n", pos + 1)
+            line = buf[pos : following if following >= 0 else len(buf)]
+            quotes += line.count(b'"')
+            text = text or bool(line.strip(_BLANK))
+            pos = following
         if cut < 0:
             self._give_up()
             return
@@ -175,13 +213,13 @@ class CsvSource:
         """The pieces after the header, in order."""
         lines = self.lines
         while True:
-            self._fill(PIECE_BYTES)
+            self._fill(self._piece)
             buf = self._buf
             if not buf:
                 return
             cut = self._cut(buf)
             while cut < 0 and not self._eof and len(buf) < MAX_PIECE_BYTES:
-                self._fill(len(buf) + PIECE_BYTES)
+                self._fill(len(buf) + self._piece)
                 buf = self._buf
                 cut = self._cut(buf)
             if cut < 0 and not self._eof:  # no record boundary in sight
@@ -223,7 +261,7 @@ class CsvSource:
 
     def _cut(self, buf: bytes) -> int:
         """After the last line feed of ``buf`` with an even count of quotes before it."""
-        limit = len(buf) if self._eof else min(len(buf), PIECE_BYTES)
+        limit = len(buf) if self._eof else min(len(buf), self._piece)
         pos = buf.rfind(b"\n", 0, limit)
         if b'"' not in buf:
             return pos + 1 if pos >= 0 else -1
@@ -249,6 +287,10 @@ class CsvSource:
             return None
         assert self.header is not None
         names = [f"c{i}" for i in range(len(self.header))]
+        if self._columns is not None and self._include is None:
+            self._include = [names[i] for i in sorted(set(self._columns(self.header)))]
+        if self._include is not None and not _utf8(data):
+            return None
         try:
             table = pcsv.read_csv(
                 pa.py_buffer(data),
@@ -265,6 +307,7 @@ class CsvSource:
                 ),
                 convert_options=pcsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
+                    include_columns=self._include or [],
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                     null_values=[],
@@ -274,6 +317,8 @@ class CsvSource:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
         if len(data) > MAX_CELL_BYTES:  # else no cell can be longer than the limit
+            if self._include is not None:
+                return None  # the columns not converted could hold one
             for column in table.columns:
                 if len(column) and pc.max(pc.binary_length(column)).as_py() > MAX_CELL_BYTES:
                     return None
