@@ -117,7 +117,7 @@ def bench_secret() -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / "bench.secret"
     if not path.exists():
-        from ketenx.secrets import new_secret
+        from ketenx.storage.secrets import new_secret
 
         new_secret(path)
     return path

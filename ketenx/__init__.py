@@ -59,7 +59,7 @@ if TYPE_CHECKING:
         VerificationError,
     )
     from .partners import Registry
-    from .secrets import Secret
+    from .storage.secrets import Secret
 
 _VERBS = (
     "load_contract",
@@ -103,7 +103,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(_ERRORS, ".errors"),
     "Contract": ".contract",
     "Registry": ".partners",
-    "Secret": ".secrets",
+    "Secret": ".storage.secrets",
 }
 
 # The same names as _EXPORTS (tests/api/test_exports.py): written out for linters and IDEs.

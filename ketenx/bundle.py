@@ -13,7 +13,7 @@ Sign-then-encrypt: the signature binds the sender; age binds the recipient.
 
 Both directions stream. ``pack`` stages only the pseudonymised records (they must be
 complete before their digest can be signed, and the statement comes first in the tar), in
-a private work folder beside the destination (:mod:`ketenx.staging`); the tar is made on
+a private work folder beside the destination (:mod:`ketenx.storage.staging`); the tar is made on
 the fly and read straight into the age encryption. ``unpack`` reads the (decrypted) tar as a
 stream with its own strict reader (:class:`_Reader`), never with :mod:`tarfile`: only the
 documented members, in order, each at most once, plain regular files with the documented
@@ -53,7 +53,7 @@ from .errors import (
 from .partners import Registry, public_key_id
 from .progress import Progress, counted
 from .readers import format_for
-from .staging import create_file, finish, publish, work_folder
+from .storage.staging import create_file, finish, publish, work_folder
 
 STATEMENT = "statement.dsse.json"
 CONTRACT = "contract.json"
@@ -417,7 +417,7 @@ def pack(
 ) -> PackResult:
     """check → pseudonymise → check output → sign → encrypt, into one delivery file.
 
-    ``secret``: a secret file's path or a loaded :class:`ketenx.secrets.Secret`. ``now``,
+    ``secret``: a secret file's path or a loaded :class:`ketenx.storage.secrets.Secret`. ``now``,
     ``nonce`` (the per-delivery pseudonymisation nonce) and ``delivery_id`` pin what would
     otherwise come from the clock and the random generator: with all three and
     ``encrypt=False`` the delivery is the same, byte for byte (age encryption is randomised).

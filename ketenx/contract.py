@@ -26,7 +26,7 @@ from .canonical import canonical_digest, pointer, to_json_model
 from .errors import ContractError
 from .formats import FORMATS, is_test_oin, oin_problem
 from .resources import load_schema
-from .secrets import refuse_key_material
+from .storage.secrets import refuse_key_material
 from .validation import (
     DIALECT,
     NOT_A_REGEX,
@@ -53,7 +53,7 @@ class Problem:
 
     def render(self, path: str) -> str:
         """One line; a name from the document that looks like key material is withheld."""
-        from .secrets import withhold_key_material
+        from .storage.secrets import withhold_key_material
 
         line = f"{path}: {self.pointer or '/'}: {self.severity}: {self.message}"
         return withhold_key_material(line)

@@ -28,7 +28,6 @@ from . import __version__
 from ._api.results import PseudonymiseResult, ReidentifyResult
 from .contract import Contract
 from .errors import InputFileError, KeyMaterialError, RejectedError, UsageError
-from .fileio import atomic_output, is_stream, open_input
 from .jsonlimits import MAX_META_BYTES, read_path
 from .pipeline import (
     KEYED,
@@ -42,12 +41,13 @@ from .pipeline import (
 )
 from .progress import Progress, counted
 from .readers import InputFormat, Malformed, check_delimiter, check_encoding, format_for
+from .storage.fileio import atomic_output, is_stream, open_input
 from .validation import Violation, declared_types
 from .writers import OUTPUT_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
     from .contract import FieldSpec
-    from .secrets import Secret
+    from .storage.secrets import Secret
 
 META_SUFFIX = ".meta.json"
 META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v4"
@@ -178,8 +178,8 @@ def load_secret_for(
     secret: str | os.PathLike[str] | Secret | None, data_paths: Sequence[Path]
 ) -> Secret | None:
     """A secret object as it is; a secret file loaded with its safety checks against the
-    data's and the output's paths (:func:`ketenx.secrets.load_secret`)."""
-    from .secrets import Secret, load_secret
+    data's and the output's paths (:func:`ketenx.storage.secrets.load_secret`)."""
+    from .storage.secrets import Secret, load_secret
 
     if secret is None or isinstance(secret, Secret):
         return secret

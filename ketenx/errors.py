@@ -68,3 +68,34 @@ class RejectedError(KetenxError):
 
 class VerificationError(RejectedError):
     """A signature, digest or signer check failed."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, SIGHUP or SIGINT arrived: raised where the program is, so that every ``finally``
+    and context manager cleans up (partial outputs, private work folders) as on Ctrl-C.
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals that arrived while the command ran. Kept besides raising :class:`Terminated`:
+#: code that catches every exception — C extensions do while they are imported — can swallow
+#: the raise, and an output must then still not be published (:func:`raise_if_signalled`).
+_SIGNALLED: list[int] = []
+
+
+def note_signal(signum: int) -> None:
+    _SIGNALLED.append(signum)
+
+
+def clear_signals() -> None:
+    _SIGNALLED.clear()
+
+
+def raise_if_signalled() -> None:
+    """Raise :class:`Terminated` when a signal arrived (and was perhaps swallowed): called
+    just before an output is made visible, so that a stopped run never publishes one."""
+    if _SIGNALLED:
+        raise Terminated(_SIGNALLED[0])

@@ -324,7 +324,7 @@ def count_csv(
     CsvSource`: pieces of whole records, screened, parsed by pyarrow); a piece it leaves to
     the precise reader sends the whole file there."""
     from .engine.csvsource import CsvSource
-    from .fileio import open_input
+    from .storage.fileio import open_input
 
     with open_input(path) as raw:
         wanted = {c.source for c in (*quasi, *sensitive)}

@@ -340,10 +340,10 @@ def _count_precisely(
     encoding: str | None,
     progress: Any,
 ) -> RiskCounter:
-    from .fileio import open_input
     from .privacy_reports import read_columns
     from .progress import counted
     from .readers import decoded
+    from .storage.fileio import open_input
 
     wanted = {*policy.quasi_identifiers, *policy.sensitive}
     if transformer is None:

@@ -19,8 +19,8 @@ from .canonical import canonical_digest, pointer
 from .contract import Problem, read_structured, rule_message
 from .errors import ContractError, KeyMaterialError, VerificationError
 from .formats import oin_problem
-from .keys import load_public_key
 from .resources import load_schema
+from .storage.keys import load_public_key
 
 _RULES = {  # the registry's own words where the keyword alone says too little
     "pattern": "a value of the wrong form (age recipients are age1…)",

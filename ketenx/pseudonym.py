@@ -38,7 +38,7 @@ from .errors import KeyMaterialError, OperationalError, RejectedError
 
 if TYPE_CHECKING:
     from .contract import Contract
-    from .secrets import Secret
+    from .storage.secrets import Secret
 
 SCHEME = "kx1"
 PSEUDONYM_PREFIX = "kx1_"
@@ -293,7 +293,7 @@ class Keyring:
     @classmethod
     def derive(cls, secret: Secret | bytes, domain: str) -> Keyring:
         """The keys of ``domain`` (an *effective* domain, see :func:`effective_domain`) under
-        ``secret``: a :class:`~ketenx.secrets.Secret` or its raw bytes."""
+        ``secret``: a :class:`~ketenx.storage.secrets.Secret` or its raw bytes."""
         if isinstance(secret, bytes | bytearray):
             return cls.from_secret_bytes(bytes(secret), domain)
         return cls.from_secret_bytes(secret.secret_bytes, domain, key_id=secret.key_id)

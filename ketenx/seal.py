@@ -20,7 +20,7 @@ import pyrage
 from pyrage import x25519
 
 from .errors import KetenxError, KeyMaterialError, OperationalError, VerificationError
-from .keys import parse_age_identity
+from .storage.keys import parse_age_identity
 
 #: pyrage's messages for a header that is not (or no longer) an age v1 header.
 _HEADER_FAILURES = ("header", "unknown age format", "armor", "fill whole buffer")
@@ -123,7 +123,7 @@ def encrypt_stream(src: BinaryIO, dst: BinaryIO, recipients: Sequence[str]) -> N
 def decrypt_stream(src: BinaryIO, dst: BinaryIO, identity: Any) -> None:
     """Decrypt the age file (binary or armored) read from ``src`` into ``dst``.
 
-    ``identity`` is a ``pyrage.x25519.Identity`` (see :func:`ketenx.keys.load_age_identity`)
+    ``identity`` is a ``pyrage.x25519.Identity`` (see :func:`ketenx.storage.keys.load_age_identity`)
     or identity text. On :class:`VerificationError` ``dst`` may hold a partial plaintext
     that must be discarded.
     """

@@ -2,7 +2,7 @@
 wires its options to (``docs/library.md``).
 
 A verb takes library types — paths, a loaded :class:`~ketenx.contract.Contract` and
-partner registry, a secret path or :class:`~ketenx.secrets.Secret`, a key object or path —
+partner registry, a secret path or :class:`~ketenx.storage.secrets.Secret`, a key object or path —
 and returns a frozen dataclass (:mod:`ketenx._api.results`). It reads no environment
 variable and prints nothing; ``now=``, ``nonce=`` and ``delivery_id=`` pin the clock and the
 random choices, so a caller (and a test) gets the same bytes twice. Every refusal is a
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..partners import Registry
     from ..progress import Progress
     from ..readers import InputFormat
-    from ..secrets import Secret
+    from ..storage.secrets import Secret
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
 #: A signing key: the key object, a private key file (with ``passphrase``), or a function
@@ -82,7 +82,7 @@ def _registry(partners: Registry | StrPath) -> Registry:
 def _signing_key(key: SigningKeyLike, passphrase: bytes | None) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ..keys import load_private_key
+    from ..storage.keys import load_private_key
 
     if isinstance(key, Ed25519PrivateKey):
         return key
@@ -93,7 +93,7 @@ def _signing_key(key: SigningKeyLike, passphrase: bytes | None) -> Ed25519Privat
 
 def _identity(identity: Any) -> Any:
     """An age identity object as it is; a path: the identity file loaded."""
-    from ..keys import load_age_identity
+    from ..storage.keys import load_age_identity
 
     if isinstance(identity, str | os.PathLike):
         return load_age_identity(Path(identity))
@@ -151,13 +151,13 @@ def check(
     contract's privacy thresholds. Bad data is a finding, not an exception: see
     ``result.valid`` and ``result.report``. Every file is opened before any is read."""
     from ..check import Checker
-    from ..fileio import open_input
     from ..gates import RiskMeter
     from ..pipeline import output_schema
     from ..privacy_reports import failure_text
     from ..progress import counted
     from ..readers import check_delimiter, check_encoding, decoded
     from ..reports import CheckReport
+    from ..storage.fileio import open_input
     from ..validation import RecordSchema, Violation
 
     output_side = _side(side) == "output"
@@ -310,8 +310,8 @@ def sign(
     with both, the envelope is the same bytes)."""
     from ..attest import build_predicate, rfc3339, sign_subjects
     from ..delivery import meta_path_for, read_meta
-    from ..fileio import atomic_output, file_digest
     from ..partners import public_key_id
+    from ..storage.fileio import atomic_output, file_digest
 
     paths = [Path(f) for f in files]
     meta = None
@@ -366,7 +366,7 @@ def verify(
     agreement. :class:`VerificationError` names the check that failed."""
     from ..attest import verify_statement
     from ..dsse import read_envelope
-    from ..fileio import file_digest, open_input
+    from ..storage.fileio import file_digest, open_input
 
     registry = _registry(partners)
     if isinstance(signature, Mapping):
@@ -490,10 +490,10 @@ def _columns(
     progress: ProgressFor | None,
 ) -> Iterator[tuple[dict[str, Any], int]]:
     """Batches of the typed columns ``names`` of one file, its progress told as it is read."""
-    from ..fileio import open_input
     from ..privacy_reports import read_columns
     from ..progress import counted
     from ..readers import decoded
+    from ..storage.fileio import open_input
 
     with contextlib.ExitStack() as stack:
         stream = open_input(name)

@@ -20,9 +20,17 @@ from typing import Any
 import typer
 
 from .. import __version__
-from ..errors import ExitCode, KetenxError, OperationalError
-from ..fileio import shown_path
-from ..secrets import withhold_key_material
+from ..errors import (
+    ExitCode,
+    KetenxError,
+    OperationalError,
+    Terminated,
+    clear_signals,
+    note_signal,
+    raise_if_signalled,
+)
+from ..storage.fileio import shown_path
+from ..storage.secrets import withhold_key_material
 from ._polish import polish
 from ._wording import cli_wording
 
@@ -95,9 +103,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = typer.main.get_command(app)
     polish(command, debug=lambda: _state["debug"])
     args = list(sys.argv[1:] if argv is None else argv)
+    clear_signals()
     with _termination_raises() as stopped:
         try:
             _main(command, args)
+            raise_if_signalled()  # a signal whose raise was swallowed still stops the run
         except Terminated as exc:
             stopped.append(exc.signum)
             sys.stderr.write(
@@ -110,17 +120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(128 + stopped[0])  # pragma: no cover - not reached
 
 
-class Terminated(BaseException):
-    """SIGTERM, SIGHUP or SIGINT arrived: raised where the program is, so that every ``finally``
-    and context manager cleans up (partial outputs, private work folders) as on Ctrl-C.
-    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _raise_terminated(signum: int, frame: Any) -> None:
+    note_signal(signum)
     raise Terminated(signum)
 
 
@@ -180,7 +181,7 @@ def _main(command: Any, args: list[str]) -> None:
 def _refuse_key_material_arguments(args: Sequence[str]) -> None:
     """Key material on the command line is refused before click sees it: click would repeat an
     argument it cannot place (a PEM block starts like an option)."""
-    from ..secrets import unmistakably_key_material
+    from ..storage.secrets import unmistakably_key_material
 
     if any(unmistakably_key_material(arg) for arg in args):
         sys.stderr.write(

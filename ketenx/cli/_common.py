@@ -52,7 +52,7 @@ def load_contract(path: Path) -> Contract:
 def stderr(text: str) -> None:
     """One message on stderr; key material in it is never repeated (a name or path that
     holds some is withheld)."""
-    from ..secrets import withhold_key_material
+    from ..storage.secrets import withhold_key_material
 
     sys.stderr.write(withhold_key_material(text) + "\n")
 

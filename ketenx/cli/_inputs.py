@@ -1,4 +1,4 @@
-"""The files a command reads, for :func:`ketenx.fileio.refuse_output_over_inputs`: a
+"""The files a command reads, for :func:`ketenx.storage.fileio.refuse_output_over_inputs`: a
 contract is its file and the schema file it ``$ref``s; a partner registry is its file and
 the public key files it names. An output over any of them is refused (exit 2)."""
 

@@ -164,7 +164,7 @@ def _wrap_invoke(command: Any, debug: Callable[[], bool]) -> None:
         except UsageError as exc:
             if debug():
                 traceback.print_exc(file=sys.stderr)
-            from ..secrets import withhold_key_material
+            from ..storage.secrets import withhold_key_material
             from ._wording import cli_wording
 
             text = cli_wording(exc).diagnostics()
@@ -183,7 +183,7 @@ def _argument_names(param: Any, metavar: str) -> None:
 def _withhold_in_usage_errors() -> None:
     """The parser's own messages quote what it was given ("Got unexpected extra argument
     (…)"): key material in them is withheld, as in every other message."""
-    from ..secrets import withhold_key_material
+    from ..storage.secrets import withhold_key_material
 
     classes: list[type] = [_exc.ClickException]
     for cls in classes:

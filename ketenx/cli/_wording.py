@@ -20,7 +20,7 @@ Wording = Callable[[Any], tuple[str, str | None]]
 
 
 def _delivery() -> dict[str, Wording]:
-    from ..secrets import ENV_VAR
+    from ..storage.secrets import ENV_VAR
 
     return {
         "FormatContradiction": lambda e: (

@@ -96,9 +96,9 @@ def check(
     """Check data files against the contract; exit 0 when every record is valid, 1 when any
     is not, 3 when a file or the contract cannot be used."""
     from .._api.verbs import check as _check
-    from ..fileio import atomic_output, refuse_output_over_inputs
     from ..readers import check_delimiter, check_encoding
     from ..reports import count_of
+    from ..storage.fileio import atomic_output, refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]

@@ -67,7 +67,7 @@ def lint(
 def _explain(document: Mapping[str, Any]) -> None:
     """Per field of an accepted contract's schema, the path `check` takes (ketenx.engine)."""
     from ..engine import explain
-    from ..secrets import withhold_key_material
+    from ..storage.secrets import withhold_key_material
 
     paths = explain(document["schema"])
     width = max((len(p.field) for p in paths), default=0)
@@ -121,8 +121,8 @@ def init(
     """Draft a contract from an export: types and formats inferred, every field dropped."""
     from ..draft import draft_contract
     from ..errors import OperationalError, UsageError
-    from ..fileio import atomic_output, open_input
     from ..readers import InputFormat, check_delimiter, check_encoding, decoded, format_for
+    from ..storage.fileio import atomic_output, open_input
 
     check_delimiter(delimiter)
     check_encoding(encoding)

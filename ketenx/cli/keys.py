@@ -29,7 +29,7 @@ def new_secret(
 ) -> None:
     """Write a new 256-bit pseudonymisation secret with its key id. Keep it apart from the
     data: not next to input or output files, not in a git work tree."""
-    from ..secrets import new_secret as _new_secret
+    from ..storage.secrets import new_secret as _new_secret
 
     _not_stdout(path, "a secret")
     secret = _new_secret(path)
@@ -50,7 +50,7 @@ def new_signing(
     import sys
 
     from ..errors import KeyMaterialError, UsageError
-    from ..keys import key_id, load_public_key, new_signing_key, passphrase_from_env
+    from ..storage.keys import key_id, load_public_key, new_signing_key, passphrase_from_env
 
     _not_stdout(name, "a key pair")
     if not name.name:
@@ -79,7 +79,7 @@ def new_identity(
 ) -> None:
     """A new age X25519 identity, in the form `age-keygen` writes (usable with `age -i`)."""
     from ..errors import UsageError
-    from ..keys import new_age_identity
+    from ..storage.keys import new_age_identity
 
     _not_stdout(name, "an identity")
     if not name.name:

@@ -50,9 +50,9 @@ def pack(
     """check → pseudonymise → check the output → sign → encrypt to the recipient, into ONE
     file, written atomically."""
     from .._api.verbs import pack as _pack
-    from ..fileio import refuse_output_over_inputs
     from ..partners import load_registry
     from ..reports import count_of
+    from ..storage.fileio import refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output],
@@ -123,10 +123,10 @@ def unpack(
     from .._api.verbs import unpack as _unpack
     from ..bundle import DATA_NAMES, META, RECEIPT, STATEMENT
     from ..errors import UsageError
-    from ..fileio import refuse_output_over_inputs
-    from ..keys import load_age_identity
     from ..partners import load_registry
     from ..reports import count_of
+    from ..storage.fileio import refuse_output_over_inputs
+    from ..storage.keys import load_age_identity
 
     written = [output, *(output / name for name in (*DATA_NAMES, META, STATEMENT, RECEIPT))]
     refuse_output_over_inputs(

@@ -49,8 +49,8 @@ def _check_inputs(
 ) -> None:
     """The usage checks, in the order every data command makes them (option values, input
     formats, then no output over an input), before the contract is loaded."""
-    from ..fileio import refuse_output_over_inputs
     from ..readers import check_delimiter, check_encoding
+    from ..storage.fileio import refuse_output_over_inputs
     from ._inputs import contract_inputs
 
     check_delimiter(delimiter)
@@ -62,7 +62,7 @@ def _check_inputs(
 
 
 def _write(text: str, output: Path | None, summary: str) -> None:
-    from ..fileio import atomic_output
+    from ..storage.fileio import atomic_output
 
     if output is None or str(output) == "-":
         sys.stdout.write(text)

@@ -54,7 +54,7 @@ ALLOW_EMPTY_OPTION = typer.Option(
 
 def secret_path(secret: str | None) -> str | None:
     """The secret file the command will read: ``--secret``, else ``KETENX_SECRET_FILE``."""
-    from ..secrets import ENV_VAR
+    from ..storage.secrets import ENV_VAR
 
     return secret if secret is not None else os.environ.get(ENV_VAR)
 
@@ -62,7 +62,7 @@ def secret_path(secret: str | None) -> str | None:
 def secret_file(secret: str | None) -> Path | None:
     """The secret file to hand to the library, if one was given (``--secret`` or
     ``KETENX_SECRET_FILE``); key material given where the path belongs is refused here."""
-    from ..secrets import secret_from_env_or_path
+    from ..storage.secrets import secret_from_env_or_path
 
     given = secret_path(secret)
     return secret_from_env_or_path(given, {}) if given else None
@@ -121,8 +121,8 @@ def pseudonymise(
     OUT.meta.json atomically. A rejected input writes nothing (exit 1)."""
     from .._api.verbs import pseudonymise as _pseudonymise
     from ..delivery import meta_path_for
-    from ..fileio import refuse_output_over_inputs
     from ..reports import count_of
+    from ..storage.fileio import refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output, meta_path_for(output)],
@@ -177,8 +177,8 @@ def reidentify(
     field is left as it is. One-way fields cannot be reversed (exit 1)."""
     from .._api.verbs import reidentify as _reidentify
     from ..delivery import meta_path_for
-    from ..fileio import refuse_output_over_inputs
     from ..reports import count_of
+    from ..storage.fileio import refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output],

@@ -27,8 +27,8 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
     import sys
 
     from ..errors import KeyMaterialError
-    from ..keys import load_private_key, passphrase_from_env
-    from ..secrets import refuse_key_material
+    from ..storage.keys import load_private_key, passphrase_from_env
+    from ..storage.secrets import refuse_key_material
 
     refuse_key_material(path, "private key")  # before the prompt names the path
     passphrase = passphrase_from_env(os.environ)
@@ -57,7 +57,7 @@ def sign(
     delivery predicate (contract, parties, pseudonymisation, counts: never a value)."""
     from .._api.verbs import sign as _sign
     from ..delivery import meta_path_for
-    from ..fileio import refuse_output_over_inputs
+    from ..storage.fileio import refuse_output_over_inputs
 
     refuse_output_over_inputs(
         [output],

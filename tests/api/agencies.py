@@ -35,8 +35,8 @@ class Agencies:
 def make_agencies(root: Path, *, rows: list[str] | None = None) -> Agencies:
     """The files of both agencies under ``root`` (secrets and keys in 0700 folders apart
     from the data, as ketenx requires)."""
-    from ketenx.keys import new_age_identity, new_signing_key
-    from ketenx.secrets import new_secret
+    from ketenx.storage.keys import new_age_identity, new_signing_key
+    from ketenx.storage.secrets import new_secret
 
     for folder in ("keys", "data", "out"):
         (root / folder).mkdir(mode=0o700, exist_ok=True)

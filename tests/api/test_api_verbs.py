@@ -226,7 +226,7 @@ def test_pseudonymise_skip_check_drops_and_records_it(agencies: Agencies) -> Non
 
 
 def test_pseudonymise_accepts_a_loaded_secret(agencies: Agencies) -> None:
-    from ketenx.secrets import load_secret
+    from ketenx.storage.secrets import load_secret
 
     secret = load_secret(agencies.secret)
     assert isinstance(secret, ketenx.Secret)
@@ -253,7 +253,7 @@ def test_reidentify_gives_back_the_encrypted_fields(agencies: Agencies) -> None:
 
 
 def test_reidentify_refuses_another_secret_and_a_one_way_field(agencies: Agencies) -> None:
-    from ketenx.secrets import new_secret
+    from ketenx.storage.secrets import new_secret
 
     contract = _contract(agencies)
     out = agencies.root / "out" / "d.csv"
@@ -339,7 +339,7 @@ def test_sign_then_verify(agencies: Agencies) -> None:
 
 
 def test_sign_with_the_clock_and_id_pinned_gives_the_same_envelope(agencies: Agencies) -> None:
-    from ketenx.keys import load_private_key
+    from ketenx.storage.keys import load_private_key
 
     files = _delivered(agencies)
     key = load_private_key(agencies.signing_key, PASSPHRASE)

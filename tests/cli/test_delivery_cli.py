@@ -691,8 +691,8 @@ def _add_signature(envelope: Path, key_path: Path, *, first: bool) -> None:
     import base64
 
     from ketenx.dsse import pae
-    from ketenx.keys import load_private_key
     from ketenx.partners import public_key_id
+    from ketenx.storage.keys import load_private_key
 
     env = json.loads(envelope.read_text())
     key = load_private_key(key_path, PASSPHRASE.encode())

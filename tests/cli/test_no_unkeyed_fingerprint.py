@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, domain_id, hkdf_sha256
-from ketenx.secrets import parse_secret
+from ketenx.storage.secrets import parse_secret
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
 from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
 

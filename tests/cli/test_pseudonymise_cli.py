@@ -368,7 +368,7 @@ def test_secret_in_git_work_tree(run, dirs, secret, tmp_path):
 
 
 def test_short_secret(run, dirs, secret):
-    from ketenx.secrets import MAGIC, key_id_for
+    from ketenx.storage.secrets import MAGIC, key_id_for
 
     short = dirs[1] / "short.secret"
     raw = b"\x01" * 16

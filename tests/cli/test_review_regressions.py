@@ -163,7 +163,7 @@ def test_private_keys_readable_by_others_are_refused(run, tmp_path, monkeypatch)
     assert run("keys", "new-signing", keys / "s").code == 0
     assert run("keys", "new-identity", keys / "i").code == 0
     from ketenx.errors import KeyMaterialError
-    from ketenx.keys import load_age_identity, load_private_key
+    from ketenx.storage.keys import load_age_identity, load_private_key
 
     load_private_key(keys / "s.key", b"pass phrase for tests")
     load_age_identity(keys / "i.age")

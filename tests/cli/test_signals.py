@@ -132,7 +132,7 @@ def test_a_later_run_removes_what_sigkill_left_but_never_a_live_run(run, ex):
 
 
 def test_a_locked_folder_is_never_removed(tmp_path):
-    from ketenx.staging import OWNER, remove_stale
+    from ketenx.storage.staging import OWNER, remove_stale
 
     held = tmp_path / ".ketenx-held"
     held.mkdir(mode=0o700)

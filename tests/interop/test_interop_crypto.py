@@ -29,7 +29,8 @@ from ketenx.dsse import (
     verify_envelope,
 )
 from ketenx.errors import VerificationError
-from ketenx.keys import (
+from ketenx.seal import decrypt_stream, encrypt_stream
+from ketenx.storage.keys import (
     key_id,
     load_age_identity,
     load_private_key,
@@ -37,7 +38,6 @@ from ketenx.keys import (
     new_age_identity,
     new_signing_key,
 )
-from ketenx.seal import decrypt_stream, encrypt_stream
 
 pytestmark = pytest.mark.interop
 

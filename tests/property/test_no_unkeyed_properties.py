@@ -26,7 +26,7 @@ from ketenx.delivery import delivery_meta, write_pseudonymised
 from ketenx.errors import RejectedError
 from ketenx.pipeline import pseudonymise_stream
 from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, Keyring, hkdf_sha256
-from ketenx.secrets import new_secret
+from ketenx.storage.secrets import new_secret
 from tests.helpers import make_contract
 
 SECRET = bytes(range(32))

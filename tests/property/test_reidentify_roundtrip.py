@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.delivery import write_pseudonymised, write_reidentified
-from ketenx.secrets import new_secret
+from ketenx.storage.secrets import new_secret
 from ketenx.writers import unneutralise
 from tests.helpers import NOW, make_contract
 

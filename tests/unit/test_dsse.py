@@ -27,7 +27,7 @@ from ketenx.dsse import (
     verify_envelope,
 )
 from ketenx.errors import ExitCode, KeyMaterialError, VerificationError
-from ketenx.keys import key_id
+from ketenx.storage.keys import key_id
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.errors import ExitCode, UsageError
-from ketenx.fileio import PRIVATE_MODE, atomic_output, is_stream, refuse_output_over_inputs
+from ketenx.storage.fileio import PRIVATE_MODE, atomic_output, is_stream, refuse_output_over_inputs
 
 
 def test_nothing_is_left_behind_on_failure(tmp_path: Path) -> None:
@@ -207,3 +207,30 @@ def test_any_spelling_of_an_input_is_refused(
     _refused([candidate], [("contract", target)])
     _refused([target], [("contract", candidate)])
     assert target.read_bytes() == b"{}"
+
+
+def test_a_swallowed_signal_still_keeps_the_output_unpublished(tmp_path: Path) -> None:
+    """A signal whose raise was swallowed (C extensions catch everything while they are
+    imported) is still noted: the output is not made visible, the temporary file is gone."""
+    from ketenx import errors
+    from ketenx.storage.fileio import atomic_output
+    from ketenx.storage.staging import publish
+
+    target = tmp_path / "out.csv"
+    errors.clear_signals()
+    try:
+        errors.note_signal(15)
+        with pytest.raises(errors.Terminated) as stopped, atomic_output(target) as fh:
+            fh.write(b"a,b\n")
+        assert stopped.value.signum == 15
+        assert list(tmp_path.iterdir()) == []
+        source = tmp_path / "finished"
+        source.write_bytes(b"x")
+        with pytest.raises(errors.Terminated):
+            publish(source, tmp_path / "delivered", folder=False)
+        assert not (tmp_path / "delivered").exists()
+    finally:
+        errors.clear_signals()
+    with atomic_output(target) as fh:  # no signal: published as ever
+        fh.write(b"a,b\n")
+    assert target.read_bytes() == b"a,b\n"

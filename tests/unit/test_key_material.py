@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ketenx.contract import read_document, read_structured
 from ketenx.errors import ContractError, KeyMaterialError
-from ketenx.keys import (
+from ketenx.storage.keys import (
     PBKDF2_ITERATIONS,
     encrypted_pkcs8_pem,
     load_age_identity,
@@ -28,7 +28,7 @@ from ketenx.keys import (
     new_signing_key,
     weak_public_key_problem,
 )
-from ketenx.secrets import (
+from ketenx.storage.secrets import (
     format_secret,
     load_secret,
     looks_like_key_material,

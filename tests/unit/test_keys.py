@@ -22,7 +22,8 @@ from ketenx.errors import (
     OperationalError,
     VerificationError,
 )
-from ketenx.keys import (
+from ketenx.seal import decrypt_stream, encrypt_stream
+from ketenx.storage.keys import (
     key_id,
     load_age_identity,
     load_age_recipient,
@@ -34,7 +35,6 @@ from ketenx.keys import (
     passphrase_from_env,
     public_key_pem,
 )
-from ketenx.seal import decrypt_stream, encrypt_stream
 
 PASS = b"correct horse battery staple 7f3a"
 FIXED = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -196,3 +196,33 @@ def test_no_test_reads_the_wall_clock() -> None:
         if clock.search(line)
     ]
     assert readers == []
+
+
+def _ketenx_imports(path: Path) -> set[str]:
+    """The ketenx modules a module imports (at the top or inside a function), resolved."""
+    import ast
+
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                name = node.module or ""
+            if name.startswith("ketenx"):
+                found.add(name)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("ketenx")}
+    return found
+
+
+def test_the_storage_layer_imports_only_downwards() -> None:
+    """ketenx/storage is the bottom layer (issue 11 §2): it imports nothing of ketenx but its
+    errors and itself, also not inside a function."""
+    for path in sorted((ROOT / "ketenx" / "storage").glob("*.py")):
+        imports = _ketenx_imports(path)
+        upward = {m for m in imports if m != "ketenx.errors" and not m.startswith("ketenx.storage")}
+        assert not upward, f"{path.name} imports {sorted(upward)}"
+    assert _ketenx_imports(ROOT / "ketenx" / "storage" / "keys.py") >= {"ketenx.storage.fileio"}

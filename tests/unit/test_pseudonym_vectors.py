@@ -40,7 +40,7 @@ from ketenx.pseudonym import (
     normalise,
     normalise_many,
 )
-from ketenx.secrets import Secret, load_secret, parse_secret
+from ketenx.storage.secrets import Secret, load_secret, parse_secret
 from tests.helpers import ROOT, make_contract
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "pseudonyms"

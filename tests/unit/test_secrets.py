@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ketenx.errors import ExitCode, KeyMaterialError
-from ketenx.secrets import (
+from ketenx.storage.secrets import (
     MAGIC,
     Secret,
     format_secret,
@@ -298,7 +298,7 @@ def test_without_git_a_secret_below_a_repository_is_refused(
     outside = tmp_path / "keys" / "ketenx.secret"
     outside.parent.mkdir(mode=0o700)
     SEEN.append(new_secret(outside).secret_bytes)
-    monkeypatch.setattr("ketenx.secrets.shutil.which", lambda name: None)
+    monkeypatch.setattr("ketenx.storage.secrets.shutil.which", lambda name: None)
     refused(load_secret, path, match="without a git program it cannot be confirmed")
     assert load_secret(outside)  # no repository above it: nothing to ask git
 

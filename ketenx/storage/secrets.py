@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import KeyMaterialError
+from ..errors import KeyMaterialError
 from .fileio import make_folder
 
 MAGIC = "KETENX-SECRET-1"

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from pyrage import x25519
 
-from .errors import KeyMaterialError
+from ..errors import KeyMaterialError
 from .fileio import make_folder
 from .secrets import refuse_key_material
 

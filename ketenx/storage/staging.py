@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import OperationalError
+from ..errors import OperationalError, raise_if_signalled
 from .fileio import try_lock
 
 PREFIX = ".ketenx-"
@@ -160,6 +160,7 @@ def publish(source: Path, target: Path, *, folder: bool) -> None:
 
     A folder replaces only a missing or empty folder; a file replaces a missing or regular
     file. Missing parents of ``target`` are created first."""
+    raise_if_signalled()  # a stopped run never publishes its output
     make_parents(target.parent)
     try:
         if folder:

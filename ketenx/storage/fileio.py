@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .errors import InputFileError, OperationalError, UsageError
+from ..errors import InputFileError, OperationalError, UsageError, raise_if_signalled
 
 #: Mode of a private output (:func:`atomic_output` with ``private=True``).
 PRIVATE_MODE = 0o600
@@ -168,6 +168,7 @@ def atomic_output(path: str | Path, *, private: bool = False) -> Iterator[IO[byt
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        raise_if_signalled()  # a stopped run never publishes its output
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
