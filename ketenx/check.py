@@ -269,7 +269,9 @@ class Checker:
         import pyarrow.compute as pc
 
         n = table.num_rows
-        arrays = {name: _one_chunk(table.column(pos)) for name, pos in layout.positions.items()}
+        from .engine.arrays import whole
+
+        arrays = {name: whole(table.column(pos)) for name, pos in layout.positions.items()}
         if self.unneutralise:
             for name in layout.string_names:
                 if pc.any(pc.starts_with(arrays[name], "'")).as_py():
@@ -670,11 +672,6 @@ class JsonBatch:
 
 
 __all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]
-
-
-def _one_chunk(column: Any) -> Any:
-    """A table column as one Arrow array (a piece is read as one block: one chunk)."""
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _normalise_cells(cells: list[str], how: str) -> list[str] | None:

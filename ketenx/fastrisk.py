@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from .engine.arrays import bools, integers, whole
+from .engine.formats import calendar_days
 from .risk import Policy, RiskCounter
 from .treatments import age_label, age_reference
 from .validation import RecordSchema
@@ -106,7 +108,7 @@ class _Codes:
         """The code of every cell of one batch's column."""
         encoded = array.dictionary_encode()
         codes = self._distinct(encoded.dictionary)
-        result: np.ndarray = codes[_numbers(encoded.indices)]
+        result: np.ndarray = codes[integers(encoded.indices)]
         return result
 
     def _distinct(self, cells: pa.Array) -> np.ndarray:
@@ -130,16 +132,14 @@ class _Codes:
             else:
                 encoded = keys.dictionary_encode()
                 items = encoded.dictionary.to_pylist()
-                where = _numbers(encoded.indices)
+                where = integers(encoded.indices)
                 first = np.unique(where, return_index=True)[1]
             groups.append(_Group(at[first], items, self.reduced, reduction.output, at, where))
         if at.size < n:
             rest = np.ones(n, dtype=bool)
             rest[at] = False
             plain = np.flatnonzero(rest)
-            items = (
-                cells.to_pylist() if at.size == 0 else cells.filter(_arrow_mask(rest)).to_pylist()
-            )
+            items = cells.to_pylist() if at.size == 0 else cells.filter(bools(rest)).to_pylist()
             groups.append(_Group(plain, items, self.memo, self.column.values, plain, None))
         self._code(groups)
         for group in groups:
@@ -181,26 +181,6 @@ class _Codes:
         ):
             groups[g].codes[i] = code
             groups[g].memo[groups[g].items[i]] = code
-
-
-def _numbers(array: pa.Array) -> np.ndarray:
-    """A null-free Arrow integer array as numpy, without a copy (``Array.to_numpy`` would
-    import pandas, when it is installed, for nothing)."""
-    import numpy as np
-
-    dtype = np.dtype(f"int{array.type.bit_width}")
-    data = array.buffers()[1]
-    return np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
-
-
-def _arrow_mask(mask: np.ndarray) -> pa.Array:
-    """A numpy boolean array as an Arrow one (``pa.array`` would import pandas, when it is
-    installed, for nothing: 45 MB and 0.2 s)."""
-    import numpy as np
-    import pyarrow as pa
-
-    bits = pa.py_buffer(np.packbits(mask, bitorder="little").tobytes())
-    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, bits])
 
 
 _SLICE = 1 << 16  # keys turned into Python integers at a time
@@ -395,22 +375,13 @@ class _Counting:
             return
         zeros = np.zeros(n, dtype=np.int64)
         codes = [
-            [zeros if c is None else c[0].of(_one_chunk(table.column(c[1]))) for c in role]
+            [zeros if c is None else c[0].of(whole(table.column(c[1]))) for c in role]
             for role in self.coders
         ]
         self.classes.add(codes[0], codes[1], n)
         self.done += n
         if self.records is not None:
             self.records(self.done)
-
-
-def _one_chunk(column: Any) -> pa.Array:
-    """A table's column as one array (a table read from one buffer has one chunk)."""
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    return column
 
 
 def risk_columns(
@@ -464,7 +435,7 @@ def _reduction(spec: FieldSpec) -> Reduction | None:
 
         def pc4(cells: pa.Array) -> tuple[np.ndarray, Any]:
             form = pc.match_substring_regex(cells, _PC4_FORM)
-            at = _numbers(pc.indices_nonzero(form))
+            at = integers(pc.indices_nonzero(form))
             return at, pc.utf8_slice_codeunits(cells.filter(form), 0, 4)
 
         return Reduction(pc4, _same_keys)
@@ -499,25 +470,18 @@ def _same_keys(keys: list[Any]) -> list[Any]:
     return keys
 
 
-#: Days of each month in a common year.
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
 def _iso_dates(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The positions of the cells that are a real calendar date written YYYY-MM-DD, in the
     years 1000 to 9999 (what :func:`datetime.date.fromisoformat` reads as that date, and
     what ``strftime`` writes with four digits), with their year, month and day."""
-    import numpy as np
     import pyarrow.compute as pc
 
     form = pc.match_substring_regex(cells, _ISO_DATE)
-    at = _numbers(pc.indices_nonzero(form))
+    at = integers(pc.indices_nonzero(form))
     dates = cells.filter(form)
     y, m, d = (
-        _numbers(pc.cast(pc.utf8_slice_codeunits(dates, a, b), "int64"))
+        integers(pc.cast(pc.utf8_slice_codeunits(dates, a, b), "int64"))
         for a, b in ((0, 4), (5, 7), (8, 10))
     )
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    month_days = np.asarray(_MONTH_DAYS)[np.clip(m, 1, 12) - 1] + ((m == 2) & leap)
-    real = (y >= 1000) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= month_days)
+    real = (y >= 1000) & calendar_days(y, m, d)
     return at[real], y[real], m[real], d[real]

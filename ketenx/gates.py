@@ -340,17 +340,34 @@ def _count_precisely(
     encoding: str | None,
     progress: Any,
 ) -> RiskCounter:
-    from .privacy_reports import read_columns
-    from .progress import counted
-    from .readers import decoded
-    from .storage.fileio import open_input
-
     wanted = {*policy.quasi_identifiers, *policy.sensitive}
     if transformer is None:
         names = sorted(wanted)
     else:
         names = [n for n, spec in transformer.contract.fields.items() if spec.output_name in wanted]
     counter = RiskCounter(policy)
+    read = file_columns(name, input_format, schema, names, delimiter, encoding, progress)
+    for columns, n in read:
+        counter.add(transformer.stage(columns, n).out if transformer else columns, n)
+    return counter
+
+
+def file_columns(
+    name: str,
+    input_format: InputFormat,
+    schema: Mapping[str, Any],
+    names: Sequence[str],
+    delimiter: str | None,
+    encoding: str | None,
+    progress: Any = None,
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """Batches of the typed columns ``names`` of one data file (``-``: standard input) read
+    by the precise reader, its progress told as it is read (what the gates measure)."""
+    from .privacy_reports import read_columns
+    from .progress import counted
+    from .readers import decoded
+    from .storage.fileio import open_input
+
     with contextlib.ExitStack() as stack:
         stream = open_input(name)
         if name != "-":
@@ -358,14 +375,9 @@ def _count_precisely(
         text = decoded(counted(stream, progress), encoding)
         done = 0
         for columns, n in read_columns(
-            text,
-            input_format,
-            schema,
-            delimiter=delimiter,
-            names=names,
+            text, input_format, schema, delimiter=delimiter, names=names
         ):
-            counter.add(transformer.stage(columns, n).out if transformer else columns, n)
+            yield dict(columns), n
             done += n
             if progress is not None:
                 progress.records(done)
-    return counter

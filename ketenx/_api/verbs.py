@@ -16,7 +16,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -480,35 +480,6 @@ def unpack(
 # --------------------------------------------------------------------------- risk, scan
 
 
-def _columns(
-    name: str,
-    fmt: InputFormat,
-    schema: Mapping[str, Any],
-    names: list[str],
-    delimiter: str | None,
-    encoding: str | None,
-    progress: ProgressFor | None,
-) -> Iterator[tuple[dict[str, Any], int]]:
-    """Batches of the typed columns ``names`` of one file, its progress told as it is read."""
-    from ..privacy_reports import read_columns
-    from ..progress import counted
-    from ..readers import decoded
-    from ..storage.fileio import open_input
-
-    with contextlib.ExitStack() as stack:
-        stream = open_input(name)
-        if name != "-":
-            stack.enter_context(stream)
-        shown = stack.enter_context((progress or _no_progress)(name))
-        text = decoded(counted(stream, shown), encoding)
-        done = 0
-        for columns, n in read_columns(text, fmt, schema, delimiter=delimiter, names=names):
-            yield dict(columns), n
-            done += n
-            if shown is not None:
-                shown.records(done)
-
-
 def risk(
     data: StrPath | Sequence[StrPath],
     contract: Contract,
@@ -567,6 +538,7 @@ def scan(
 ) -> ScanResult:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; counts and record numbers only, never a value."""
+    from ..gates import file_columns
     from ..pipeline import output_schema
     from ..privacy_reports import ScanReport
     from ..readers import check_delimiter, check_encoding
@@ -582,8 +554,10 @@ def scan(
     reports = []
     for name, fmt in zip(names, formats, strict=True):
         scanner = Scanner(fields)
-        read = _columns(name, fmt, schema, list(fields), delimiter, encoding, progress)
-        for columns, n in read:
-            scanner.add(columns, n)
+        with (progress or _no_progress)(name) as shown:
+            for columns, n in file_columns(
+                name, fmt, schema, list(fields), delimiter, encoding, shown
+            ):
+                scanner.add(columns, n)
         reports.append(ScanReport(name, scanner.records, fields, scanner.results()))
     return ScanResult(passed=all(r.passed for r in reports), reports=tuple(reports))

@@ -39,10 +39,25 @@ def strings(values: Sequence[str]) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
 
 
-def _whole(array: Any) -> Any:
+def whole(array: Any) -> Any:
+    """A table column (or an array) as one Arrow array: a piece is read as one block, so
+    its columns have one chunk, used as it is."""
     import pyarrow as pa
 
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if not isinstance(array, pa.ChunkedArray):
+        return array
+    return array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+
+
+def integers(array: Any) -> np.ndarray[Any, Any]:
+    """An Arrow integer array without nulls (dictionary indices, positions) as a numpy
+    array of its own width, without a copy."""
+    import numpy as np
+
+    array = whole(array)
+    dtype = np.dtype(f"int{array.type.bit_width}")
+    data = array.buffers()[1]
+    return np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
 
 def mask(array: Any) -> np.ndarray[Any, Any]:
@@ -50,7 +65,7 @@ def mask(array: Any) -> np.ndarray[Any, Any]:
     its buffers: ``to_numpy`` would import pandas)."""
     import numpy as np
 
-    array = _whole(array)
+    array = whole(array)
     n, offset = len(array), array.offset
     validity, data = array.buffers()[:2]
     out = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")[offset : offset + n]
@@ -64,7 +79,7 @@ def floats(array: Any) -> np.ndarray[Any, Any]:
     """An Arrow float64 array without nulls as a numpy array."""
     import numpy as np
 
-    array = _whole(array)
+    array = whole(array)
     return np.frombuffer(array.buffers()[1], np.float64)[array.offset : array.offset + len(array)]
 
 
@@ -72,6 +87,6 @@ def lengths(array: Any) -> np.ndarray[Any, Any]:
     """The byte length of each value of an Arrow string array (from its offsets)."""
     import numpy as np
 
-    array = _whole(array)
+    array = whole(array)
     offsets = np.frombuffer(array.buffers()[1], np.int32)
     return np.diff(offsets[array.offset : array.offset + len(array) + 1])

@@ -88,6 +88,14 @@ def _real_dates(view: Any) -> Any:
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month = d[:, 5] * 10 + d[:, 6]
     day = d[:, 8] * 10 + d[:, 9]
+    return calendar_days(year, month, day)
+
+
+def calendar_days(year: Any, month: Any, day: Any) -> Any:
+    """Where numpy arrays ``year``, ``month``, ``day`` name a calendar day (proleptic
+    Gregorian, year ≥ 1, as :mod:`datetime` reads it)."""
+    import numpy as np
+
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     lengths = np.asarray([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
     good_month = (month >= 1) & (month <= 12)
