@@ -19,7 +19,7 @@ generated file (commands interleaved, the fastest of ``--repeat`` runs each):
     ``python -c pass`` are timed too and subtracted (at 200,000 rows ketenx's imports and
     contract lint weigh as much as the check itself; the issue's targets are at 1M rows);
   * how many fields take the columnar engine's kernels, are decided per distinct value, or
-    go through the per-record reference (``ketenx.engine.explain``).
+    go through the per-record reference (``ketenx.records.engine.explain``).
 
 A run whose exit code is not the expected one (0 for valid data, 1 for invalid) is marked: a
 check that rejects valid data, or a pseudonymise that refuses it, is a wrong answer, and its
@@ -165,8 +165,8 @@ def measure(name: str, rows: int, repeat: int, big_rows: int, jsonl: bool = Fals
 
 def engine_paths(contract: str) -> str:
     """Fields by the engine's path: columnar / per distinct value / per record."""
-    from ketenx.contract import load_contract
-    from ketenx.engine import explain
+    from ketenx.contract.model import load_contract
+    from ketenx.records.engine import explain
 
     paths = [p.path for p in explain(load_contract(contract).schema)]
     return "/".join(str(paths.count(k)) for k in ("columnar", "per-value", "precise"))

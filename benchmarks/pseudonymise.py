@@ -35,7 +35,7 @@ from _common import (
     sample_csv,
 )
 
-from ketenx.workers import available_jobs
+from ketenx.transform.workers import available_jobs
 
 PANDAS = """
 import base64, hashlib, hmac, sys

@@ -15,24 +15,11 @@ Every name in ``__all__`` is loaded on first use (PEP 562), so ``import ketenx``
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._api.results import (
-        CheckResult,
-        PackResult,
-        PseudonymiseResult,
-        ReidentifyResult,
-        RiskResult,
-        ScanResult,
-        SignResult,
-        UnpackResult,
-        VerifyResult,
-    )
     from ._api.verbs import (
         check,
         load_contract,
@@ -46,7 +33,7 @@ if TYPE_CHECKING:
         unpack,
         verify,
     )
-    from .contract import Contract
+    from .contract.model import Contract
     from .errors import (
         ContractError,
         ExitCode,
@@ -58,7 +45,18 @@ if TYPE_CHECKING:
         UsageError,
         VerificationError,
     )
-    from .partners import Registry
+    from .exchange.partners import Registry
+    from .exchange.results import (
+        CheckResult,
+        PackResult,
+        PseudonymiseResult,
+        ReidentifyResult,
+        RiskResult,
+        ScanResult,
+        SignResult,
+        UnpackResult,
+        VerifyResult,
+    )
     from .storage.secrets import Secret
 
 _VERBS = (
@@ -99,10 +97,10 @@ _ERRORS = (
 #: Where each lazy export lives (module relative to this package).
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(_VERBS, "._api.verbs"),
-    **dict.fromkeys(_RESULTS, "._api.results"),
+    **dict.fromkeys(_RESULTS, ".exchange.results"),
     **dict.fromkeys(_ERRORS, ".errors"),
-    "Contract": ".contract",
-    "Registry": ".partners",
+    "Contract": ".contract.model",
+    "Registry": ".exchange.partners",
     "Secret": ".storage.secrets",
 }
 
@@ -142,24 +140,6 @@ __all__ = [
     "unpack",
     "verify",
 ]
-
-
-#: Verbs named like a module of the package (``ketenx/check.py``, ``risk.py``, ``scan.py``).
-_SHADOWED = frozenset(("check", "risk", "scan"))
-
-
-class _Package(types.ModuleType):
-    """The ``ketenx`` module object. Importing ``ketenx.check`` (the module) would set the
-    package attribute ``check`` to that module and hide the verb; the attribute stays the
-    verb instead (the module is reached by ``from ketenx.check import …`` and ``sys.modules``)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,5 @@
 """``python -m ketenx``."""
 
-from ketenx.cli import main
+from ._cli import main
 
 main()

@@ -1,6 +1,6 @@
 """One error root for everything ketenx reports to a user.
 
-The library raises; only the CLI turns an error into an exit code (``ketenx.cli.main``).
+The library raises; only the CLI turns an error into an exit code (``ketenx._cli.main``).
 Every message here is written by ketenx itself and must never carry a value from the data
 or a secret: it names files, records, fields and rules only.
 """

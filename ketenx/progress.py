@@ -1,7 +1,7 @@
 """Progress of long work, as the library reports it: records done and bytes read.
 
 The library calls a :class:`Progress` (any object with these two methods) and never draws
-anything; the command line draws it (:mod:`ketenx.cli._progress`). Nothing from the data
+anything; the command line draws it (:mod:`ketenx._cli._progress`). Nothing from the data
 passes through it: counts only.
 """
 

@@ -54,7 +54,7 @@ def invoke(
     env: dict[str, str] | None = None,
 ) -> Result:
     """Run ``ketenx`` in-process with ``mp`` patching stdout, stderr, stdin and ``env``."""
-    from ketenx.cli import main
+    from ketenx._cli import main
 
     out, err = io.StringIO(), io.StringIO()
     mp.setattr(sys, "stdout", out)
@@ -102,8 +102,8 @@ def contract_document(
 def make_contract(
     contract_id: str, schema: dict[str, Any], fields: dict[str, Any], **kw: Any
 ) -> Any:
-    """:func:`contract_document` as a :class:`ketenx.contract.Contract`."""
-    from ketenx.contract import Contract
+    """:func:`contract_document` as a :class:`ketenx.contract.model.Contract`."""
+    from ketenx.contract.model import Contract
 
     return Contract.from_document(contract_document(contract_id, schema, fields, **kw))
 

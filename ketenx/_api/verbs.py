@@ -1,9 +1,9 @@
 """The verbs of ``import ketenx``: one function per CLI command, the one flow that command
 wires its options to (``docs/library.md``).
 
-A verb takes library types — paths, a loaded :class:`~ketenx.contract.Contract` and
+A verb takes library types — paths, a loaded :class:`~ketenx.contract.model.Contract` and
 partner registry, a secret path or :class:`~ketenx.storage.secrets.Secret`, a key object or path —
-and returns a frozen dataclass (:mod:`ketenx._api.results`). It reads no environment
+and returns a frozen dataclass (:mod:`ketenx.exchange.results`). It reads no environment
 variable and prints nothing; ``now=``, ``nonce=`` and ``delivery_id=`` pin the clock and the
 random choices, so a caller (and a test) gets the same bytes twice. Every refusal is a
 :class:`~ketenx.errors.KetenxError` whose message names files, records, fields and rules,
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import ContractError, UsageError
-from .results import (
+from ..exchange.results import (
     CheckResult,
     PackResult,
     PseudonymiseResult,
@@ -37,10 +37,10 @@ from .results import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ..contract import Contract
-    from ..partners import Registry
+    from ..contract.model import Contract
+    from ..exchange.partners import Registry
     from ..progress import Progress
-    from ..readers import InputFormat
+    from ..records.readers import InputFormat
     from ..storage.secrets import Secret
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
@@ -60,7 +60,7 @@ SIDES = ("input", "output")
 def load_contract(path: StrPath) -> Contract:
     """Read and lint an exchange contract (YAML or JSON); :class:`ContractError` when it
     cannot be used."""
-    from ..contract import load_contract as _load
+    from ..contract.model import load_contract as _load
 
     return _load(os.fspath(path))
 
@@ -68,13 +68,13 @@ def load_contract(path: StrPath) -> Contract:
 def load_partners(path: StrPath) -> Registry:
     """Read and lint a partner registry: who may sign for which OIN and when, and the age
     recipients of each partner; :class:`ContractError` when it cannot be used."""
-    from ..partners import load_registry
+    from ..exchange.partners import load_registry
 
     return load_registry(os.fspath(path))
 
 
 def _registry(partners: Registry | StrPath) -> Registry:
-    from ..partners import Registry
+    from ..exchange.partners import Registry
 
     return partners if isinstance(partners, Registry) else load_partners(partners)
 
@@ -107,8 +107,8 @@ def _side(side: str) -> str:
 
 
 def _formats(data: Sequence[str], input_format: str | None) -> list[InputFormat]:
-    from ..delivery import InputFormatUnknown
-    from ..readers import format_for
+    from ..exchange.delivery import InputFormatUnknown
+    from ..records.readers import format_for
 
     formats: list[InputFormat] = []
     for name in data:
@@ -150,15 +150,15 @@ def check(
     schema, ``side="output"`` a delivery against the output schema and, re-measured, the
     contract's privacy thresholds. Bad data is a finding, not an exception: see
     ``result.valid`` and ``result.report``. Every file is opened before any is read."""
-    from ..check import Checker
-    from ..gates import RiskMeter
-    from ..pipeline import output_schema
-    from ..privacy_reports import failure_text
     from ..progress import counted
-    from ..readers import check_delimiter, check_encoding, decoded
-    from ..reports import CheckReport
+    from ..records.check import Checker
+    from ..records.readers import check_delimiter, check_encoding, decoded
+    from ..records.reports import CheckReport
+    from ..records.validation import RecordSchema, Violation
     from ..storage.fileio import open_input
-    from ..validation import RecordSchema, Violation
+    from ..transform.gates import RiskMeter
+    from ..transform.privacy_reports import failure_text
+    from ..transform.transformer import output_schema
 
     output_side = _side(side) == "output"
     check_delimiter(delimiter)
@@ -241,7 +241,7 @@ def pseudonymise(
     both pinned, the same input gives the same bytes. ``skip_check`` drops invalid input
     records instead of refusing them, ``skip_risk`` skips the risk gate (both unsafe, and
     recorded in the metadata); ``jobs`` > 1 keys in forked helper processes."""
-    from ..delivery import write_pseudonymised
+    from ..exchange.delivery import write_pseudonymised
 
     return write_pseudonymised(
         data=os.fspath(data),
@@ -277,7 +277,7 @@ def reidentify(
     after the delivery's own checks), into ``output`` (created 0600). ``meta`` is
     the delivery's metadata (default: ``DATA.meta.json``). A one-way field cannot be
     reversed (:class:`RejectedError`)."""
-    from ..delivery import write_reidentified
+    from ..exchange.delivery import write_reidentified
 
     return write_reidentified(
         data=Path(data),
@@ -308,9 +308,9 @@ def sign(
     ``contract``, else from the metadata sidecar of a delivery among ``files``. ``now`` and
     ``delivery_id`` pin the creation time and the id (Ed25519 signatures are deterministic:
     with both, the envelope is the same bytes)."""
-    from ..attest import build_predicate, rfc3339, sign_subjects
-    from ..delivery import meta_path_for, read_meta
-    from ..partners import public_key_id
+    from ..exchange.attest import build_predicate, rfc3339, sign_subjects
+    from ..exchange.delivery import meta_path_for, read_meta
+    from ..exchange.partners import public_key_id
     from ..storage.fileio import atomic_output, file_digest
 
     paths = [Path(f) for f in files]
@@ -364,8 +364,8 @@ def verify(
     a key registered for the sender's OIN, valid at the signing time and not revoked, every
     file a subject with its digest, and — with the ``contract`` you hold — under that
     agreement. :class:`VerificationError` names the check that failed."""
-    from ..attest import verify_statement
-    from ..dsse import read_envelope
+    from ..exchange.attest import verify_statement
+    from ..exchange.dsse import read_envelope
     from ..storage.fileio import file_digest, open_input
 
     registry = _registry(partners)
@@ -419,7 +419,7 @@ def pack(
 
     ``now``, ``nonce`` and ``delivery_id`` pin the clock and the random choices: with them and
     ``encrypt=False`` the delivery is the same bytes (age encryption is randomised)."""
-    from ..bundle import pack as _pack
+    from ..exchange.bundle import pack as _pack
 
     registry = _registry(partners)
     return _pack(
@@ -461,7 +461,7 @@ def unpack(
     privacy thresholds → only then write data, metadata, statement and ``RECEIPT.txt`` into
     ``output_dir`` (new or empty), all at once or not at all. ``not_before`` refuses a
     delivery signed earlier; ``now`` is the time signers' validity is judged at."""
-    from ..bundle import unpack as _unpack
+    from ..exchange.bundle import unpack as _unpack
 
     registry = _registry(partners)
     return _unpack(
@@ -494,10 +494,10 @@ def risk(
     delivery the contract would make from ``data`` (``side="input"``) or of a delivery
     (``side="output"``) against the contract's privacy thresholds. ``progress`` is as for
     :func:`check`."""
-    from ..gates import measure_file
-    from ..privacy_reports import RiskReport
-    from ..readers import check_delimiter, check_encoding
-    from ..risk import Policy, assess
+    from ..records.readers import check_delimiter, check_encoding
+    from ..transform.gates import measure_file
+    from ..transform.privacy_reports import RiskReport
+    from ..transform.risk import Policy, assess
 
     _side(side)
     check_delimiter(delimiter)
@@ -538,11 +538,11 @@ def scan(
 ) -> ScanResult:
     """Look for identifiers (BSN, e-mail, IBAN, phone, address, date) in the fields the
     contract keeps; counts and record numbers only, never a value."""
-    from ..gates import file_columns
-    from ..pipeline import output_schema
-    from ..privacy_reports import ScanReport
-    from ..readers import check_delimiter, check_encoding
-    from ..scan import Scanner, scanned_fields
+    from ..records.readers import check_delimiter, check_encoding
+    from ..transform.gates import file_columns
+    from ..transform.privacy_reports import ScanReport
+    from ..transform.scan import Scanner, scanned_fields
+    from ..transform.transformer import output_schema
 
     output_side = _side(side) == "output"
     check_delimiter(delimiter)

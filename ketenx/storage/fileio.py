@@ -52,7 +52,7 @@ def open_input(path: str) -> IO[bytes]:
 def shown_path(path: str | Path) -> str:
     """A path as messages show it; a "path" that looks like key material (a secret or key
     pasted where a file name belongs) is never repeated."""
-    from .secrets import looks_like_key_material
+    from .material import looks_like_key_material
 
     text = str(path)
     return (

@@ -1,5 +1,5 @@
 """The command line says the library's option-free refusals in terms of its options
-(ketenx/cli/_wording.py), with the exit code of the library's error class."""
+(ketenx/_cli/_wording.py), with the exit code of the library's error class."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def _files(folder: Path) -> list[str]:
 
 
 def _per_delivery(agencies: Agencies) -> ketenx.Contract:
-    from ketenx.contract import Contract
+    from ketenx.contract.model import Contract
 
     doc = yaml.safe_load(agencies.contract.read_text(encoding="utf-8"))
     doc["pseudonymisation"] = {"policy": "per-delivery"}
@@ -292,7 +292,7 @@ def test_version_3_metadata_is_read_as_version_4(agencies: Agencies) -> None:
         [out, made.meta_path], agencies.signing_key, passphrase=PASSPHRASE, now=NOW
     )
     assert signed.envelope["payloadType"] == "application/vnd.in-toto+json"
-    from ketenx.dsse import b64decode
+    from ketenx.exchange.dsse import b64decode
 
     statement = json.loads(b64decode(signed.envelope["payload"], what="payload"))
     assert statement["predicate"]["checks"]["input"] == "skipped"
@@ -474,7 +474,7 @@ def test_risk_measures_the_delivery_the_contract_would_make(agencies: Agencies) 
 
 
 def test_risk_refuses_a_contract_without_quasi_identifiers(agencies: Agencies) -> None:
-    from ketenx.contract import Contract
+    from ketenx.contract.model import Contract
 
     doc = yaml.safe_load(agencies.contract.read_text(encoding="utf-8"))
     del doc["privacy"]

@@ -89,7 +89,7 @@ def test_a_key_file_the_registry_names_is_an_input(run: Any, ex: Exchange) -> No
     "name", ["bsn11122_2333", "tel06_1234_5678", "a11122_2333", "b11122-2333", "x1112-22333"]
 )
 def test_digits_split_up_are_still_withheld(tmp_path: Path, run: Any, name: str) -> None:
-    from ketenx.reports import safe_name
+    from ketenx.records.names import safe_name
 
     assert not safe_name(name)
     header = "bsn,voornamen,achternaam,geboortedatum,geslacht,postcode,huisnummer,gemeente"
@@ -122,7 +122,7 @@ def test_strict_documents_refuse_infinity_and_lone_surrogates(doc: bytes, what: 
 
 
 def test_a_missing_subject_is_not_named() -> None:
-    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from ketenx.exchange.attest import build_predicate, sign_subjects, verify_statement
     from tests.unit.test_verify_signatures import CONTRACT, CREATED, KEYS, NOW, REGISTRY
 
     hostile = "ZZPLANT\x1b[31m111222333"
@@ -137,7 +137,7 @@ def test_a_missing_subject_is_not_named() -> None:
 
 
 def test_a_malformed_predicate_names_no_signed_member(tmp_path: Path) -> None:
-    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from ketenx.exchange.attest import build_predicate, sign_subjects, verify_statement
     from tests.unit.test_verify_signatures import CONTRACT, CREATED, FILES, KEYS, NOW, REGISTRY
 
     predicate = build_predicate(contract=CONTRACT, meta=None, created=CREATED)
@@ -206,7 +206,7 @@ def test_a_data_path_that_is_key_material_is_not_repeated(run: Any, material: st
 
 
 def test_an_unregistered_sender_oin_is_not_repeated() -> None:
-    from ketenx.attest import build_predicate, sign_subjects, verify_statement
+    from ketenx.exchange.attest import build_predicate, sign_subjects, verify_statement
     from tests.unit.test_verify_signatures import CONTRACT, CREATED, FILES, KEYS, NOW, REGISTRY
 
     predicate = build_predicate(contract=CONTRACT, meta=None, created=CREATED)

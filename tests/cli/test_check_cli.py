@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketenx.reports import RENDERERS, OutputFormat
+from ketenx.records.reports import RENDERERS, OutputFormat
 from tests.helpers import GOOD_ROWS, HEADER, csv_text
 
 SARIF_SCHEMA = (

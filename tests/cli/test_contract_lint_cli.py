@@ -43,7 +43,7 @@ def test_an_unreadable_contract_is_exit_3_after_the_others(tmp_path: Path, run: 
 
 def test_lint_explain_says_per_field_how_check_reads_it(tmp_path: Path, run: Run) -> None:
     """`contract lint --explain`: one line per schema property with its path and reason
-    (ketenx.engine.explain); a pattern RE2 cannot carry exactly is decided per value."""
+    (ketenx.records.engine.explain); a pattern RE2 cannot carry exactly is decided per value."""
     from tests.helpers import contract_document
 
     doc = contract_document(

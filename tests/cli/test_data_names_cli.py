@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.reports import OutputFormat
-from ketenx.strictjson import MAX_DEPTH
+from ketenx.records.reports import OutputFormat
+from ketenx.records.strictjson import MAX_DEPTH
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
 from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
 from tests.property.test_data_names import HOSTILE, forms
@@ -179,7 +179,7 @@ def test_unpack_rejects_a_signed_delivery_without_quoting_its_keys(
 ):
     """A sender with a valid key who writes a key twice, or a key that is data: the
     signature verifies, the check after it refuses, and nothing reaches the inbox."""
-    from ketenx import writers
+    from ketenx.records import writers
 
     write = writers.HashingWriter.write
 

@@ -690,8 +690,8 @@ def test_reidentified_data_replacing_a_readable_file_is_0600(run, ex, umask):
 def _add_signature(envelope: Path, key_path: Path, *, first: bool) -> None:
     import base64
 
-    from ketenx.dsse import pae
-    from ketenx.partners import public_key_id
+    from ketenx.exchange.dsse import pae
+    from ketenx.exchange.partners import public_key_id
     from ketenx.storage.keys import load_private_key
 
     env = json.loads(envelope.read_text())

@@ -36,7 +36,7 @@ def _tree() -> dict[tuple[str, ...], Any]:
     """Every command of the CLI by its path (``()`` is ``ketenx`` itself)."""
     import typer
 
-    from ketenx.cli import app
+    from ketenx._cli import app
 
     found: dict[tuple[str, ...], Any] = {}
 

@@ -21,7 +21,7 @@ PLANTED = "ZZPLANTED-value"  # repeated by no message (key material is refused e
 def _paths() -> Iterator[tuple[str, ...]]:
     import typer
 
-    from ketenx.cli import app
+    from ketenx._cli import app
 
     def walk(command: object, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketenx.storage.secrets import unmistakably_key_material
+from ketenx.storage.material import unmistakably_key_material
 from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, Result, csv_text, invoke
 from tests.unit.test_key_material import BECH32, SMALL_ORDER, material_family, spki_pem
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, domain_id, hkdf_sha256
 from ketenx.storage.secrets import parse_secret
+from ketenx.transform.pseudonym import HKDF_SALT, INFO_FINGERPRINT, domain_id, hkdf_sha256
 from tests.cli.test_delivery_cli import Exchange, ex  # noqa: F401 - the fixture
 from tests.helpers import GOOD_ROWS, SAMPLE_CONTRACT, csv_text
 
@@ -103,7 +103,7 @@ def _assert_nothing_matches(texts: list[str], documents: list[Any], count: int) 
 
 
 def _fingerprint(secret_file: Path, raw: bytes) -> str:
-    from ketenx.contract import load_contract
+    from ketenx.contract.model import load_contract
 
     secret = parse_secret(secret_file.read_text(encoding="ascii"))
     domain = domain_id(load_contract(SAMPLE_CONTRACT)).encode()

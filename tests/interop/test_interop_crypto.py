@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ketenx.dsse import (
+from ketenx.errors import VerificationError
+from ketenx.exchange.dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     make_statement,
     pae,
@@ -28,8 +29,7 @@ from ketenx.dsse import (
     statement_bytes,
     verify_envelope,
 )
-from ketenx.errors import VerificationError
-from ketenx.seal import decrypt_stream, encrypt_stream
+from ketenx.exchange.seal import decrypt_stream, encrypt_stream
 from ketenx.storage.keys import (
     key_id,
     load_age_identity,

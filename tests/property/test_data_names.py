@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ketenx.canonical import pointer_escape
-from ketenx.check import Checker
-from ketenx.reports import CheckReport, OutputFormat, render, safe_name
-from ketenx.validation import contract_names
+from ketenx.records.check import Checker
+from ketenx.records.names import safe_name
+from ketenx.records.reports import CheckReport, OutputFormat, render
+from ketenx.records.validation import contract_names
 from tests.helpers import GOOD_ROWS, HEADER
 
 # --- hostile names -------------------------------------------------------------------------
@@ -90,7 +91,7 @@ NESTED = {
 
 
 def _sample_schema() -> dict[str, Any]:
-    from ketenx.contract import load_contract
+    from ketenx.contract.model import load_contract
     from tests.helpers import SAMPLE_CONTRACT
 
     return dict(load_contract(SAMPLE_CONTRACT).schema)

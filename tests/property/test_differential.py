@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.formats import FORMATS, SCREENS
-from ketenx.validation import MISSING, ColumnPlan, RecordSchema, Reference, record_columns
+from ketenx.records.formats import FORMATS, SCREENS
+from ketenx.records.validation import MISSING, ColumnPlan, RecordSchema, Reference, record_columns
 
 SCALAR_TYPES = ["string", "integer", "number", "boolean", "null"]
 PATTERNS = [
@@ -254,7 +254,7 @@ def test_format_screens_agree_with_per_value_checks(name: str, column: list[str]
 
 
 def test_bsn_screen_on_valid_columns() -> None:
-    from ketenx.formats import is_bsn
+    from ketenx.records.formats import is_bsn
 
     valid = [f"{n:09d}" for n in range(100_000_000, 100_020_000) if is_bsn(f"{n:09d}")]
     assert SCREENS["nl-bsn"](valid)
@@ -283,7 +283,7 @@ def test_format_screens_on_near_misses(name: str, column: list[str]) -> None:
     )
 )
 def test_bulk_failure_finders_agree(column: list[str]) -> None:
-    from ketenx.formats import FAILURES
+    from ketenx.records.formats import FAILURES
 
     for name, find in FAILURES.items():
         assert find(column) == [i for i, v in enumerate(column) if not FORMATS[name](v)]

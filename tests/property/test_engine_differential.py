@@ -2,7 +2,7 @@
 
 ``Checker(engine=False)`` reads with the precise pure-Python reader and judges with the
 column plan or the reference; the default reads with pyarrow in pieces, screens each piece
-with :mod:`ketenx.engine` and hands the rest to the precise code. Generated files: quotes
+with :mod:`ketenx.records.engine` and hands the rest to the precise code. Generated files: quotes
 (doubled, stray, around embedded newlines), CRLF and lone CR, a BOM, blank and white-space
 lines, NUL bytes, invalid UTF-8, ragged rows, empty cells, leading zeros and numbers such as
 ``05``, ``1e3``, `` 1``; generated flat schemas from the keyword set the column plan carries
@@ -20,9 +20,9 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.check import Checker, FileReport
-from ketenx.engine import csvsource
-from ketenx.validation import RecordSchema, cell_judge, flat_property
+from ketenx.records.check import Checker, FileReport
+from ketenx.records.engine import csvsource
+from ketenx.records.validation import RecordSchema, cell_judge, flat_property
 from tests.property.test_differential import SAMPLE_STRINGS, property_schemas, record_schemas
 
 CELLS = [
@@ -230,7 +230,7 @@ def test_engine_equals_precise_on_a_delivery(data: st.DataObject) -> None:
 def test_the_column_plan_judges_dependent_required_as_the_reference(data: st.DataObject) -> None:
     """``dependentRequired`` on the column plan (the precise path's judge of CSV and flat
     JSON): the same (field, rule) pairs as jsonschema."""
-    from ketenx.validation import ColumnPlan, Reference, record_columns
+    from ketenx.records.validation import ColumnPlan, Reference, record_columns
     from tests.property.test_differential import values
 
     schema = data.draw(record_schemas())

@@ -18,11 +18,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.check import Checker
-from ketenx.contract import Contract, lint_document
+from ketenx.contract.model import Contract, lint_document
 from ketenx.errors import RejectedError
-from ketenx.pipeline import pseudonymise_stream
-from ketenx.validation import RecordSchema
+from ketenx.records.check import Checker
+from ketenx.records.validation import RecordSchema
+from ketenx.transform.pipeline import pseudonymise_stream
 from tests.helpers import contract_document
 
 NAMES = ["a", "b", "c"]

@@ -21,12 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.attest import build_predicate
-from ketenx.delivery import delivery_meta, write_pseudonymised
 from ketenx.errors import RejectedError
-from ketenx.pipeline import pseudonymise_stream
-from ketenx.pseudonym import HKDF_SALT, INFO_FINGERPRINT, Keyring, hkdf_sha256
+from ketenx.exchange.attest import build_predicate
+from ketenx.exchange.delivery import delivery_meta, write_pseudonymised
 from ketenx.storage.secrets import new_secret
+from ketenx.transform.pipeline import pseudonymise_stream
+from ketenx.transform.pseudonym import HKDF_SALT, INFO_FINGERPRINT, Keyring, hkdf_sha256
 from tests.helpers import make_contract
 
 SECRET = bytes(range(32))

@@ -16,9 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.errors import KetenxError
-from ketenx.formats import is_bsn
-from ketenx.pipeline import pseudonymise_stream
-from ketenx.pseudonym import (
+from ketenx.records.formats import is_bsn
+from ketenx.records.normalise import normalise, normalise_many
+from ketenx.records.writers import unneutralise
+from ketenx.transform.pipeline import pseudonymise_stream
+from ketenx.transform.pseudonym import (
     CIPHERTEXT_PATTERN,
     PSEUDONYM_PATTERN,
     DecryptionError,
@@ -29,10 +31,7 @@ from ketenx.pseudonym import (
     b64url_decode,
     delivery_nonce,
     effective_domain,
-    normalise,
-    normalise_many,
 )
-from ketenx.writers import unneutralise
 from tests.helpers import make_contract
 
 SECRET = bytes(range(32))
@@ -244,7 +243,7 @@ def test_postcode_forms(postcode: str) -> None:
     for v in forms:
         assert normalise(v, "postcode") == compact
     # every form the nl-postcode format accepts gets one pseudonym
-    from ketenx.formats import FORMATS
+    from ketenx.records.formats import FORMATS
 
     check = FORMATS["nl-postcode"]
     accepted = [v for v in forms if check(v)]

@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.delivery import write_pseudonymised, write_reidentified
+from ketenx.exchange.delivery import write_pseudonymised, write_reidentified
+from ketenx.records.writers import unneutralise
 from ketenx.storage.secrets import new_secret
-from ketenx.writers import unneutralise
 from tests.helpers import NOW, make_contract
 
 CONTRACT = make_contract(

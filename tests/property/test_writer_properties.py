@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.readers import CsvReader
-from ketenx.validation import MISSING
-from ketenx.writers import RecordWriter, neutralise
+from ketenx.records.readers import CsvReader
+from ketenx.records.validation import MISSING
+from ketenx.records.writers import RecordWriter, neutralise
 
 cells = st.one_of(
     st.text(alphabet=st.sampled_from(["a", "1", " ", ",", '"', "\n", "\r", "=", "'", "é", "-"])),

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ketenx.attest import PREDICATE_TYPE, build_predicate, sign_subjects, verify_statement
-from ketenx.contract import Contract, load_contract
+from ketenx.contract.model import Contract, load_contract
 from ketenx.errors import VerificationError
-from ketenx.partners import Partner, Registry, SigningKey, public_key_id
+from ketenx.exchange.attest import PREDICATE_TYPE, build_predicate, sign_subjects, verify_statement
+from ketenx.exchange.partners import Partner, Registry, SigningKey, public_key_id
 from tests.helpers import SAMPLE_CONTRACT
 
 CONTRACT = load_contract(SAMPLE_CONTRACT)
@@ -113,7 +113,7 @@ def test_verify_with_a_contract_is_the_policy_unpack_applies(
 ) -> None:
     """A predicate that cites the contract's digest but says something else of it is
     refused by `verify --contract` as by `unpack` (one verification policy)."""
-    from ketenx.attest import check_against_contract
+    from ketenx.exchange.attest import check_against_contract
 
     predicate = build_predicate(contract=CONTRACT, meta=None, created=NOW)
     check_against_contract(predicate, CONTRACT)  # as signed: agrees

@@ -1,4 +1,4 @@
-"""Unit tests of the small parsers in ketenx.bundle: --not-before, the streaming tar reader."""
+"""Unit tests of the small parsers in ketenx.exchange.bundle: --not-before, the tar reader."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.cli.pack import parse_time
+from ketenx._cli.pack import parse_time
 from ketenx.errors import KetenxError, UsageError
 
 UTC = dt.UTC
@@ -42,7 +42,7 @@ def test_not_before_refuses_other_text(text):
 
 def _small_tar(data: bytes = b"a,b\n1,2\n") -> bytes:
     """A tar laid out as a bundle (contents not signed: the reader's rules only)."""
-    from ketenx.bundle import _tar_chunks
+    from ketenx.exchange.bundle import _tar_chunks
 
     members = [
         ("statement.dsse.json", b"{}"),
@@ -55,7 +55,7 @@ def _small_tar(data: bytes = b"a,b\n1,2\n") -> bytes:
 
 def _read(raw: bytes, chunks: list[int] | None = None) -> tuple[str, bytes]:
     """Feed ``raw`` to the reader (in pieces of the given sizes); the outcome and the data."""
-    from ketenx.bundle import _Reader
+    from ketenx.exchange.bundle import _Reader
 
     sink = io.BytesIO()
     digest = "sha256:" + hashlib.sha256(b"a,b\n1,2\n").hexdigest()

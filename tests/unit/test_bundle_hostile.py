@@ -103,10 +103,10 @@ def refused(run, ex, bundle: bytes, *extra, code: int = 1, message: str = ""):
 def resign(run, ex, members, change) -> list[bytes]:
     """The valid members with the statement's predicate changed by ``change`` and signed
     again by the sender's registered key (a registered sender that lies)."""
-    from ketenx.attest import PREDICATE_TYPE
-    from ketenx.cli.sign import load_signing_key
-    from ketenx.dsse import make_statement, sign_statement
-    from ketenx.partners import public_key_id
+    from ketenx._cli.sign import load_signing_key
+    from ketenx.exchange.attest import PREDICATE_TYPE
+    from ketenx.exchange.dsse import make_statement, sign_statement
+    from ketenx.exchange.partners import public_key_id
 
     key = load_signing_key(ex.key)
     (info, raw), rest = members[0], members[1:]
@@ -309,7 +309,7 @@ def test_a_second_data_member_is_refused(run, ex, valid):
 @pytest.mark.parametrize("position", [0, 1, 2])
 def test_small_members_over_the_cap_are_refused_before_reading(run, ex, valid, position):
     """The header claims more than the cap; the content is never there (nor read)."""
-    from ketenx.bundle import CAPS
+    from ketenx.exchange.bundle import CAPS
 
     members, _ = valid
     parts = rebuild(members)
@@ -487,11 +487,11 @@ def test_a_non_empty_inbox_is_refused_and_untouched(run, ex, valid):
 
 @pytest.mark.parametrize("where", ["publish", "create_file"])
 def test_a_failure_after_verification_leaves_nothing(run, ex, valid, monkeypatch, where):
-    import ketenx.bundle
+    import ketenx.exchange.bundle
     from ketenx.errors import OperationalError
 
     _, raw = valid
-    real = getattr(ketenx.bundle, where)
+    real = getattr(ketenx.exchange.bundle, where)
     calls = []
 
     def failing(path, *args, **kwargs):
@@ -500,7 +500,7 @@ def test_a_failure_after_verification_leaves_nothing(run, ex, valid, monkeypatch
             raise OperationalError("no space left on device")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(ketenx.bundle, where, failing)
+    monkeypatch.setattr(ketenx.exchange.bundle, where, failing)
     refused(run, ex, raw, code=3, message="no space left")
     assert calls
 
@@ -557,7 +557,7 @@ def test_receipt_escapes_control_characters_from_the_contract(run, ex, tmp_path)
 
 
 def test_printable_escapes_every_control_and_separator():
-    from ketenx.bundle import printable
+    from ketenx.exchange.bundle import printable
 
     for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x200B, 0xFEFF, 0x202E]:
         text = printable(f"a{chr(code)}b")
@@ -577,7 +577,7 @@ def peak():
         if line.startswith("VmHWM:"):
             open(sys.argv[1], "w").write(line.split()[1])
 atexit.register(peak)
-from ketenx.cli import main
+from ketenx._cli import main
 main(sys.argv[2:])
 """
 
@@ -648,10 +648,10 @@ def test_a_signed_metadata_member_that_is_not_strict_json_is_refused(run, ex, va
     within limits before anything is written (found by this session's audit)."""
     import hashlib
 
-    from ketenx.attest import PREDICATE_TYPE
-    from ketenx.cli.sign import load_signing_key
-    from ketenx.dsse import make_statement, sign_statement
-    from ketenx.partners import public_key_id
+    from ketenx._cli.sign import load_signing_key
+    from ketenx.exchange.attest import PREDICATE_TYPE
+    from ketenx.exchange.dsse import make_statement, sign_statement
+    from ketenx.exchange.partners import public_key_id
 
     members, _ = valid
     key = load_signing_key(ex.key)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketenx.contract import (
+from ketenx.contract.model import (
     Contract,
     lint_document,
     load_contract,

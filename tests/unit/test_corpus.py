@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
-from ketenx.contract import load_contract
-from ketenx.formats import FORMATS, is_bsn, is_iban
+from ketenx.contract.model import load_contract
+from ketenx.records.formats import FORMATS, is_bsn, is_iban
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "benchmarks"))  # for _common; never shadows another module

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.draft import ENUM_MAX_VALUES, draft_contract, safe_column_name
+from ketenx.contract.draft import ENUM_MAX_VALUES, draft_contract, safe_column_name
 from ketenx.errors import RejectedError
 from tests.helpers import GOOD_ROWS, Result, csv_text
 

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.canonical import canonical_bytes
-from ketenx.dsse import (
+from ketenx.errors import ExitCode, KeyMaterialError, VerificationError
+from ketenx.exchange.dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     STATEMENT_TYPE,
     VerifiedPayload,
@@ -26,7 +27,6 @@ from ketenx.dsse import (
     sign_statement,
     verify_envelope,
 )
-from ketenx.errors import ExitCode, KeyMaterialError, VerificationError
 from ketenx.storage.keys import key_id
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

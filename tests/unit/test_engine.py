@@ -10,14 +10,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ketenx import formats
-from ketenx.check import Checker, FileReport
-from ketenx.engine import explain
-from ketenx.engine.arrays import bools, lengths, mask, strings
-from ketenx.engine.csvsource import CsvSource
-from ketenx.engine.formats import FORMAT_KERNELS
-from ketenx.engine.regex import to_re2
-from ketenx.validation import RecordSchema, ecma_problem, ecma_search
+from ketenx.records import formats
+from ketenx.records.check import Checker, FileReport
+from ketenx.records.engine import explain
+from ketenx.records.engine.arrays import bools, lengths, mask, strings
+from ketenx.records.engine.csvsource import CsvSource
+from ketenx.records.engine.formats import FORMAT_KERNELS
+from ketenx.records.engine.regex import to_re2
+from ketenx.records.validation import RecordSchema, ecma_problem, ecma_search
 
 
 def re2_search(pattern: str, texts: list[str]) -> list[bool]:
@@ -265,7 +265,7 @@ def test_pieces_hold_every_byte_after_the_header() -> None:
 
 
 def test_the_column_plan_screens_long_columns_with_re2() -> None:
-    from ketenx.validation import _pattern_screen
+    from ketenx.records.validation import _pattern_screen
 
     screen = _pattern_screen("^(GM|WK)[0-9]{4}$")
     column = ["GM0363"] * 300
@@ -281,7 +281,7 @@ def test_the_column_plan_screens_long_columns_with_re2() -> None:
 )
 def test_commands_that_read_no_data_do_not_import_pyarrow(argv: list[str]) -> None:
     """``ketenx --version`` and ``contract lint`` stay light (issue 10 §4), and so does
-    :func:`ketenx.engine.explain`."""
+    :func:`ketenx.records.engine.explain`."""
     import subprocess
     import sys
 
@@ -290,7 +290,7 @@ def test_commands_that_read_no_data_do_not_import_pyarrow(argv: list[str]) -> No
     code = (
         "import runpy, sys\n"
         f"sys.argv = ['ketenx', *{argv!r}]\n"
-        "from ketenx.engine import explain\n"
+        "from ketenx.records.engine import explain\n"
         "explain({'type': 'object', 'properties': {'a': {'type': 'string', 'pattern': '^a'},"
         " 'b': {'type': 'integer', 'minimum': 1}}})\n"
         "try:\n    runpy.run_module('ketenx', run_name='__main__')\n"
@@ -330,7 +330,7 @@ def test_a_screened_batch_builds_the_columns_asked_for_as_the_precise_path_does(
 
 @pytest.mark.parametrize("name", ["iban", "email", "oin", "date-time"])
 def test_the_column_plan_finds_format_failures_with_the_kernels(name: str) -> None:
-    from ketenx.validation import kernel_failures
+    from ketenx.records.validation import kernel_failures
 
     good = {
         "iban": ["NL91ABNA0417164300", "BE68539007547034", "nl91abna0417164300"],
@@ -365,7 +365,7 @@ HANDMADE = {
 
 @pytest.mark.parametrize("name", sorted(HANDMADE))
 def test_hostile_files_give_the_precise_report(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ketenx.engine import csvsource
+    from ketenx.records.engine import csvsource
 
     monkeypatch.setattr(csvsource, "PIECE_BYTES", 4096)
     monkeypatch.setattr(csvsource, "MAX_PIECE_BYTES", 8192)
@@ -388,7 +388,7 @@ def test_hostile_files_give_the_precise_report(name: str, monkeypatch: pytest.Mo
 
 
 def test_the_column_plan_finds_pattern_failures_with_re2() -> None:
-    from ketenx.validation import ColumnPlan
+    from ketenx.records.validation import ColumnPlan
 
     schema = {"type": "object", "properties": {"k": {"type": "string", "pattern": "^GM[0-9]{4}$"}}}
     column = ["GM0363"] * 300 + ["GM0363\n", "GM٠٣٦٣", "XX0001"]

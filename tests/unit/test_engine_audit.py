@@ -1,4 +1,4 @@
-"""Audit of the columnar engine of ``check`` (ketenx.engine) against the precise path.
+"""Audit of the columnar engine of ``check`` (ketenx.records.engine) against the precise path.
 
 One test per finding (F1–F4 fixed; F5, the rule a broken file is reported under depending on
 where the pieces are cut, is a known difference and stays a strict xfail). The last tests
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ketenx.check import Checker, FileReport
-from ketenx.engine import csvsource
-from ketenx.readers import LineMap, Malformed
-from ketenx.validation import RecordSchema
+from ketenx.records.check import Checker, FileReport
+from ketenx.records.engine import csvsource
+from ketenx.records.readers import LineMap, Malformed
+from ketenx.records.validation import RecordSchema
 
 TWO = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
 

@@ -1,4 +1,4 @@
-"""The columnar engine of `check` (ketenx.engine) against the hostile CSV inputs that the
+"""The columnar engine of `check` (ketenx.records.engine) against the hostile CSV inputs that the
 outside-in audit of `ketenx risk`'s Arrow path found or tried (tests/unit/test_fastrisk_audit.py):
 the engine's report equals the precise path's, with the pieces cut at every size."""
 
@@ -10,9 +10,9 @@ from unittest import mock
 
 import pytest
 
-from ketenx.check import Checker
-from ketenx.engine import csvsource
-from ketenx.validation import RecordSchema
+from ketenx.records.check import Checker
+from ketenx.records.engine import csvsource
+from ketenx.records.validation import RecordSchema
 from tests.unit.test_fastrisk_audit import BOM, HELD
 
 FOUND = {

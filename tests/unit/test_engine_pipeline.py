@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from ketenx.check import Checker
-from ketenx.engine import csvsource
+from ketenx.records.check import Checker
+from ketenx.records.engine import csvsource
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "benchmarks"))  # for _common; never shadows another module

@@ -23,7 +23,7 @@ def test_docs_show_the_example_as_it_is() -> None:
 
 
 def test_example_loads_with_every_kind_of_key() -> None:
-    from ketenx.partners import load_registry
+    from ketenx.exchange.partners import load_registry
 
     registry = load_registry(EXAMPLE)
     sender, recipient = registry.partners

@@ -1,4 +1,4 @@
-"""ketenx.fastrisk: the Arrow path of `ketenx risk` gives exactly the precise path's figures,
+"""transform.fastrisk: the Arrow path of `ketenx risk` gives exactly the precise path's figures,
 or steps aside (Unsuitable) — never another answer — on generated CSV files, hostile bytes
 included, with tiny blocks and memories so that every carry and merge is exercised."""
 
@@ -17,11 +17,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx import fastrisk
-from ketenx.gates import measuring_transformer
-from ketenx.privacy_reports import read_columns
-from ketenx.readers import MAX_CELL_BYTES
-from ketenx.risk import Policy, RiskCounter, assess
+from ketenx.records.readers import MAX_CELL_BYTES
+from ketenx.transform import fastrisk
+from ketenx.transform.gates import measuring_transformer
+from ketenx.transform.privacy_reports import read_columns
+from ketenx.transform.risk import Policy, RiskCounter, assess
 from tests.helpers import contract_document, invoke
 
 DATES = [
@@ -47,7 +47,7 @@ TREATMENTS = [
 
 
 def _contract(born: dict[str, Any], dated: bool, missing: str = "category") -> Any:
-    from ketenx.contract import Contract
+    from ketenx.contract.model import Contract
 
     return Contract.from_document(_document(born, dated, missing))
 

@@ -1,4 +1,4 @@
-"""Audit of ketenx.fastrisk (the Arrow path of `ketenx risk`): one focused test per finding
+"""Audit of transform.fastrisk (the Arrow path of `ketenx risk`): one focused test per finding
 of an independent outside-in audit (F1–F11, all fixed), and the cases that held.
 
 The promise under test: for a CSV file the fast path gives exactly the figures of the precise
@@ -16,9 +16,9 @@ from unittest import mock
 import pytest
 import yaml
 
-from ketenx import fastrisk
-from ketenx.contract import Contract
-from ketenx.readers import MAX_CELL_BYTES
+from ketenx.contract.model import Contract
+from ketenx.records.readers import MAX_CELL_BYTES
+from ketenx.transform import fastrisk
 from tests.helpers import contract_document, invoke
 from tests.unit.test_fastrisk import _fast, _precise, _same
 
@@ -236,7 +236,7 @@ def test_a_record_longer_than_the_reader_carries_goes_to_the_precise_reader(
 ) -> None:
     """F10: a record cut by piece ends is carried up to the reader's limit (8 MiB); a longer
     one is the precise reader's, instead of memory growing with the record."""
-    from ketenx.engine import csvsource
+    from ketenx.records.engine import csvsource
 
     long = b"a,b\nx," + b"z" * (csvsource.MAX_PIECE_BYTES + (1 << 16)) + b"\nx,1\n"
     assert _agree(tmp_path, long, KEEP_AB) == "stepped aside"

@@ -8,7 +8,7 @@ import pytest
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
-from ketenx.formats import (
+from ketenx.records.formats import (
     FORMATS,
     is_bsn,
     is_date,

@@ -1,4 +1,4 @@
-"""ketenx.gates: the spill copy keeps exactly the records of the classes that stay, byte for
+"""transform.gates: the spill copy keeps exactly the records of the classes that stay, byte for
 byte, in every output format, whatever the cells hold (quotes, line breaks, commas)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.gates import PrivacyGate, _records
-from ketenx.writers import RecordWriter
+from ketenx.records.writers import RecordWriter
+from ketenx.transform.gates import PrivacyGate, _records
 from tests.helpers import make_contract
 
 CELLS = st.text(alphabet=st.sampled_from([*'ab,"\n\r =+-', "é", "\u2028"]), max_size=6)

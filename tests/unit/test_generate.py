@@ -18,10 +18,10 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from stdnum.nl import postcode as stdnum_postcode
 
-from ketenx.check import Checker
-from ketenx.contract import load_contract
-from ketenx.formats import FORMATS, is_bsn
-from ketenx.readers import InputFormat
+from ketenx.contract.model import load_contract
+from ketenx.records.check import Checker
+from ketenx.records.formats import FORMATS, is_bsn
+from ketenx.records.readers import InputFormat
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "examples" / "contract.yaml"

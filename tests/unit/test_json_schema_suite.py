@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from ketenx.check import Checker
-from ketenx.contract import lint_document, read_document
-from ketenx.validation import MISSING, RecordSchema, record_columns
+from ketenx.contract.model import lint_document, read_document
+from ketenx.records.check import Checker
+from ketenx.records.validation import MISSING, RecordSchema, record_columns
 from tests.helpers import SAMPLE_CONTRACT
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"

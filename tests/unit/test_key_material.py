@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.contract import read_document, read_structured
+from ketenx.contract.model import read_document, read_structured
 from ketenx.errors import ContractError, KeyMaterialError
 from ketenx.storage.keys import (
     PBKDF2_ITERATIONS,
@@ -28,14 +28,13 @@ from ketenx.storage.keys import (
     new_signing_key,
     weak_public_key_problem,
 )
+from ketenx.storage.material import looks_like_key_material, unmistakably_key_material
 from ketenx.storage.secrets import (
     format_secret,
     load_secret,
-    looks_like_key_material,
     new_secret,
     refuse_key_material,
     secret_from_env_or_path,
-    unmistakably_key_material,
 )
 
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -342,7 +341,7 @@ def test_a_document_at_the_depth_limit_is_read(tmp_path: Path) -> None:
 
 
 def test_a_too_large_document_is_refused(tmp_path: Path) -> None:
-    from ketenx.contract import MAX_DOCUMENT_BYTES
+    from ketenx.contract.model import MAX_DOCUMENT_BYTES
 
     path = tmp_path / "big.yaml"
     path.write_bytes(b"a: " + b"x" * MAX_DOCUMENT_BYTES)
@@ -372,7 +371,7 @@ def test_a_file_name_with_a_nul_character_in_a_document_is_a_clean_error(tmp_pat
 
     import yaml
 
-    from ketenx.partners import lint_registry
+    from ketenx.exchange.partners import lint_registry
 
     doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "contract.yaml").read_text())
     doc["schema"] = {"$ref": "a\0b.json"}

@@ -22,7 +22,7 @@ from ketenx.errors import (
     OperationalError,
     VerificationError,
 )
-from ketenx.seal import decrypt_stream, encrypt_stream
+from ketenx.exchange.seal import decrypt_stream, encrypt_stream
 from ketenx.storage.keys import (
     key_id,
     load_age_identity,
@@ -293,7 +293,7 @@ def test_parse_age_recipient(tmp_path: Path) -> None:
     assert secret not in info.value.diagnostics()
 
 
-# --- sealing to these identities (ketenx.seal) -------------------------------------------
+# --- sealing to these identities (ketenx.exchange.seal) -------------------------------------------
 # (Kept here because this task owns only these test files; a tests/unit/test_seal.py would
 # be the natural home.)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from ketenx.attest import build_predicate
 from ketenx.canonical import canonical_bytes, canonical_digest
-from ketenx.contract import Contract
-from ketenx.pipeline import output_schema
+from ketenx.contract.model import Contract
+from ketenx.exchange.attest import build_predicate
+from ketenx.transform.transformer import output_schema
 from tests.unit.test_pseudonym_vectors import assert_generator_reproduces
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "output_schema"
@@ -57,7 +57,7 @@ def test_field_order_never_changes_the_output_schema_digest() -> None:
 @pytest.mark.parametrize("entry", DATA["yaml_contracts"], ids=lambda e: e["why"][:30])
 def test_yaml_contract_digest(entry: dict, tmp_path: Path) -> None:
     """docs/spec/delivery.md §1: YAML timestamps are kept as written, in the digest too."""
-    from ketenx.contract import load_contract
+    from ketenx.contract.model import load_contract
 
     path = tmp_path / "c.yaml"
     path.write_text(entry["yaml"], encoding="utf-8")

@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from ketenx.contract import Contract
-from ketenx.pipeline import Transformer, pseudonymise_stream
-from ketenx.pseudonym import (
+from ketenx.contract.model import Contract
+from ketenx.records.normalise import normalise, normalise_many
+from ketenx.storage.secrets import Secret, load_secret, parse_secret
+from ketenx.transform.pipeline import pseudonymise_stream
+from ketenx.transform.pseudonym import (
     FINGERPRINT_PATTERN,
     HKDF_SALT,
     INFO_ENCRYPT,
@@ -37,10 +39,8 @@ from ketenx.pseudonym import (
     fingerprint_of,
     hkdf_sha256,
     hmac_sha256,
-    normalise,
-    normalise_many,
 )
-from ketenx.storage.secrets import Secret, load_secret, parse_secret
+from ketenx.transform.transformer import Transformer
 from tests.helpers import ROOT, make_contract
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "pseudonyms"

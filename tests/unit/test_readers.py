@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketenx import readers
-from ketenx.check import Checker
-from ketenx.contract import load_contract
-from ketenx.readers import CsvReader, Malformed, json_array_batches, jsonl_batches
+from ketenx.contract.model import load_contract
+from ketenx.records import readers
+from ketenx.records.check import Checker
+from ketenx.records.readers import CsvReader, Malformed, json_array_batches, jsonl_batches
 from tests.helpers import GOOD_ROWS, HEADER, SAMPLE_CONTRACT, csv_text
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.risk import Policy, RiskCounter, assess
-from ketenx.validation import MISSING
+from ketenx.records.validation import MISSING
+from ketenx.transform.risk import Policy, RiskCounter, assess
 
 QI = ("jaar", "pc4", "sekse")
 
@@ -176,7 +176,7 @@ def test_l_diversity_and_entropy() -> None:
 
 
 def test_policy_from_contract_uses_output_names() -> None:
-    from ketenx.contract import load_contract
+    from ketenx.contract.model import load_contract
     from tests.helpers import ROOT, SAMPLE_CONTRACT
 
     policy = Policy.from_contract(load_contract(ROOT / "examples" / "contract.yaml"))

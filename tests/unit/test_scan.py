@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketenx.scan import RULES, Scanner, scan_values, scanned_fields
+from ketenx.transform.scan import RULES, Scanner, scan_values, scanned_fields
 
 POSITIVES = {
     "nl-bsn": ["bsn 111222333", "BSN: 1112.22.333", "kind 123.456.782 aangemeld", "012345672"],
@@ -99,7 +99,7 @@ def test_sample_data_has_no_false_positives() -> None:
     import importlib.util
     import sys
 
-    from ketenx.contract import load_contract
+    from ketenx.contract.model import load_contract
     from tests.helpers import ROOT, SAMPLE_CONTRACT
 
     spec = importlib.util.spec_from_file_location("generate", ROOT / "examples" / "generate.py")

@@ -18,17 +18,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from ketenx.check import Checker
-from ketenx.contract import lint_document
+from ketenx.contract.model import lint_document
 from ketenx.errors import UsageError
-from ketenx.pipeline import output_schema, refuse_csv_for_structures
-from ketenx.validation import (
+from ketenx.records.check import Checker
+from ketenx.records.validation import (
     ColumnPlan,
     RecordSchema,
     declared_types,
     is_multiple,
     record_columns,
 )
+from ketenx.transform.pipeline import refuse_csv_for_structures
+from ketenx.transform.transformer import output_schema
 from tests.helpers import contract_document, make_contract
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketenx import readers
-from ketenx.readers import Malformed, json_array_batches, jsonl_batches
-from ketenx.strictjson import MAX_DEPTH, StrictJsonError, duplicate_at, loads, too_deep
+from ketenx.records import readers
+from ketenx.records.readers import Malformed, json_array_batches, jsonl_batches
+from ketenx.records.strictjson import MAX_DEPTH, StrictJsonError, duplicate_at, loads, too_deep
 
 
 def nested(depth: int) -> str:

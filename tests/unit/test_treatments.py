@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketenx.contract import FieldSpec, load_contract
+from ketenx.contract.model import FieldSpec, load_contract
 from ketenx.errors import ContractError
-from ketenx.pipeline import output_schema
-from ketenx.treatments import (
+from ketenx.records.validation import MISSING
+from ketenx.records.writers import RecordWriter, neutralise, unneutralise, unneutralise_column
+from ketenx.transform.transformer import output_schema
+from ketenx.transform.treatments import (
     TreatmentError,
     bucket_labels,
     generalise,
@@ -19,8 +21,6 @@ from ketenx.treatments import (
     output_property,
     redact,
 )
-from ketenx.validation import MISSING
-from ketenx.writers import RecordWriter, neutralise, unneutralise, unneutralise_column
 from tests.helpers import SAMPLE_CONTRACT
 
 

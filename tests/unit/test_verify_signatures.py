@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketenx.attest import build_predicate, sign_subjects, verify_statement
-from ketenx.contract import load_contract
-from ketenx.dsse import (
+from ketenx.contract.model import load_contract
+from ketenx.errors import ExitCode, UsageError, VerificationError
+from ketenx.exchange.attest import build_predicate, sign_subjects, verify_statement
+from ketenx.exchange.dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     STATEMENT_TYPE,
     b64encode,
@@ -26,9 +27,8 @@ from ketenx.dsse import (
     sign_envelope,
     verify_envelope,
 )
-from ketenx.errors import ExitCode, UsageError, VerificationError
+from ketenx.exchange.partners import Partner, Registry, SigningKey, public_key_id
 from ketenx.jsonlimits import MAX_DEPTH, MAX_ENVELOPE_BYTES
-from ketenx.partners import Partner, Registry, SigningKey, public_key_id
 from tests.helpers import SAMPLE_CONTRACT
 
 CONTRACT = load_contract(SAMPLE_CONTRACT)
@@ -216,7 +216,7 @@ def _statement_with(subjects: list[tuple[str, str]]) -> dict[str, Any]:
     ],
 )
 def test_a_statement_with_duplicate_subjects_is_refused(subjects: list[tuple[str, str]]) -> None:
-    from ketenx.dsse import sign_statement
+    from ketenx.exchange.dsse import sign_statement
 
     envelope = sign_statement(_statement_with(subjects), KEYS["valid"], "k")
     with pytest.raises(VerificationError, match="name of an earlier subject") as info:

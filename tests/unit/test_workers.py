@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from ketenx.contract import load_contract
+from ketenx.contract.model import load_contract
 from ketenx.errors import OperationalError
-from ketenx.formats import is_bsn
-from ketenx.pipeline import pseudonymise_stream
-from ketenx.pseudonym import InvalidTextError, Keyring
-from ketenx.readers import BATCH_ROWS
-from ketenx.workers import KeyedHelpers, available_jobs, can_fork, run_tasks
+from ketenx.records.formats import is_bsn
+from ketenx.records.readers import BATCH_ROWS
+from ketenx.transform.pipeline import pseudonymise_stream
+from ketenx.transform.pseudonym import InvalidTextError, Keyring
+from ketenx.transform.workers import KeyedHelpers, available_jobs, can_fork, run_tasks
 from tests.helpers import HEADER, SAMPLE_CONTRACT
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="helpers are forked: Linux only")
