@@ -689,7 +689,7 @@ def _check_data(
 ) -> str:
     """Check the staged data against the output schema and the signed count; the receipt."""
     from ..records.check import Checker
-    from ..records.reports import count_of, place_of
+    from ..records.reports import rejection
     from ..records.validation import RecordSchema
     from ..transform.gates import RiskMeter
     from ..transform.privacy_reports import failure_text
@@ -711,11 +711,15 @@ def _check_data(
         report = checker.check(fh, format_for(state.data_name) or "csv")
     if not report.valid:
         v = report.errors[0]
-        place = place_of(v.record, (v.rule,))
-        raise RejectedError(
-            f"the delivered data does not match the output schema: {place}, field "
-            f"{v.field or '-'}: rule {v.rule} "
-            f"({count_of(report.invalid_records, 'invalid record')})"
+        raise rejection(
+            "delivered data",
+            v.record,
+            v.field,
+            v.rule,
+            v.message,
+            more=report.total_errors - 1,
+            hint="the delivered records do not match the contract's output schema; nothing "
+            "was written",
         )
     if expected != report.records:
         raise VerificationError("the number of records differs from the signed count")

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from .._version import __version__
+from ..errors import RejectedError
 
 if TYPE_CHECKING:
     from .check import FileReport
@@ -111,6 +112,32 @@ def where_of(record: int, fieldname: str, rule: str) -> str:
     """Where a violation is, for a message: ``record 3, field /bsn``, ``header, field /x``."""
     place = place_of(record, (rule,))
     return f"{place}, field {fieldname}" if fieldname else place
+
+
+def rejection(
+    what: str,
+    record: int,
+    fieldname: str,
+    rule: str,
+    message: str = "",
+    *,
+    more: int = 0,
+    hint: str | None = None,
+) -> RejectedError:
+    """The one refusal of records that break a rule, in one message format whoever rejects
+    them (``pseudonymise`` and ``pack`` on the input or the treated output, ``unpack`` on the
+    delivered data, ``risk`` and ``scan`` on a file they cannot read)::
+
+        input rejected: record 3, field /bsn: rule nl-bsn: <ketenx's message> (and 2 more errors)
+
+    ``what`` is the records (``input``, ``output``, ``delivered data``); ``message`` is
+    written by ketenx and holds no value; ``more`` is how many further errors were found."""
+    text = f"{what} rejected: {where_of(record, fieldname, rule)}: rule {rule}"
+    if message:
+        text += f": {message}"
+    if more > 0:
+        text += f" (and {count_of(more, 'more error')})"
+    return RejectedError(text, hint=hint)
 
 
 # --- text -----------------------------------------------------------------------------

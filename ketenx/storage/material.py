@@ -2,13 +2,15 @@
 option value belongs is a secret, a key or an age identity (:func:`looks_like_key_material`,
 :func:`unmistakably_key_material`), and a message with any such text withheld
 (:func:`withhold_key_material`), the last line of defence before stderr (docs/keys.md).
-Pure: imports nothing of ketenx."""
+Pure: imports nothing of ketenx but the kx1 token prefixes."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import re
+
+from ..kx1 import PREFIXES
 
 # Key material pasted where a path belongs. Unmistakable markers (any case): a PEM armour
 # line, an age identity, a ketenx secret line or key id, an age recipient. Otherwise a run of
@@ -74,7 +76,7 @@ def withhold_key_material(text: str) -> str:
 
     def one(match: re.Match[str]) -> str:
         token = match.group()
-        if len(token) < 32 or token.startswith(("kx1k_", "kx1_", "kx1e_", "kx1f_", "sha256")):
+        if len(token) < 32 or token.startswith((*PREFIXES, "sha256")):
             return token
         if _UUID.fullmatch(token):  # a delivery id: random, public, signed
             return token

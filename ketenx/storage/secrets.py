@@ -14,7 +14,6 @@ cryptography itself is in :mod:`ketenx.transform.pseudonym`.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import os
 import re
@@ -27,16 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KeyMaterialError
+from ..kx1 import KEY_ID_PATTERN, KEY_ID_PREFIX, b64url, b64url_decode
 from .fileio import make_folder
 from .material import looks_like_key_material, unmistakably_key_material
 
 MAGIC = "KETENX-SECRET-1"
 SECRET_BYTES = 32
-KEY_ID_PREFIX = "kx1k_"
 ENV_VAR = "KETENX_SECRET_FILE"
 _KEY_ID_MSG = b"ketenx/v1/key-id"
-_KEY_ID = re.compile(r"kx1k_[0-9a-f]{16}")
-_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_KEY_ID = re.compile(KEY_ID_PATTERN)
 # The only variables `git` is given: enough to find the program's helpers, the user's own git
 # configuration (core.excludesFile and safe.directory decide what is ignored and inspected)
 # and a locale. Nothing else: no passphrase, no secret path, and no GIT_DIR or GIT_WORK_TREE
@@ -63,7 +61,7 @@ class Secret:
 
 def format_secret(secret: bytes) -> str:
     """The text of a secret file: a warning comment, then the one secret line."""
-    encoded = base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii")
+    encoded = b64url(secret)
     return (
         "# ketenx pseudonymisation secret. Keep it apart from the data: never next to input or\n"
         "# output files, never in a git work tree, readable by its owner only (mode 0600).\n"
@@ -101,12 +99,10 @@ def parse_secret(text: str, *, source: str = "secret file") -> Secret:
 
 
 def _decode(encoded: str) -> bytes | None:
-    if not _B64URL.fullmatch(encoded) or len(encoded) % 4 == 1:
+    try:
+        return b64url_decode(encoded)
+    except ValueError:
         return None
-    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != encoded:
-        return None
-    return raw
 
 
 def new_secret(path: str | Path) -> Secret:

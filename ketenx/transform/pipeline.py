@@ -24,7 +24,7 @@ from ..errors import RejectedError, UsageError
 from ..progress import Progress, counted
 from ..records.check import Checker, FileReport, paused_gc
 from ..records.readers import InputFormat, Malformed, decoded
-from ..records.reports import count_of, where_of
+from ..records.reports import count_of, rejection
 from ..records.validation import (
     MISSING,
     RecordSchema,
@@ -429,11 +429,13 @@ def raise_if_rejected(result: PassResult) -> None:
     for rep, what in ((result.report, "input"), (result.output_report, "output")):
         if rep.errors:
             v = rep.errors[0]
-            where = where_of(v.record, v.field, v.rule)
-            more = rep.total_errors - 1
-            raise RejectedError(
-                f"{what} rejected: {where}: rule {v.rule}: {v.message}"
-                + (f" (and {more} more errors)" if more > 0 else ""),
+            raise rejection(
+                what,
+                v.record,
+                v.field,
+                v.rule,
+                v.message,
+                more=rep.total_errors - 1,
                 hint="run `ketenx check` for the full report; nothing was written"
                 if what == "input"
                 else "the treated records do not match the output schema; nothing was written",

@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..errors import RejectedError
 from ..records.readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
-from ..records.reports import _gh_escape, _uri
+from ..records.reports import _gh_escape, _uri, rejection
 from ..records.validation import RecordSchema, record_columns
 from .risk import Assessment, Policy
 from .scan import Finding
+
+ROW_LENGTH = "the row has a different number of cells than the header"
 
 Columns = dict[str, Sequence[Any]]
 
@@ -50,7 +51,7 @@ def read_columns(
             for rows in reader.batches():
                 if len(set(map(len, rows))) != 1 or len(rows[0]) != width:
                     bad = next(i for i, row in enumerate(rows) if len(row) != width)
-                    raise RejectedError(f"record {seen + bad + 1}: rule row-length")
+                    raise rejection("input", seen + bad + 1, "", "row-length", ROW_LENGTH)
                 seen += len(rows)
                 yield (
                     {
@@ -65,12 +66,12 @@ def read_columns(
         for records in batches:
             for i, record in enumerate(records):
                 if not isinstance(record, dict):
-                    raise RejectedError(f"record {seen + i + 1}: rule type: not an object")
+                    raise rejection("input", seen + i + 1, "", "type", "a record must be an object")
             seen += len(records)
             columns, _flat = record_columns(records, names)
             yield dict(columns), len(records)
     except Malformed as problem:
-        raise RejectedError(f"record {problem.record}: rule {problem.rule}") from None
+        raise rejection("input", problem.record, "", problem.rule) from None
 
 
 # --- risk ----------------------------------------------------------------------------------

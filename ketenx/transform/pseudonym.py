@@ -32,19 +32,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import KeyMaterialError, OperationalError, RejectedError
+from ..kx1 import (
+    CIPHERTEXT_PREFIX,
+    FINGERPRINT_PREFIX,
+    PSEUDONYM_BYTES,
+    PSEUDONYM_PREFIX,
+    b64url,
+    b64url_decode,
+)
 
 if TYPE_CHECKING:
     from ..contract.model import Contract
     from ..storage.secrets import Secret
 
-SCHEME = "kx1"
-PSEUDONYM_PREFIX = "kx1_"
-CIPHERTEXT_PREFIX = "kx1e_"
-FINGERPRINT_PREFIX = "kx1f_"
-FINGERPRINT_PATTERN = r"^kx1f_[0-9a-f]{64}$"
-PSEUDONYM_BYTES = 20  # 160 bits of the MAC are kept: 27 base64url characters
-PSEUDONYM_PATTERN = r"^kx1_[A-Za-z0-9_-]{27}$"
-CIPHERTEXT_PATTERN = r"^kx1e_[A-Za-z0-9_-]{22,}$"
 HKDF_SALT = b"ketenx/v1"
 INFO_PSEUDONYMISE = b"ketenx/v1/pseudonymise\x00"
 INFO_ENCRYPT = b"ketenx/v1/encrypt\x00"
@@ -55,7 +55,6 @@ NONCE_BYTES = 16
 POLICIES = ("deterministic", "per-delivery")
 
 _NONCE_HEX = re.compile(r"[0-9a-f]{32}")
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _IPAD = bytes(b ^ 0x36 for b in range(256))
 _OPAD = bytes(b ^ 0x5C for b in range(256))
@@ -139,22 +138,6 @@ def hmac_sha256(key: bytes, data: bytes) -> bytes:
     outer.update(inner.digest())
     digest: bytes = outer.digest()
     return digest
-
-
-def b64url(data: bytes) -> str:
-    """base64url (RFC 4648 §5) without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict inverse of :func:`b64url`: only the URL-safe alphabet, no padding, and the
-    canonical encoding only (unused trailing bits zero); :class:`ValueError` otherwise."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise ValueError("not canonical unpadded base64url")
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64url(raw) != text:
-        raise ValueError("not canonical unpadded base64url")
-    return raw
 
 
 def fingerprint_of(mac: hmac.HMAC) -> str:

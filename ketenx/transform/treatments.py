@@ -25,6 +25,7 @@ from stdnum.nl import postcode as _stdnum_postcode
 
 from ..contract.model import FieldSpec
 from ..errors import ContractError, RejectedError
+from ..kx1 import CIPHERTEXT_PATTERN, PSEUDONYM_PATTERN
 from ..records.validation import MISSING, declared_types, stated_types
 
 Column = Sequence[Any]
@@ -284,10 +285,6 @@ def _typed(base: dict[str, Any], nullable: bool) -> dict[str, Any]:
     return base
 
 
-PSEUDONYM_PATTERN = "^kx1_[A-Za-z0-9_-]{27}$"
-ENCRYPTED_PATTERN = "^kx1e_[A-Za-z0-9_-]{22,}$"  # the IV alone is 22 characters
-
-
 def output_property(
     spec: FieldSpec, input_schema: Mapping[str, Any] | bool, root: Mapping[str, Any] | None = None
 ) -> dict[str, Any] | bool | None:
@@ -303,7 +300,7 @@ def output_property(
     if t == "pseudonymise":
         return _typed({"type": "string", "pattern": PSEUDONYM_PATTERN}, nullable)
     if t == "encrypt":
-        return _typed({"type": "string", "pattern": ENCRYPTED_PATTERN}, nullable)
+        return _typed({"type": "string", "pattern": CIPHERTEXT_PATTERN}, nullable)
     if t == "redact":
         replacement = str(spec.params.get("replacement", DEFAULT_REPLACEMENT))
         if nullable:

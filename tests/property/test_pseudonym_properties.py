@@ -16,13 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.errors import KetenxError
+from ketenx.kx1 import CIPHERTEXT_PATTERN, PSEUDONYM_PATTERN
 from ketenx.records.formats import is_bsn
 from ketenx.records.normalise import normalise, normalise_many
 from ketenx.records.writers import unneutralise
 from ketenx.transform.pipeline import pseudonymise_stream
 from ketenx.transform.pseudonym import (
-    CIPHERTEXT_PATTERN,
-    PSEUDONYM_PATTERN,
     DecryptionError,
     DomainError,
     InvalidTextError,

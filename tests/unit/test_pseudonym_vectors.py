@@ -21,16 +21,15 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from ketenx.contract.model import Contract
+from ketenx.kx1 import FINGERPRINT_PATTERN, PSEUDONYM_PATTERN
 from ketenx.records.normalise import normalise, normalise_many
 from ketenx.storage.secrets import Secret, load_secret, parse_secret
 from ketenx.transform.pipeline import pseudonymise_stream
 from ketenx.transform.pseudonym import (
-    FINGERPRINT_PATTERN,
     HKDF_SALT,
     INFO_ENCRYPT,
     INFO_FINGERPRINT,
     INFO_PSEUDONYMISE,
-    PSEUDONYM_PATTERN,
     DecryptionError,
     Keyring,
     b64url,
