@@ -17,7 +17,7 @@ from .errors import OperationalError, UsageError
 from .validation import MISSING, declared_types
 
 ROW_GROUP_ROWS: Final = 65_536
-_ARROW: Final = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
+_ARROW: Final = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool_"}
 
 
 class ParquetTypes(UsageError):

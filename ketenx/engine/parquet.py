@@ -345,8 +345,8 @@ def _types_readable(
 
 def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
     """Whether batches can go through the engine's screen: a columnar plan, no
-    normalisation, and every column a string column of a string field or an integer column
-    of a numeric field (exactly the cells the CSV screen reads)."""
+    normalisation, and every column a string column of a string field or a numeric column
+    of a numeric field (read by the screen as the CSV cells of the same values)."""
     if not checker.engine or checker.normalise:
         return False
     from ..validation import declared_types
@@ -362,18 +362,11 @@ def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
             return False
         if kind == "string" and program.strings:
             continue
-        types = declared_types(props.get(name, {}), checker.schema.schema)
-        if (
-            kind == "integer"
-            and not program.strings
-            and types
-            and types
-            <= {
-                "integer",
-                "number",
-                "null",
-            }
-        ):
+        types = declared_types(props.get(name, {}), checker.schema.schema) or {"any"}
+        numeric = not program.strings and types <= {"integer", "number", "null"}
+        # An integer column as its decimal text; a float column (of a field that is only a
+        # number) as the shortest text that reads back as the same double.
+        if numeric and (kind == "integer" or (kind == "number" and "number" in types)):
             continue
         return False
     return True
