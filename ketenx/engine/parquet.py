@@ -41,7 +41,8 @@ MAGIC: Final = b"PAR1"
 MAX_FOOTER_BYTES: Final = 16 << 20  # the file's metadata (its schema and row group index)
 MAX_COLUMNS: Final = 10_000
 MAX_ROW_GROUP_BYTES: Final = 1 << 30  # uncompressed, of the columns the schema reads
-MAX_BATCH_BYTES: Final = 256 << 20  # the strings of one batch of BATCH_ROWS records, decoded
+MAX_BATCH_BYTES: Final = 256 << 20  # the strings of one piece of PIECE_ROWS records, decoded
+PIECE_ROWS: Final = 65_536  # records read and screened at once (judged in BATCH_ROWS)
 
 # Arrow type → the JSON type its values are judged as.
 _READ_AS: Final = ("string", "integer", "number", "decimal", "boolean", "null", "date")
@@ -149,9 +150,11 @@ class ParquetSource:
         if length > size - 12:
             raise _broken()
 
-    def batches(self, positions: Sequence[int]) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """(row group, batch of at most ``BATCH_ROWS`` rows) of the columns at ``positions``,
-        row group by row group."""
+    def batches(
+        self, positions: Sequence[int], rows: int = BATCH_ROWS
+    ) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """(row group, batch of at most ``rows`` rows) of the columns at ``positions``, row
+        group by row group."""
         names = [self.header[p] for p in positions]
         meta = self.meta
         wanted = set(positions)
@@ -169,7 +172,7 @@ class ParquetSource:
                 raise _broken(f"a row group is larger than {MAX_ROW_GROUP_BYTES >> 20} MiB")
             try:
                 it = self._file.iter_batches(
-                    batch_size=BATCH_ROWS, row_groups=[group], columns=names, use_threads=False
+                    batch_size=rows, row_groups=[group], columns=names, use_threads=False
                 )
                 for batch in it:
                     yield group, batch
@@ -232,8 +235,11 @@ def _materialised(array: Any) -> Any:
         longest = pc.max(lengths).as_py() or 0
         if longest > MAX_CELL_BYTES:
             raise _broken(f"a value is longer than the limit of {MAX_CELL_BYTES} bytes")
-        total = pc.sum(pc.take(lengths, array.indices)).as_py() or 0
-        if total > MAX_BATCH_BYTES:
+        bound = longest * len(array)  # at most; else the exact sum
+        if (
+            bound > MAX_BATCH_BYTES
+            and (pc.sum(pc.take(lengths, array.indices)).as_py() or 0) > MAX_BATCH_BYTES
+        ):
             raise _broken(f"a batch of records would take more than {MAX_BATCH_BYTES >> 20} MiB")
     return array.dictionary_decode()
 
@@ -269,26 +275,38 @@ def iter_parquet(checker: Checker, stream: IO[bytes], report: FileReport) -> Ite
     screenable = _screenable(checker, kinds)
     order = sorted(positions, key=positions.__getitem__)
     record = 0
-    for _, batch in source.batches([positions[n] for n in order]):
-        n = batch.num_rows
-        arrays = {name: _materialised(batch.column(i)) for i, name in enumerate(order)}
-        start = record
-        record += n
-        build = partial(_build, arrays, kinds, empties)
-        if screenable and _screen_passes(checker, arrays, kinds, n):
-            report.records += n
+    misses = 0  # pieces in a row that the screen could not pass
+    skip = 0  # pieces to judge precisely without screening them first (as for CSV)
+    for _, piece in source.batches([positions[n] for n in order], PIECE_ROWS):
+        n = piece.num_rows
+        arrays = {name: _materialised(piece.column(i)) for i, name in enumerate(order)}
+        passed = False
+        if screenable and skip:
+            skip -= 1
+        elif screenable:
+            passed = _screen_passes(checker, arrays, kinds, n)
+            misses = 0 if passed else misses + 1
+            if misses >= 2:  # invalid data: judge precisely, try the screen again later
+                skip = 1 << min(misses, 6)
+        for at in range(0, n, BATCH_ROWS):
+            m = min(BATCH_ROWS, n - at)
+            part = {name: array.slice(at, m) for name, array in arrays.items()}
+            start = record
+            record += m
+            if passed:
+                report.records += m
+                if checker.progress is not None:
+                    checker.progress(record)
+                yield CsvBatch.lazy(start, m, partial(_build, part, kinds, empties))
+                continue
+            columns, special = _build(part, kinds, empties, report_start=start)
+            bad = checker._judge(columns, m)
+            for i in special:
+                bad.pop(i, None)
+            checker._report(report, start, m, bad, special, partial(schema.row_record, columns))
             if checker.progress is not None:
                 checker.progress(record)
-            yield CsvBatch.lazy(start, n, build)
-            continue
-        columns, special = build(report_start=start)
-        bad = checker._judge(columns, n)
-        for i in special:
-            bad.pop(i, None)
-        checker._report(report, start, n, bad, special, partial(schema.row_record, columns))
-        if checker.progress is not None:
-            checker.progress(record)
-        yield CsvBatch(start=start, size=n, columns=columns, rejected=set(bad) | set(special))
+            yield CsvBatch(start=start, size=m, columns=columns, rejected=set(bad) | set(special))
 
 
 def _build(
@@ -372,6 +390,9 @@ def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
     return True
 
 
+_EMPTY: list[Any] = []
+
+
 def _screen_passes(
     checker: Checker, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int
 ) -> bool:
@@ -382,18 +403,21 @@ def _screen_passes(
     import pyarrow.compute as pc
 
     from . import plan_for
-    from .arrays import whole
+    from .arrays import strings, whole
 
+    if not _EMPTY:  # an Arrow "" made without pa.scalar (that imports pandas)
+        _EMPTY.append(strings([""])[0])
     plan = plan_for(checker.schema)
     cells: dict[str, Any] = {}
     for name, array in arrays.items():
         array = whole(array)
         if kinds[name] == "string":
-            if pc.any(pc.equal(array, "")).as_py():
+            # (not pc.equal(array, ""): a Python scalar there imports pandas, ≈0.4 s)
+            if len(array) and pc.min(pc.binary_length(array)).as_py() == 0:
                 return False
             text = array.cast(pa.string()) if pa.types.is_large_string(array.type) else array
         else:
             text = array.cast(pa.string())
-        cells[name] = text.fill_null("") if array.null_count else text
+        cells[name] = pc.fill_null(text, _EMPTY[0]) if array.null_count else text
     bad = plan.screen(cells, n)
     return bad is not None and not bad.any()

@@ -426,3 +426,17 @@ def test_the_writer_makes_row_groups_and_no_statistics(monkeypatch):
 def test_a_field_without_one_parquet_type_is_refused(prop):
     with pytest.raises(ParquetTypes, match="/f"):
         arrow_schema(flat(prop), ["f"])
+
+
+@pytest.mark.parametrize("every", [1, 3, 700, 5000])
+def test_pieces_screened_skipped_and_judged_give_the_precise_report(monkeypatch, every):
+    """Small pieces, invalid records spread: the screen misses, pieces are skipped and
+    screened again, and the report is the precise path's."""
+    monkeypatch.setattr(kpq, "PIECE_ROWS", 1000)
+    recs = [good(i) for i in range(12_000)]
+    for i in range(0, len(recs), every):
+        recs[i]["geslacht"] = "Q"
+    data = parquet_bytes(recs, TYPES, row_group_size=2500)
+    fast, slow = check(data, max_errors=100_000), check(data, engine=False, max_errors=100_000)
+    assert summary(fast) == summary(slow)
+    assert fast.invalid_records == len(range(0, len(recs), every))
