@@ -219,9 +219,10 @@ def column_values(array: pa.Array, kind: str, empty: object) -> tuple[list[Any],
     return values, nonfinite
 
 
-def _materialised(array: Any) -> Any:
-    """A column of a batch without dictionary encoding; a dictionary whose values would
-    expand beyond the limits is refused first."""
+def _guarded(array: Any) -> Any:
+    """A column of a piece, as it was read (string columns dictionary-encoded) once it is
+    known not to expand beyond the limits: values of at most ``MAX_CELL_BYTES``, a
+    dictionary not expanding beyond ``MAX_BATCH_BYTES``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -241,7 +242,7 @@ def _materialised(array: Any) -> Any:
             and (pc.sum(pc.take(lengths, array.indices)).as_py() or 0) > MAX_BATCH_BYTES
         ):
             raise _broken(f"a batch of records would take more than {MAX_BATCH_BYTES >> 20} MiB")
-    return array.dictionary_decode()
+    return array
 
 
 def _guard_strings(array: Any) -> None:
@@ -279,7 +280,7 @@ def iter_parquet(checker: Checker, stream: IO[bytes], report: FileReport) -> Ite
     skip = 0  # pieces to judge precisely without screening them first (as for CSV)
     for _, piece in source.batches([positions[n] for n in order], PIECE_ROWS):
         n = piece.num_rows
-        arrays = {name: _materialised(piece.column(i)) for i, name in enumerate(order)}
+        arrays = {name: _guarded(piece.column(i)) for i, name in enumerate(order)}
         passed = False
         if screenable and skip:
             skip -= 1
@@ -396,28 +397,75 @@ _EMPTY: list[Any] = []
 def _screen_passes(
     checker: Checker, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int
 ) -> bool:
-    """Whether the screen finds every row of the batch valid, given the columns as the CSV
-    cells of the same values (a null an empty cell; a batch with an empty string is not
-    screened: in CSV it would be an empty cell)."""
+    """Whether the engine's screen finds every row of the piece valid. A null is an empty
+    cell; a piece with an empty string is not screened (in CSV it would be an empty cell).
+
+    Without root row tests (``dependentRequired``, ``if``/``then``, ...), a column's rows
+    are valid when its nulls are allowed and each of its distinct values is (the column
+    kernels judge the values of the dictionary, not every row); else the screen judges the
+    rows as the CSV cells of the same values."""
+    from . import plan_for
+
+    plan = plan_for(checker.schema)
+    if plan.rows is not None or plan.dependent:
+        return _rows_pass(plan, arrays, kinds, n)
+    from .plan import _judge
+
+    for name, array in arrays.items():
+        program = plan.fields[name]
+        if array.null_count and (
+            (program.nullable and not program.null_ok)
+            or (not program.nullable and program.required)
+        ):
+            return False
+        values = _distinct_text(array)
+        if values is None:
+            return False
+        if len(values) and _judge(program, values, len(values))[0].any():
+            return False
+    return True
+
+
+def _distinct_text(array: Any) -> Any:
+    """The distinct non-null values of a column (at least: a dictionary may hold values no
+    row uses) as an Arrow string array of their CSV text; None when one is ``""``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from . import plan_for
+    from .arrays import whole
+
+    array = whole(array)
+    values = array.dictionary if pa.types.is_dictionary(array.type) else pc.unique(array)
+    if values.null_count:
+        values = values.drop_null()
+    if not (pa.types.is_string(values.type)):
+        values = values.cast(pa.string())
+    if len(values) and pc.min(pc.binary_length(values)).as_py() == 0:
+        return None
+    return values
+
+
+_EMPTY: list[Any] = []
+
+
+def _rows_pass(plan: Any, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int) -> bool:
+    """The screen over every row: the columns as the CSV cells of the same values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from .arrays import strings, whole
 
     if not _EMPTY:  # an Arrow "" made without pa.scalar (that imports pandas)
         _EMPTY.append(strings([""])[0])
-    plan = plan_for(checker.schema)
     cells: dict[str, Any] = {}
     for name, array in arrays.items():
         array = whole(array)
-        if kinds[name] == "string":
-            # (not pc.equal(array, ""): a Python scalar there imports pandas, ≈0.4 s)
-            if len(array) and pc.min(pc.binary_length(array)).as_py() == 0:
-                return False
-            text = array.cast(pa.string()) if pa.types.is_large_string(array.type) else array
-        else:
-            text = array.cast(pa.string())
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+        # (not pc.equal(array, ""): a Python scalar there imports pandas, ≈0.4 s)
+        if kinds[name] == "string" and len(array) and pc.min(pc.binary_length(array)).as_py() == 0:
+            return False
+        text = array if pa.types.is_string(array.type) else array.cast(pa.string())
         cells[name] = pc.fill_null(text, _EMPTY[0]) if array.null_count else text
     bad = plan.screen(cells, n)
     return bad is not None and not bad.any()

@@ -440,3 +440,26 @@ def test_pieces_screened_skipped_and_judged_give_the_precise_report(monkeypatch,
     fast, slow = check(data, max_errors=100_000), check(data, engine=False, max_errors=100_000)
     assert summary(fast) == summary(slow)
     assert fast.invalid_records == len(range(0, len(recs), every))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("gemeente", None),  # a null in a required field: `required`
+        ("huisnummer", None),
+        ("email_ouder", None),  # nullable: valid
+        ("lengte_cm", 1000.0),
+        ("lengte_cm", float("nan")),
+        ("huisnummer", 0),
+        ("voornamen", ""),  # an empty string, not an empty cell: `minLength`
+        ("postcode", "0000 AA"),
+    ],
+)
+def test_one_bad_value_among_valid_pieces_is_found_by_both_paths(monkeypatch, name, value):
+    monkeypatch.setattr(kpq, "PIECE_ROWS", 2048)
+    recs = [good(i) for i in range(6000)]
+    recs[4321][name] = value
+    data = parquet_bytes(recs, TYPES, row_group_size=3000)
+    fast, slow = check(data), check(data, engine=False)
+    assert summary(fast) == summary(slow)
+    assert fast.invalid_records == (0 if name == "email_ouder" else 1)
