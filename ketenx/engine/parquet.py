@@ -391,9 +391,6 @@ def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
     return True
 
 
-_EMPTY: list[Any] = []
-
-
 def _screen_passes(
     checker: Checker, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int
 ) -> bool:
