@@ -2,7 +2,7 @@
 
 Prints, from one run on the same generated records:
   * the check of the Parquet file over the check of the CSV file (target ≤ 0.5×);
-  * peak memory of the Parquet check (flat: one row group at a time).
+  * peak memory of the Parquet check (flat: one row group at a time) and of the CSV check.
 
     python benchmarks/parquet.py [--rows 1000000] [--repeat 2]
 """
@@ -69,6 +69,7 @@ def main() -> int:
     print(f"check Parquet: {t_pq:6.2f} s  ({args.rows / t_pq:,.0f} records/s)")
     print(f"Parquet / CSV: {t_pq / t_csv:.2f}×  (target ≤ 0.5×)")
     print(f"peak memory, Parquet check: {peak_rss_mib(check_pq):.0f} MiB")
+    print(f"peak memory, CSV check:     {peak_rss_mib(check_csv):.0f} MiB")
     return 0
 
 
