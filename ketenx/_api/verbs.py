@@ -115,8 +115,12 @@ def _formats(data: Sequence[str], input_format: str | None) -> list[InputFormat]
         fmt = input_format or format_for(name)
         if fmt is None:
             raise InputFormatUnknown(name)
-        if fmt not in ("csv", "jsonl", "json"):
-            raise UsageError("the input format is csv, jsonl or json")
+        if fmt not in ("csv", "jsonl", "json", "parquet"):
+            raise UsageError("the input format is csv, jsonl, json or parquet")
+        if fmt == "parquet" and name == "-":
+            from ..records.engine.parquet import NeedsFile
+
+            raise NeedsFile()
         formats.append(fmt)  # type: ignore[arg-type]
     return formats
 

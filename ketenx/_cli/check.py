@@ -38,6 +38,7 @@ class InputFormatChoice(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
     JSON = "json"
+    PARQUET = "parquet"
 
 
 def input_formats(data: list[str], choice: InputFormatChoice | None) -> list[InputFormat]:
@@ -56,6 +57,10 @@ def input_formats(data: list[str], choice: InputFormatChoice | None) -> list[Inp
         formats.append(fmt)
     if data.count("-") > 1:
         raise UsageError("standard input can be read only once")
+    if any(f == "parquet" and name == "-" for name, f in zip(data, formats, strict=True)):
+        from ..records.engine.parquet import NeedsFile
+
+        raise NeedsFile()
     return formats
 
 

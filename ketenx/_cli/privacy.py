@@ -55,7 +55,13 @@ def _check_inputs(
 
     check_delimiter(delimiter)
     check_encoding(encoding)
-    input_formats(data, input_format)
+    if "parquet" in input_formats(data, input_format):
+        from ..errors import UsageError
+
+        raise UsageError(
+            "`ketenx privacy` does not read Parquet yet; `check --side output` measures a "
+            "Parquet delivery against the gates"
+        )
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
     )

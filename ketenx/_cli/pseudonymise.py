@@ -86,11 +86,12 @@ class ToFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
     JSON = "json"
+    PARQUET = "parquet"
 
 
 def pseudonymise(
     data: str = typer.Argument(
-        ..., help="Input file (CSV, JSON Lines or JSON array); `-` for stdin."
+        ..., help="Input file (CSV, JSON Lines, JSON array or Parquet); `-` for stdin."
     ),
     contract: Path = CONTRACT_OPTION,
     secret: str | None = SECRET_OPTION,
@@ -98,7 +99,7 @@ def pseudonymise(
     to: ToFormat | None = typer.Option(
         None,
         "--to",
-        help="Output format: csv, jsonl or json (a JSON array). Default: the one OUT's "
+        help="Output format: csv, jsonl, json (a JSON array) or parquet. Default: the one OUT's "
         "extension names, else the input's.",
     ),
     input_format: InputFormatChoice | None = typer.Option(

@@ -7,7 +7,7 @@ these members, in this order::
     statement.dsse.json   DSSE envelope: in-toto Statement v1 over the three files below
     contract.json         the contract, RFC 8785 canonical JSON (its SHA-256 is the contract digest)
     data.meta.json        the delivery metadata (schemas/delivery-meta.schema.json)
-    data.csv | data.jsonl | data.json   the pseudonymised, minimised records
+    data.csv | data.jsonl | data.json | data.parquet   the pseudonymised, minimised records
 
 Sign-then-encrypt: the signature binds the sender; age binds the recipient.
 
@@ -58,7 +58,7 @@ from .results import PackResult, UnpackResult
 STATEMENT = "statement.dsse.json"
 CONTRACT = "contract.json"
 META = "data.meta.json"
-DATA_NAMES = ("data.csv", "data.jsonl", "data.json")
+DATA_NAMES = ("data.csv", "data.jsonl", "data.json", "data.parquet")
 MEMBERS = (STATEMENT, CONTRACT, META)
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"

@@ -245,8 +245,12 @@ def prepare(
     if fmt is None:
         raise InputFormatUnknown(data)
     if fmt not in OUTPUT_FORMATS:  # the formats read are the formats written
-        raise UsageError("the input format is csv, jsonl or json")
+        raise UsageError("the input format is csv, jsonl, json or parquet")
     in_fmt: InputFormat = fmt
+    if in_fmt == "parquet" and data == "-":
+        from ..records.engine.parquet import NeedsFile
+
+        raise NeedsFile()
     out_fmt = output_format_for(output.name if output_is_data else None, to, in_fmt)
     if data != "-" and Path(data).resolve() == output.resolve():
         raise UsageError("the output file must not be the input file")
@@ -521,8 +525,8 @@ def write_reidentified(
 ) -> ReidentifyResult:
     """Reverse the encrypted fields of a delivery (``output`` is created 0600)."""
     from ..records.check import Checker
+    from ..records.parquetwriter import make_writer
     from ..records.validation import RecordSchema, record_columns
-    from ..records.writers import RecordWriter
 
     if str(output) != "-":  # `-o -`: the records to standard output (no sidecar is written)
         refuse_stream(output)
@@ -538,7 +542,7 @@ def write_reidentified(
     keyring = _delivery_keyring(meta["pseudonymisation"], loaded)
     fmt = format_for(data.name) or str(meta.get("output", {}).get("format", ""))
     if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"{data}: a delivery is CSV, JSON Lines or a JSON array")
+        raise UsageError(f"{data}: a delivery is CSV, JSON Lines, a JSON array or Parquet")
     out_fmt = output_format_for(output.name, None, fmt)
     schema = RecordSchema(output_schema(contract))
     if out_fmt == "csv":
@@ -559,10 +563,14 @@ def write_reidentified(
     report = FileReport(path=str(data), max_errors=20)
     with open_input(str(data)) as opened, atomic_output(output, private=True) as sink:
         source = counted(opened, progress)
-        writer = RecordWriter(sink, out_fmt, names, string_cols)
+        writer = make_writer(
+            sink, out_fmt, names, string_cols, _restored_schema(schema, targets, in_props)
+        )
         batches: Any = (
             checker.iter_csv(source, report)
             if fmt == "csv"
+            else checker.iter_parquet(opened, report)
+            if fmt == "parquet"
             else checker.iter_json(source, report, fmt)
         )
         try:
@@ -570,7 +578,9 @@ def write_reidentified(
                 if batch.rejected or not report.valid:
                     break
                 columns = (
-                    dict(batch.columns) if fmt == "csv" else record_columns(batch.records, names)[0]
+                    dict(batch.columns)
+                    if fmt in ("csv", "parquet")
+                    else record_columns(batch.records, names)[0]
                 )
                 for spec in targets:
                     col = columns.get(spec.output_name)
@@ -594,6 +604,20 @@ def write_reidentified(
         fields=tuple(s.name for s in targets),
         key_id=loaded.key_id,
     )
+
+
+def _restored_schema(
+    schema: Any, targets: Sequence[FieldSpec], in_props: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The output schema with each re-identified field's property as the contract's input
+    property (its values are restored to the input's type): the Parquet columns' types."""
+    restored = dict(schema.schema)
+    props = dict(restored.get("properties", {}))
+    for spec in targets:
+        if spec.output_name in props:
+            props[spec.output_name] = in_props.get(spec.name, {})
+    restored["properties"] = props
+    return restored
 
 
 def _reidentified_fields(contract: Contract, fields: Sequence[str]) -> list[FieldSpec]:

@@ -144,6 +144,10 @@ class Checker:
                     for batch in self.iter_csv(stream, report, delimiter=delimiter):
                         if observe is not None:
                             observe(batch.columns_of(self.observed), batch.size)
+                elif input_format == "parquet":
+                    for batch in self.iter_parquet(stream, report):
+                        if observe is not None:
+                            observe(batch.columns_of(self.observed), batch.size)
                 else:
                     for jbatch in self.iter_json(stream, report, input_format):
                         if observe is not None:
@@ -496,6 +500,14 @@ class Checker:
                     )
                 )
         return positions, ok
+
+    # --- Parquet ----------------------------------------------------------------------------
+
+    def iter_parquet(self, stream: IO[bytes], report: FileReport) -> Iterator[CsvBatch]:
+        """Validate a Parquet file batch by batch (:mod:`ketenx.records.engine.parquet`)."""
+        from .engine.parquet import iter_parquet
+
+        return iter_parquet(self, stream, report)
 
     # --- JSON Lines and JSON arrays -------------------------------------------------------
 

@@ -33,13 +33,14 @@ from .strictjson import (
 
 _T = TypeVar("_T")
 
-InputFormat = Literal["csv", "jsonl", "json"]
+InputFormat = Literal["csv", "jsonl", "json", "parquet"]
 EXTENSIONS: Final[dict[str, InputFormat]] = {
     ".csv": "csv",
     ".tsv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
+    ".parquet": "parquet",
 }
 
 BATCH_ROWS: Final = 4096

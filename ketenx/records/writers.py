@@ -18,8 +18,9 @@ from typing import IO, Any, Literal
 
 from .validation import MISSING
 
-OutputFormat = Literal["csv", "jsonl", "json"]
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl", "json")
+OutputFormat = Literal["csv", "jsonl", "json", "parquet"]
+# Parquet is written by ketenx.records.parquetwriter (make_writer there picks the writer).
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl", "json", "parquet")
 
 # A cell is prefixed with one apostrophe when it starts with = + - @ TAB or CR, possibly after
 # apostrophes; undoing removes one apostrophe from a cell of that same shape. So

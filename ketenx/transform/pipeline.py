@@ -23,6 +23,7 @@ from ..contract.model import Contract
 from ..errors import RejectedError, UsageError
 from ..progress import Progress, counted
 from ..records.check import Checker, FileReport, paused_gc
+from ..records.parquetwriter import make_writer
 from ..records.readers import InputFormat, Malformed, decoded
 from ..records.reports import count_of, rejection
 from ..records.validation import (
@@ -115,11 +116,17 @@ def pseudonymise_stream(
     buffered_in = io.BufferedReader(hashed_in, 1 << 20)
     reader_in = decoded(buffered_in, encoding)  # the fingerprint is of the bytes as given
     gate = PrivacyGate(contract, skip_risk=skip_risk, spill_dir=spill_dir)
-    writer = RecordWriter(
+    if gate.suppressing and output_format == "parquet":
+        raise UsageError(
+            "Parquet output is not made for a contract that allows suppression; deliver it "
+            "as CSV or JSON Lines"
+        )
+    writer = make_writer(
         gate.spill() or io.BufferedWriter(hashed_out, 1 << 20),
         output_format,
         transformer.names,
         out.string_columns,
+        out.schema.schema,
     )
     report = FileReport(path=path, max_errors=max_errors)
     result = PassResult(
@@ -134,6 +141,9 @@ def pseudonymise_stream(
             if input_format == "csv":
                 for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
                     run.emit(batch.start, batch.columns, batch.size, batch.rejected, batch.cells)
+            elif input_format == "parquet":  # read from the file (it seeks); hashed below
+                for batch in checker.iter_parquet(source, report):
+                    run.emit(batch.start, batch.columns, batch.size, batch.rejected)
             else:
                 names = list(checker.schema.property_names)
                 for jbatch in checker.iter_json(reader_in, report, input_format):
@@ -149,6 +159,8 @@ def pseudonymise_stream(
     checker.finish(report)
     if (not report.valid and not skip_check) or report.fatal:
         result.rejected = True  # a file that cannot be read to its end is never passed on
+    if input_format == "parquet":
+        source.seek(0)  # the reader seeked about the file: fingerprint it from its start
     while buffered_in.read(1 << 20):  # fingerprint whatever the reader left unread
         pass
     writer.close()

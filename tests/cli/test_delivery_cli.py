@@ -161,6 +161,29 @@ def test_pack_unpack_json_formats(run, ex, to):
     assert run("check", data, "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
 
 
+@pytest.mark.parametrize("source", ["csv", "parquet"])
+def test_pack_unpack_parquet(run, ex, source):
+    import pyarrow.parquet as pq
+
+    from tests.parquet_helpers import write_parquet_of_csv
+
+    if source == "parquet":
+        schema = yaml.safe_load(SAMPLE_CONTRACT.read_text())["schema"]
+        ex.export = write_parquet_of_csv(
+            ex.export.read_text(), schema, ex.export.with_suffix(".parquet")
+        )
+    result, delivery = ex.pack(run, "--to", "parquet")
+    assert result.code == 0, result.err
+    opened = ex.unpack(run, delivery)
+    assert opened.code == 0, opened.err
+    data = ex.inbox / "data.parquet"
+    assert data.exists() and not (ex.inbox / "data.csv").exists()
+    rows = pq.read_table(data).to_pylist()
+    assert len(rows) == 3 and all(r["persoon_id"].startswith("kx1_") for r in rows)
+    assert b"111222333" not in data.read_bytes()
+    assert run("check", data, "-c", SAMPLE_CONTRACT, "--side", "output").code == 0
+
+
 def test_no_encrypt_bundle_is_a_plain_tar(run, ex):
     result, delivery = ex.pack(run, "--no-encrypt", out="delivery.tar")
     assert result.code == 0, result.err

