@@ -17,8 +17,8 @@ differ:
   written; so ``colons - colons in parsed strings == parsed keys`` holds exactly when no key
   was dropped. A line with ``\\u003`` goes to the precise decoder.
 * **Big integers**: orjson reads an integer beyond 64 bits as a float (the precise decoder
-  keeps the exact ``int``). Any run of 19 or more digits in the line goes to the precise
-  decoder; an integer of at most 18 digits always fits.
+  keeps the exact ``int``), of magnitude at least ``2**63``: a line with a float of
+  magnitude ``9e18`` or more goes to the precise decoder.
 * **Surrogate escapes** (``\\ud…``): handled by the precise decoder and the reader's
   unpaired-surrogate check, as before.
 
@@ -30,7 +30,6 @@ on hostile lines.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 import orjson
@@ -38,7 +37,9 @@ import orjson
 from .strictjson import DECODER
 
 _precise = DECODER.decode
-_LONG_DIGITS: Final = re.compile(r"\d{19}")
+#: orjson reads an integer literal beyond 64 bits (magnitude at least 2**63) as a float;
+#: a float at least this large may have been such an integer.
+_BIG: Final = 9e18
 
 
 def decode(line: str) -> Any:
@@ -46,23 +47,28 @@ def decode(line: str) -> Any:
     (its exceptions too)."""
     if "\\u" in line and ("\\u003" in line or "\\ud" in line or "\\uD" in line):
         return _precise(line)
-    if _LONG_DIGITS.search(line) is not None:
-        return _precise(line)
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _precise(line)
     colons = line.count(":")
-    if type(value) is dict and colons == len(value):  # the usual record: nothing to walk
-        return value
-    if colons == _keys_and_string_colons(value, colons):
+    if type(value) is dict and colons == len(value):  # the usual record: one level
+        for item in value.values():
+            if type(item) is float and not -_BIG < item < _BIG:
+                return _precise(line)  # perhaps an integer of more than 64 bits
+            if type(item) is dict or type(item) is list:
+                break  # nested: walked below
+        else:
+            return value
+    if _walk(value, colons):
         return value
     return _precise(line)
 
 
-def _keys_and_string_colons(value: Any, colons: int) -> int:
-    """The keys of ``value`` (all levels) plus the colons inside its strings (keys and
-    values), without recursion; stops early once it exceeds ``colons``."""
+def _walk(value: Any, colons: int) -> bool:
+    """Whether ``value`` holds as many keys (all levels) plus colons inside its strings (keys
+    and values) as ``colons``, and no float of a magnitude an integer beyond 64 bits has;
+    without recursion."""
     total = 0
     stack = [value]
     while stack:
@@ -76,6 +82,8 @@ def _keys_and_string_colons(value: Any, colons: int) -> int:
             stack.extend(node)
         elif type(node) is str:
             total += node.count(":")
+        elif type(node) is float and not -_BIG < node < _BIG:
+            return False
         if total > colons:
-            break
-    return total
+            return False
+    return total == colons

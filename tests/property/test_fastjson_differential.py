@@ -20,7 +20,7 @@ from unittest import mock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ketenx import fastjson, readers
+from ketenx import fastjson, readers, validation
 from ketenx.check import Checker
 from ketenx.strictjson import DECODER, MAX_DEPTH
 from ketenx.validation import RecordSchema
@@ -119,6 +119,9 @@ def typed(value: Any) -> Any:
 @example(line='[{"a":1},{"a":1,"a":1}]')
 @example(line='{"a":123456789012345678901234567890}')
 @example(line='{"t":"2024-01-01T10:00:00Z","t":"x"}')
+@example(line='{"a":-9223372036854775809,"b":[18446744073709551616]}')
+@example(line='{"a":9.5e18,"b":1e19}')
+@example(line="1" + "0" * 4400)
 def test_fast_decoder_equals_precise_decoder(line: str) -> None:
     assert outcome(fastjson.decode, line) == outcome(DECODER.decode, line)
 
@@ -171,3 +174,30 @@ def test_jsonl_report_with_fast_decoder_equals_precise(data: st.DataObject) -> N
     with mock.patch.object(readers, "fast_decode", DECODER.decode):
         precise = run()
     assert fast == precise
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-(10**8), 10**8).map(lambda n: n / 100),
+        st.integers(-(10**8), 10**8).map(lambda n: n / 1000),
+        st.integers(),
+    ),
+    places=st.integers(0, 6),
+)
+def test_places_screen_passes_only_multiples(value: float, places: int) -> None:
+    """The bulk ``multipleOf`` screen for divisors ``10**-k`` passes a number only when the
+    exact per-value test does (a fail goes to the per-value test, so only passes matter)."""
+    divisor = float(f"1e-{places}") if places else 1
+    assert validation._decimal_places(divisor) == places
+    if validation._places_screen(places, [value]):
+        assert validation.is_multiple(value, divisor)
+    if isinstance(value, float) and validation.is_multiple(value, divisor):
+        assert validation._places_screen(places, [value])  # and it is not useless
+
+
+def test_decimal_places_only_for_powers_of_ten() -> None:
+    for m in [0.25, 0.5, 2, 3, 0.03, 1e-400, -0.01, True, 20]:
+        assert validation._decimal_places(m) is None
+    assert [validation._decimal_places(m) for m in [1, 1.0, 0.1, 0.01, 0.001]] == [0, 0, 1, 2, 3]
