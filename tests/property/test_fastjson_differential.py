@@ -201,3 +201,19 @@ def test_decimal_places_only_for_powers_of_ten() -> None:
     for m in [0.25, 0.5, 2, 3, 0.03, 1e-400, -0.01, True, 20]:
         assert validation._decimal_places(m) is None
     assert [validation._decimal_places(m) for m in [1, 1.0, 0.1, 0.01, 0.001]] == [0, 0, 1, 2, 3]
+
+
+NEAR_JSON = ['{"a":1.}', '{"a":-}', '{"a":1e}', '{"a":0x1}', '{"a":-01}', '{"a":1_000}', "'a'",
+             "{a:1}", "[1 2]", '{"a":1 "b":2}', '"\\a"', '"\\U0041"', "[true false]", "nulls",
+             '{"a":truee}']  # fmt: skip
+ODD_SPACE = ["\f", "\v", "\x85", "\u00a0", "\u2028", "\u3000", "\x1c", "\x1f", "\u200b", "\ufeff"]
+
+
+def test_odd_white_space_and_near_json() -> None:
+    """White space JSON does not allow, in every place, and texts that are nearly JSON."""
+    lines = [*NEAR_JSON]
+    for ws in ODD_SPACE:
+        lines += [ws + '{"a":1}', '{"a":1}' + ws, "{" + ws + '"a":1}', '["' + ws + '"]',
+                  '{"a"' + ws + ":1}", "[1" + ws + ",2]"]  # fmt: skip
+    for line in lines:
+        assert outcome(fastjson.decode, line) == outcome(DECODER.decode, line), repr(line)
