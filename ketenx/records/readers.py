@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Final, Literal, TypeVar, cast
 
 from ..errors import UsageError
+from .fastjson import decode as fast_decode
 from .strictjson import (
     DECODER,
     DUPLICATE_KEY,
@@ -540,7 +541,7 @@ def jsonl_batches(stream: IO[bytes], *, lines: LineMap | None = None) -> Iterato
 
 def _jsonl_items(stream: IO[bytes], line_map: LineMap | None = None) -> Iterator[Any]:
     text = _Text(stream)
-    decode = DECODER.decode
+    decode = fast_decode  # orjson, the precise decoder wherever they could differ
     count = str.count
     record = 0
     physical = 0  # lines before the block

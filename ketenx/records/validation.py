@@ -991,7 +991,28 @@ def _number_steps(s: Mapping[str, Any]) -> list[Callable[[Sequence[Any]], bool]]
                 and not any(map(operator.mod, col, itertools.repeat(m)))
             )
         )
+        places = _decimal_places(m)
+        if places is not None:
+            steps[-1] = functools.partial(_places_screen, places)
     return steps
+
+
+def _decimal_places(m: Any) -> int | None:
+    """``k`` when ``m`` is exactly ``10**-k`` (``k >= 0``: 1, 0.1, 0.01, …), else ``None``."""
+    if not _is_number(m) or m <= 0:
+        return None
+    coefficient, exponent = _exact(m)
+    while coefficient % 10 == 0 and coefficient:
+        coefficient, exponent = coefficient // 10, exponent + 1
+    return -exponent if coefficient == 1 and exponent <= 0 else None
+
+
+def _places_screen(places: int, col: Sequence[Any]) -> bool:
+    """Whether every number of ``col`` is a multiple of ``10**-places`` (a pass is exact; a
+    fail goes to :func:`is_multiple` per value). ``round(v, k) == v`` means ``v`` is the
+    double nearest a decimal of at most ``k`` places, so its shortest form (``repr``, the
+    number as :func:`_exact` reads it) has at most ``k`` places too."""
+    return all(type(v) is int or (type(v) is float and round(v, places) == v) for v in col)
 
 
 def _strings_of(col: Sequence[Any], present: frozenset[type]) -> Sequence[Any]:
@@ -1503,6 +1524,12 @@ def record_columns(
 ) -> tuple[dict[str, list[Any]], bool]:
     """Columns of a batch of JSON records, and whether they are all flat objects that the
     column plan can judge (objects with only known keys)."""
+    if all(type(r) is dict for r in records):  # the usual batch: C-level lookups
+        missing = itertools.repeat(MISSING)
+        columns = {name: list(map(dict.get, records, itertools.repeat(name), missing))
+                   for name in names}  # fmt: skip
+        known = set(names)
+        return columns, all(r.keys() <= known for r in records)
     columns = {
         name: [r.get(name, MISSING) if isinstance(r, dict) else MISSING for r in records]
         for name in names
