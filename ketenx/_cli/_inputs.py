@@ -11,7 +11,7 @@ Inputs = list[tuple[str, str | Path | None]]
 
 
 def _document(path: Path, what: str) -> Any:
-    from ..contract.model import read_structured
+    from ..contract.document import read_structured
     from ..errors import KetenxError
 
     try:

@@ -33,7 +33,8 @@ def lint(
 ) -> None:
     """Check contracts' shape and consistency; exit 1 when any is rejected, 3 when any
     cannot be read as a contract (every file is still linted)."""
-    from ..contract.model import lint_document, read_document
+    from ..contract.document import read_document
+    from ..contract.lint import lint_document
     from ..errors import KetenxError
     from ..records.reports import count_of
 

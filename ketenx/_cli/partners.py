@@ -17,7 +17,7 @@ partners_app = typer.Typer(
 def lint(registry: Path = typer.Argument(..., help="The partner registry (YAML or JSON).")) -> None:
     """Check a partner registry: shape, OINs, duplicate OINs, unreadable keys, overlapping or
     inverted validity. Exit 1 when it is rejected."""
-    from ..contract.model import read_structured
+    from ..contract.document import read_structured
     from ..exchange.partners import lint_registry
 
     problems = lint_registry(read_structured(registry, what="partner registry"), registry.parent)

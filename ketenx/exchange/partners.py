@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ..canonical import canonical_digest, pointer
-from ..contract.model import Problem, read_structured, rule_message
+from ..contract.document import read_structured
+from ..contract.lint import Problem, rule_message
 from ..errors import ContractError, KeyMaterialError, VerificationError
 from ..records.formats import oin_problem
 from ..resources import load_schema

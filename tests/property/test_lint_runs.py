@@ -18,7 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.contract.model import Contract, lint_document
+from ketenx.contract.lint import lint_document
+from ketenx.contract.model import Contract
 from ketenx.errors import RejectedError
 from ketenx.records.check import Checker
 from ketenx.records.validation import RecordSchema

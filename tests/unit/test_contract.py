@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketenx.contract.model import (
-    Contract,
-    lint_document,
-    load_contract,
-    read_document,
-    read_structured,
-)
+from ketenx.contract.document import read_document, read_structured
+from ketenx.contract.lint import lint_document
+from ketenx.contract.model import Contract, load_contract
 from ketenx.errors import ContractError
 from tests.helpers import SAMPLE_CONTRACT
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from ketenx.contract.model import lint_document, read_document
+from ketenx.contract.document import read_document
+from ketenx.contract.lint import lint_document
 from ketenx.records.check import Checker
 from ketenx.records.validation import MISSING, RecordSchema, record_columns
 from tests.helpers import SAMPLE_CONTRACT

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.contract.model import read_document, read_structured
+from ketenx.contract.document import read_document, read_structured
 from ketenx.errors import ContractError, KeyMaterialError
 from ketenx.storage.keys import (
     PBKDF2_ITERATIONS,
@@ -341,7 +341,7 @@ def test_a_document_at_the_depth_limit_is_read(tmp_path: Path) -> None:
 
 
 def test_a_too_large_document_is_refused(tmp_path: Path) -> None:
-    from ketenx.contract.model import MAX_DOCUMENT_BYTES
+    from ketenx.contract.document import MAX_DOCUMENT_BYTES
 
     path = tmp_path / "big.yaml"
     path.write_bytes(b"a: " + b"x" * MAX_DOCUMENT_BYTES)

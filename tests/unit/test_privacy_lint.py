@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ketenx.contract.model import lint_document
+from ketenx.contract.lint import lint_document
 from tests.helpers import contract_document
 
 SCHEMA = {

@@ -5,7 +5,8 @@ and generalises birth dates to year-month, as the sample did before its age band
 
 from __future__ import annotations
 
-from ketenx.contract.model import lint_document, read_document
+from ketenx.contract.document import read_document
+from ketenx.contract.lint import lint_document
 from tests.helpers import ROOT, SAMPLE_CONTRACT
 
 EXAMPLE = ROOT / "examples" / "contract.yaml"

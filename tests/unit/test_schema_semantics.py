@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from ketenx.contract.model import lint_document
+from ketenx.contract.lint import lint_document
 from ketenx.errors import UsageError
 from ketenx.records.check import Checker
 from ketenx.records.validation import (
