@@ -30,10 +30,13 @@ OPTION_METAVARS = {
     "--field": "FIELD",
     "--secret": "FILE",
     "--from": "FILE",
-    "--input-format": "[csv|jsonl|json]",
+    "--input-format": "[csv|jsonl|json|parquet]",
 }
-#: ``unpack --output`` is a folder.
-COMMAND_OPTION_METAVARS = {("unpack", "--output"): "DIR"}
+#: ``unpack --output`` is a folder; ``contract init`` drafts from text formats only.
+COMMAND_OPTION_METAVARS = {
+    ("unpack", "--output"): "DIR",
+    ("contract init", "--input-format"): "[csv|jsonl|json]",  # a draft is not made from Parquet
+}
 
 #: The one-line summary of each command in the command lists.
 SUMMARIES = {

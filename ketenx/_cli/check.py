@@ -66,7 +66,9 @@ def input_formats(data: list[str], choice: InputFormatChoice | None) -> list[Inp
 
 def check(
     data: list[str] = typer.Argument(
-        ..., help="Data files (CSV, JSON Lines or a JSON array); `-` reads standard input."
+        ...,
+        help="Data files (CSV, JSON Lines, a JSON array or Parquet); `-` reads standard input "
+        "(not Parquet).",
     ),
     contract: Path = CONTRACT_OPTION,
     format: OutputFormat = typer.Option(

@@ -45,7 +45,11 @@ MAX_BATCH_BYTES: Final = 256 << 20  # the strings of one piece of PIECE_ROWS rec
 PIECE_ROWS: Final = 65_536  # records read and screened at once (judged in BATCH_ROWS)
 
 # Arrow type → the JSON type its values are judged as.
-_READ_AS: Final = ("string", "integer", "number", "decimal", "boolean", "null", "date")
+# ``number32``: a float16/float32 column, judged as the double its values are (the screen
+# would read their shorter float32 text instead), so never screened.
+_READ_AS: Final = (
+    "string", "integer", "number", "number32", "decimal", "boolean", "null", "date"
+)  # fmt: skip
 
 
 class NeedsFile(UsageError):
@@ -74,6 +78,7 @@ def kind_of(arrow_type: pa.DataType) -> str:
         (t.is_string, "string"),
         (t.is_large_string, "string"),
         (t.is_integer, "integer"),
+        (lambda x: t.is_floating(x) and x.bit_width < 64, "number32"),
         (t.is_floating, "number"),
         (t.is_decimal, "decimal"),
         (t.is_boolean, "boolean"),
@@ -204,11 +209,17 @@ def _decimal_value(d: decimal.Decimal) -> int | float:
 def column_values(array: pa.Array, kind: str, empty: object) -> tuple[list[Any], list[int]]:
     """The JSON values of a column (``empty``, the value of a null: None or MISSING), and
     the rows whose value has no JSON form (NaN, infinity)."""
-    values: list[Any] = array.to_pylist()
+    try:
+        values: list[Any] = array.to_pylist()
+    except (OverflowError, ValueError):  # a date outside the years 1 to 9999; not UTF-8
+        raise _broken(
+            "a column holds a value with no JSON form (a date outside the years 1 to 9999, "
+            "or text that is not UTF-8)"
+        ) from None
     nonfinite: list[int] = []
     if array.null_count:
         values = [empty if v is None else v for v in values]
-    if kind == "number":
+    if kind in ("number", "number32"):
         nonfinite = [i for i, v in enumerate(values) if type(v) is float and not math.isfinite(v)]
         for i in nonfinite:
             values[i] = empty
@@ -229,8 +240,11 @@ def _guarded(array: Any) -> Any:
     if not pa.types.is_dictionary(array.type):
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             _guard_strings(array)
+            _guard_utf8(array)
         return array
     values = array.dictionary
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        _guard_utf8(values)
     if len(values):
         lengths = pc.binary_length(values)
         longest = pc.max(lengths).as_py() or 0
@@ -243,6 +257,15 @@ def _guarded(array: Any) -> Any:
         ):
             raise _broken(f"a batch of records would take more than {MAX_BATCH_BYTES >> 20} MiB")
     return array
+
+
+def _guard_utf8(array: Any) -> None:
+    """A string column's bytes are UTF-8: a Parquet file can declare any bytes text, and
+    neither the reader nor the screen checks them (``validate(full=True)`` does)."""
+    try:
+        array.validate(full=True)
+    except Exception:  # the library's text may quote the bytes
+        raise _broken("a text column holds bytes that are not UTF-8") from None
 
 
 def _guard_strings(array: Any) -> None:
@@ -280,7 +303,8 @@ def iter_parquet(checker: Checker, stream: IO[bytes], report: FileReport) -> Ite
     skip = 0  # pieces to judge precisely without screening them first (as for CSV)
     for _, piece in source.batches([positions[n] for n in order], PIECE_ROWS):
         n = piece.num_rows
-        arrays = {name: _guarded(piece.column(i)) for i, name in enumerate(order)}
+        in_piece = piece.schema.names  # a duplicated name comes back twice: take the first
+        arrays = {name: _guarded(piece.column(in_piece.index(name))) for name in order}
         passed = False
         if screenable and skip:
             skip -= 1
