@@ -76,3 +76,22 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return invoke(monkeypatch, *args, stdin=stdin, env=env)
 
     return _run
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """A data folder and a secrets folder (0700, apart from the data), as a user keeps them."""
+    data, secrets = tmp_path / "data", tmp_path / "secrets"
+    data.mkdir()
+    secrets.mkdir(mode=0o700)
+    return data, secrets
+
+
+@pytest.fixture
+def secret(run: Callable[..., Result], dirs: tuple[Path, Path]) -> Path:
+    """A new pseudonymisation secret in the secrets folder, made by ``ketenx keys new-secret``."""
+    path = dirs[1] / "s.secret"
+    result = run("keys", "new-secret", path)
+    assert result.code == 0, result.err
+    assert result.out.strip().startswith("kx1k_")
+    return path

@@ -31,6 +31,7 @@ from ..errors import InputFileError, RejectedError
 from ..records.formats import is_bsn, is_date, is_datetime, is_email, is_iban, is_postcode
 from ..records.names import safe_name
 from ..records.readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
+from ..records.reports import NOT_AN_OBJECT, rejection
 
 #: Formats tried on a string column, in this order; the first that every value passes wins.
 DETECTED_FORMATS: tuple[tuple[str, Any, str], ...] = (
@@ -188,7 +189,7 @@ def _json_columns(batches: Iterable[list[Any]], sample: int | None) -> tuple[lis
                 return list(columns.values()), records
             records += 1
             if not isinstance(record, dict):
-                raise RejectedError(f"record {records}: rule type: a record must be an object")
+                raise rejection("input", records, "", "type", NOT_AN_OBJECT)
             for key, value in record.items():
                 column = columns.get(key)
                 if column is None:

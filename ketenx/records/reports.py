@@ -114,6 +114,10 @@ def where_of(record: int, fieldname: str, rule: str) -> str:
     return f"{place}, field {fieldname}" if fieldname else place
 
 
+#: The message of a JSON record that is not an object (rule ``type``), whoever reads it.
+NOT_AN_OBJECT = "a record must be an object"
+
+
 def rejection(
     what: str,
     record: int,

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..records.readers import CsvReader, InputFormat, Malformed, json_array_batches, jsonl_batches
-from ..records.reports import _gh_escape, _uri, rejection
-from ..records.validation import RecordSchema, record_columns
+from ..records.reports import NOT_AN_OBJECT, _gh_escape, _uri, rejection
+from ..records.validation import RecordSchema, message_for, record_columns
 from .risk import Assessment, Policy
 from .scan import Finding
-
-ROW_LENGTH = "the row has a different number of cells than the header"
 
 Columns = dict[str, Sequence[Any]]
 
@@ -51,7 +49,9 @@ def read_columns(
             for rows in reader.batches():
                 if len(set(map(len, rows))) != 1 or len(rows[0]) != width:
                     bad = next(i for i, row in enumerate(rows) if len(row) != width)
-                    raise rejection("input", seen + bad + 1, "", "row-length", ROW_LENGTH)
+                    raise rejection(
+                        "input", seen + bad + 1, "", "row-length", message_for("row-length", {})
+                    )
                 seen += len(rows)
                 yield (
                     {
@@ -66,7 +66,7 @@ def read_columns(
         for records in batches:
             for i, record in enumerate(records):
                 if not isinstance(record, dict):
-                    raise rejection("input", seen + i + 1, "", "type", "a record must be an object")
+                    raise rejection("input", seen + i + 1, "", "type", NOT_AN_OBJECT)
             seen += len(records)
             columns, _flat = record_columns(records, names)
             yield dict(columns), len(records)

@@ -18,21 +18,6 @@ SCHEMA: dict[str, Any] = yaml.safe_load(SAMPLE_CONTRACT.read_text())["schema"]
 BSNS = ("111222333", "012345672", "123456782")
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    data, secrets = tmp_path / "data", tmp_path / "secrets"
-    data.mkdir()
-    secrets.mkdir(mode=0o700)
-    return data, secrets
-
-
-@pytest.fixture
-def secret(run, dirs) -> Path:
-    path = dirs[1] / "s.secret"
-    assert run("keys", "new-secret", path).code == 0
-    return path
-
-
 def export(dirs, rows=GOOD_ROWS, name="in.parquet") -> Path:
     return write_parquet_of_csv(csv_text(*rows), SCHEMA, dirs[0] / name)
 

@@ -16,23 +16,6 @@ NAMES = ("Zoë", "Jansen", "Bülent", "Çelik", "Anna, Maria", "van der Meer")
 BSNS = ("111222333", "012345672", "123456782")
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    data, secrets = tmp_path / "data", tmp_path / "secrets"
-    data.mkdir()
-    secrets.mkdir(mode=0o700)
-    return data, secrets
-
-
-@pytest.fixture
-def secret(run, dirs) -> Path:
-    path = dirs[1] / "s.secret"
-    result = run("keys", "new-secret", path)
-    assert result.code == 0, result.err
-    assert result.out.strip().startswith("kx1k_")
-    return path
-
-
 def make_input(dirs, rows=GOOD_ROWS, name="in.csv") -> Path:
     path = dirs[0] / name
     path.write_text(csv_text(*rows), encoding="utf-8")

@@ -11,7 +11,6 @@ import datetime as dt
 import decimal
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -88,21 +87,6 @@ def bad_utf8(n: int) -> pa.Array:
     return pa.Array.from_buffers(
         pa.string(), n, [None, offsets.buffers()[1], pa.py_buffer(value * n)]
     )
-
-
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    data, secrets = tmp_path / "data", tmp_path / "secrets"
-    data.mkdir()
-    secrets.mkdir(mode=0o700)
-    return data, secrets
-
-
-@pytest.fixture
-def secret(run, dirs) -> Path:
-    path = dirs[1] / "s.secret"
-    assert run("keys", "new-secret", path).code == 0
-    return path
 
 
 # --- findings ----------------------------------------------------------------------------

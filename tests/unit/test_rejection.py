@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketenx.errors import RejectedError
-from ketenx.records.reports import rejection
+from ketenx.records.reports import NOT_AN_OBJECT, rejection
 from ketenx.transform.privacy_reports import read_columns
 
 #: what, place, rule, optional message, optional count: the whole grammar of the format.
@@ -60,4 +60,5 @@ def test_json_records_that_are_not_objects_use_it() -> None:
     with pytest.raises(RejectedError) as caught:
         for _ in read_columns(io.BytesIO(b'{"a": "x"}\n[1]\n'), "jsonl", SCHEMA):
             pass
-    assert str(caught.value) == "input rejected: record 2: rule type: a record must be an object"
+    assert str(caught.value) == f"input rejected: record 2: rule type: {NOT_AN_OBJECT}"
+    assert NOT_AN_OBJECT == "a record must be an object"
