@@ -556,7 +556,7 @@ def write_reidentified(
     )
     names = list(schema.property_names)
     string_cols = frozenset(n for n in names if "string" in _prop_types(schema, n))
-    from ..records.check import FileReport
+    from ..records.batches import FileReport
 
     in_props = contract.schema.get("properties", {})
     restorers = {s.name: _restorer(in_props.get(s.name, {})) for s in targets}

@@ -7,10 +7,8 @@ time, whatever the size of the file.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import io
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from functools import partial
 from typing import IO, Any
 
 from ..canonical import pointer
+from .batches import DEFAULT_MAX_ERRORS, CsvBatch, FileReport, JsonBatch, ProgressCallback
 from .names import name_token, safe_name
 from .readers import (
     BATCH_ROWS,
@@ -39,50 +38,6 @@ from .validation import (
     record_columns,
 )
 from .writers import unneutralise_column
-
-DEFAULT_MAX_ERRORS = 1000
-
-
-@dataclass
-class FileReport:
-    """What ``check`` found in one file. ``errors`` lists at most ``max_errors`` violations;
-    ``error_counts`` counts all of them, by rule."""
-
-    path: str
-    records: int = 0
-    invalid_records: int = 0
-    errors: list[Violation] = field(default_factory=list)
-    error_counts: Counter[str] = field(default_factory=Counter)
-    max_errors: int = DEFAULT_MAX_ERRORS
-    fatal: bool = False  # reading stopped early
-    lines: LineMap | None = None  # where records start, for the reports that point at lines
-
-    @property
-    def valid(self) -> bool:
-        return not self.error_counts
-
-    @property
-    def total_errors(self) -> int:
-        return sum(self.error_counts.values())
-
-    @property
-    def truncated(self) -> bool:
-        return self.total_errors > len(self.errors)
-
-    def add(self, violation: Violation) -> None:
-        self.error_counts[violation.rule] += 1
-        if len(self.errors) < self.max_errors:
-            if self.lines is not None and violation.record and violation.line is None:
-                line = self.lines.line_of(violation.record)
-                if line is not None:
-                    violation = dataclasses.replace(violation, line=line)
-            self.errors.append(violation)
-
-    def wants_details(self) -> bool:
-        return len(self.errors) < self.max_errors
-
-
-ProgressCallback = Callable[[int], None]
 
 
 @contextmanager
@@ -203,7 +158,7 @@ class Checker:
             yield from self._iter_csv_precise(source.fallback or stream, report, delimiter)
             return
         header = source.header
-        positions, header_ok = self._check_header(header, report)
+        positions, header_ok = self.check_header(header, report)
         if not header_ok:
             report.fatal = True
             return
@@ -257,7 +212,7 @@ class Checker:
         reader = CsvReader(stream, delimiter=delimiter, lines=report.lines)
         if reader.header is None:
             return
-        positions, header_ok = self._check_header(reader.header, report)
+        positions, header_ok = self.check_header(reader.header, report)
         if not header_ok:
             report.fatal = True
             return
@@ -405,10 +360,10 @@ class Checker:
             for name, how in self.normalise.items():
                 if name in columns:
                     columns[name] = normalise_texts(columns[name], how)
-        bad = self._judge(columns, n, types)
+        bad = self.judge(columns, n, types)
         for i in special:
             bad.pop(i, None)
-        self._report(report, start, n, bad, special, partial(schema.row_record, columns))
+        self.report_batch(report, start, n, bad, special, partial(schema.row_record, columns))
         if self.progress is not None:
             self.progress(start + n)
         raw = {name: cells[pos] for name, pos in positions.items()}
@@ -416,7 +371,7 @@ class Checker:
             start=start, size=n, columns=columns, rejected=set(bad) | set(special), cells=raw
         )
 
-    def _check_header(
+    def check_header(
         self, header: Sequence[str], report: FileReport
     ) -> tuple[dict[str, int], bool]:
         """Header problems, reported as record 0; the columns to read; whether rows can be read.
@@ -533,21 +488,21 @@ class Checker:
                 _normalise_records(records, self.normalise)
             columns, flat = record_columns(records, names)
             if flat and not special:
-                bad = self._judge(columns, n)
+                bad = self.judge(columns, n)
             else:
                 bad = {
                     i: [(v.field, v.rule) for v in reference.explain(rec, start + i + 1)]
                     for i, rec in enumerate(records)
                     if i not in special and not reference.is_valid(rec)
                 }
-            self._report(report, start, n, bad, special, records.__getitem__)
+            self.report_batch(report, start, n, bad, special, records.__getitem__)
             if self.progress is not None:
                 self.progress(record)
             yield JsonBatch(start=start, size=n, records=records, rejected=set(bad) | set(special))
 
     # --- shared ------------------------------------------------------------------------------
 
-    def _judge(
+    def judge(
         self, columns: Mapping[str, Sequence[Any]], n: int, types: TypeHints | None = None
     ) -> Judgement:
         plan = self.schema.plan
@@ -561,7 +516,7 @@ class Checker:
                 out[i] = [(v.field, v.rule) for v in reference.explain(rec, i + 1)]
         return out
 
-    def _report(
+    def report_batch(
         self,
         report: FileReport,
         start: int,
@@ -606,63 +561,6 @@ class Checker:
         return message_for(rule, {})
 
 
-class CsvBatch:
-    """One batch of CSV records: where it starts, its size, the rows that broke a rule, and
-    (built on first use for a batch the engine screened) the coerced columns and the cells
-    as read."""
-
-    def __init__(
-        self,
-        start: int,
-        size: int,
-        columns: dict[str, Sequence[Any]] | None = None,
-        rejected: set[int] | None = None,
-        cells: dict[str, Sequence[str]] | None = None,
-    ) -> None:
-        self.start = start  # records before this batch
-        self.size = size
-        self.rejected: set[int] = rejected if rejected is not None else set()
-        self._columns = columns
-        self._cells = cells if cells is not None else {}
-        self._build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]]
-        self._build = lambda: ({}, {})
-
-    @classmethod
-    def lazy(
-        cls,
-        start: int,
-        size: int,
-        build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]],
-    ) -> CsvBatch:
-        batch = cls(start, size)
-        batch._build = build
-        return batch
-
-    def columns_of(self, names: Sequence[str]) -> Mapping[str, Sequence[Any]]:
-        """The columns ``names`` (all when none are named), built alone for a screened batch
-        whose other columns no one asked for."""
-        if self._columns is None and names and isinstance(self._build, partial):
-            some: dict[str, Sequence[Any]] = self._build(names=names)[0]
-            return some
-        return self.columns
-
-    def _ensure(self) -> None:
-        if self._columns is None:
-            self._columns, self._cells = self._build()
-
-    @property
-    def columns(self) -> dict[str, Sequence[Any]]:
-        self._ensure()
-        assert self._columns is not None
-        return self._columns
-
-    @property
-    def cells(self) -> dict[str, Sequence[str]]:
-        """The cells as read, by column name."""
-        self._ensure()
-        return self._cells
-
-
 @dataclass
 class _Layout:
     """Where the schema's columns are in a file's header."""
@@ -676,15 +574,7 @@ class _Layout:
         self.string_positions = {self.positions[n] for n in self.string_names}
 
 
-@dataclass
-class JsonBatch:
-    start: int
-    size: int
-    records: list[Any]
-    rejected: set[int]
-
-
-__all__ = ["MISSING", "Checker", "CsvBatch", "FileReport", "JsonBatch"]
+__all__ = ["MISSING", "Checker"]
 
 
 def _normalise_cells(cells: list[str], how: str) -> list[str] | None:

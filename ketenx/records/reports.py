@@ -23,7 +23,7 @@ from .._version import __version__
 from ..errors import RejectedError
 
 if TYPE_CHECKING:
-    from .check import FileReport
+    from .batches import FileReport
 
 INFORMATION_URI = "https://ketenx.example/docs/check"
 REPORT_SCHEMA_ID = "https://ketenx.example/schemas/report/v1"

@@ -22,7 +22,8 @@ from typing import IO, Any
 from ..contract.model import Contract
 from ..errors import RejectedError, UsageError
 from ..progress import Progress, counted
-from ..records.check import Checker, FileReport, paused_gc
+from ..records.batches import FileReport
+from ..records.check import Checker, paused_gc
 from ..records.parquetwriter import make_writer
 from ..records.readers import InputFormat, Malformed, decoded
 from ..records.reports import count_of, rejection

@@ -20,7 +20,8 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketenx.records.check import Checker, FileReport
+from ketenx.records.batches import FileReport
+from ketenx.records.check import Checker
 from ketenx.records.engine import csvsource
 from ketenx.records.validation import RecordSchema, cell_judge, flat_property
 from tests.property.test_differential import SAMPLE_STRINGS, property_schemas, record_schemas

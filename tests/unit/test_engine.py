@@ -11,7 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ketenx.records import formats
-from ketenx.records.check import Checker, FileReport
+from ketenx.records.batches import FileReport
+from ketenx.records.check import Checker
 from ketenx.records.engine import explain
 from ketenx.records.engine.arrays import bools, lengths, mask, strings
 from ketenx.records.engine.csvsource import CsvSource

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ketenx.records.check import Checker, FileReport
+from ketenx.records.batches import FileReport
+from ketenx.records.check import Checker
 from ketenx.records.engine import csvsource
 from ketenx.records.readers import LineMap, Malformed
 from ketenx.records.validation import RecordSchema

@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketenx.errors import UsageError
-from ketenx.records.check import Checker, FileReport
+from ketenx.records.batches import FileReport
+from ketenx.records.check import Checker
 from ketenx.records.engine import parquet as kpq
 from ketenx.records.parquetwriter import ParquetRecordWriter, ParquetTypes, arrow_schema
 from ketenx.records.validation import MISSING
@@ -138,9 +139,9 @@ def test_screen_and_precise_path_agree_over_many_batches():
 
 def test_the_screen_passes_valid_batches_without_the_precise_judge(monkeypatch):
     calls = []
-    real = Checker._judge
+    real = Checker.judge
     monkeypatch.setattr(
-        Checker, "_judge", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+        Checker, "judge", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
     )
     report = check(parquet_bytes([good(i) for i in range(9000)], TYPES))
     assert report.valid and report.records == 9000

@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ketenx.records.check import Checker, FileReport
+from ketenx.records.batches import FileReport
+from ketenx.records.check import Checker
 from ketenx.records.engine import parquet as kpq
 from tests.helpers import SAMPLE_CONTRACT
 from tests.parquet_helpers import arrow_types, jsonl_of

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from ...canonical import pointer
 from ...errors import UsageError
+from ..batches import BatchChecker, CsvBatch, FileReport
 from ..names import name_token
 from ..readers import BATCH_ROWS, MAX_CELL_BYTES, Malformed
 from ..validation import MISSING, Violation
@@ -35,7 +36,6 @@ from ..validation import MISSING, Violation
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-    from ..check import Checker, CsvBatch, FileReport
 
 MAGIC: Final = b"PAR1"
 MAX_FOOTER_BYTES: Final = 16 << 20  # the file's metadata (its schema and row group index)
@@ -278,15 +278,16 @@ def _guard_strings(array: Any) -> None:
 # --- checking ----------------------------------------------------------------------------------
 
 
-def iter_parquet(checker: Checker, stream: IO[bytes], report: FileReport) -> Iterator[CsvBatch]:
+def iter_parquet(
+    checker: BatchChecker, stream: IO[bytes], report: FileReport
+) -> Iterator[CsvBatch]:
     """Check a Parquet file batch by batch, yielding the judged batches (their ``columns``
     are JSON values; ``cells`` are empty). Raises :class:`Malformed` when it cannot be read
     further, :class:`NeedsFile` for a stream that cannot seek."""
-    from ..check import CsvBatch
 
     report.lines = None  # a Parquet file has no lines to point at
     source = ParquetSource(stream)
-    positions, ok = checker._check_header(source.header, report)
+    positions, ok = checker.check_header(source.header, report)
     if not ok:
         report.fatal = True
         return
@@ -325,10 +326,12 @@ def iter_parquet(checker: Checker, stream: IO[bytes], report: FileReport) -> Ite
                 yield CsvBatch.lazy(start, m, partial(_build, part, kinds, empties))
                 continue
             columns, special = _build(part, kinds, empties, report_start=start)
-            bad = checker._judge(columns, m)
+            bad = checker.judge(columns, m)
             for i in special:
                 bad.pop(i, None)
-            checker._report(report, start, m, bad, special, partial(schema.row_record, columns))
+            checker.report_batch(
+                report, start, m, bad, special, partial(schema.row_record, columns)
+            )
             if checker.progress is not None:
                 checker.progress(record)
             yield CsvBatch(start=start, size=m, columns=columns, rejected=set(bad) | set(special))
@@ -364,7 +367,7 @@ def _build(
 
 
 def _types_readable(
-    checker: Checker, source: ParquetSource, positions: Mapping[str, int], report: FileReport
+    checker: BatchChecker, source: ParquetSource, positions: Mapping[str, int], report: FileReport
 ) -> bool:
     """Whether every column the schema reads has a type ketenx reads; the others reported."""
     ok = True
@@ -386,7 +389,7 @@ def _types_readable(
     return ok
 
 
-def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
+def _screenable(checker: BatchChecker, kinds: Mapping[str, str]) -> bool:
     """Whether batches can go through the engine's screen: a columnar plan, no
     normalisation, and every column a string column of a string field or a numeric column
     of a numeric field (read by the screen as the CSV cells of the same values)."""
@@ -416,7 +419,7 @@ def _screenable(checker: Checker, kinds: Mapping[str, str]) -> bool:
 
 
 def _screen_passes(
-    checker: Checker, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int
+    checker: BatchChecker, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int
 ) -> bool:
     """Whether the engine's screen finds every row of the piece valid. A null is an empty
     cell; a piece with an empty string is not screened (in CSV it would be an empty cell).

@@ -170,7 +170,7 @@ def compile_plan(schema: RecordSchema) -> Plan:
     applied = {k: v for k, v in root.items() if k in APPLICATORS}
     if precise is None and applied:
         try:
-            rows = compile_rows(schema, applied)
+            rows = compile_rows(schema, applied, _subschema_judge)
         except Unsupported as exc:
             precise = f"{exc}: checked per record"
     return Plan(fields=fields, dependent=dependent, precise=precise, rows=rows)
@@ -495,3 +495,28 @@ def _judge(
 
 
 __all__ = ["FieldPath", "FieldProgram", "Plan", "compile_plan", "plan_for"]
+
+
+def _subschema_judge(
+    schema: RecordSchema, name: str, body: Mapping[str, Any]
+) -> Callable[[Any, int], np.ndarray[Any, Any]]:
+    """How a root applicator's subschema ``body`` of property ``name`` judges a column
+    (:data:`~ketenx.records.engine.rows.PropertyJudge`): like a root property, its kernels
+    confirming values and the exact checks deciding the rest once per distinct value, on the
+    value the cell becomes under the root property's type."""
+    root = schema.schema
+    judge = cell_judge(schema, name, body)
+    nullable = schema.allows_null(name)
+    program = FieldProgram(
+        name, False, nullable, schema.keeps_strings(name), judge.cell, judge.value(None)
+    )
+    root_types = declared_types(root["properties"][name], root) or frozenset()
+    own = declared_types(body, root)
+    if own is None or root_types <= own:  # the kernels' type test is the root's coercion
+        if program.strings:
+            _string_kernels(program, body)
+        else:
+            _number_kernels(program, body, root_types)
+    else:
+        program.per_value.append("a narrower type")
+    return lambda cells, n: _judge(program, cells, n)[0]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from ..validation import RecordSchema, declared_types, flat_property, resolve_ref
+from ..validation import RecordSchema, flat_property, resolve_ref
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -42,6 +42,12 @@ class Batch:
 
 
 RowTest = Callable[[Batch], "np.ndarray[Any, Any]"]
+#: How the plan judges one property's subschema: ``(schema, name, flat body)`` to a function
+#: of ``(cells, n)`` giving the mask of rejected rows (:func:`ketenx.records.engine.plan`
+#: passes its field compiler, so this module does not import the plan that imports it).
+PropertyJudge = Callable[
+    [RecordSchema, str, Mapping[str, Any]], Callable[[Any, int], "np.ndarray[Any, Any]"]
+]
 
 
 def _all(batch: Batch) -> np.ndarray[Any, Any]:
@@ -61,7 +67,7 @@ class Unsupported(Exception):
     """A subschema the row masks do not carry (the message says which keyword)."""
 
 
-def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
+def compile_rows(schema: RecordSchema, node: Any, judge_for: PropertyJudge) -> RowTest:
     """The row test of a subschema that applies to the whole record."""
     node = resolve_ref(node, schema.schema)
     if node is True:
@@ -69,7 +75,7 @@ def compile_rows(schema: RecordSchema, node: Any) -> RowTest:
     if node is False:
         return lambda batch: ~_all(batch)
     _check_row_node(node)
-    tests = [*_field_tests(schema, node), *_applicator_tests(schema, node)]
+    tests = [*_field_tests(schema, node, judge_for), *_applicator_tests(schema, node, judge_for)]
 
     def test(batch: Batch) -> np.ndarray[Any, Any]:
         ok = _all(batch)
@@ -93,30 +99,35 @@ def _check_row_node(node: Any) -> None:
         raise Unsupported("`properties` that is not an object")
 
 
-def _field_tests(schema: RecordSchema, node: Mapping[str, Any]) -> list[RowTest]:
+def _field_tests(
+    schema: RecordSchema, node: Mapping[str, Any], judge_for: PropertyJudge
+) -> list[RowTest]:
     """``properties``, ``required`` and ``dependentRequired`` as row tests."""
-    tests = [_property_test(schema, name, sub) for name, sub in node.get("properties", {}).items()]
+    properties = node.get("properties", {})
+    tests = [_property_test(schema, name, sub, judge_for) for name, sub in properties.items()]
     tests += [_needs(None, name) for name in node.get("required", [])]
     for name, needed in node.get("dependentRequired", {}).items():
         tests.extend(_needs(name, other) for other in needed)
     return tests
 
 
-def _applicator_tests(schema: RecordSchema, node: Mapping[str, Any]) -> list[RowTest]:
+def _applicator_tests(
+    schema: RecordSchema, node: Mapping[str, Any], judge_for: PropertyJudge
+) -> list[RowTest]:
     """``allOf``/``anyOf``/``oneOf``, ``not`` and ``if``/``then``/``else`` as row tests."""
     tests: list[RowTest] = []
     for key in ("allOf", "anyOf", "oneOf"):
         if key in node:
-            tests.append(_combine(key, [compile_rows(schema, b) for b in node[key]]))
+            tests.append(_combine(key, [compile_rows(schema, b, judge_for) for b in node[key]]))
     if "not" in node:
-        inner = compile_rows(schema, node["not"])
+        inner = compile_rows(schema, node["not"], judge_for)
         tests.append(lambda batch: ~inner(batch))
     if "if" in node:
         tests.append(
             _if_then_else(
-                compile_rows(schema, node["if"]),
-                compile_rows(schema, node.get("then", True)),
-                compile_rows(schema, node.get("else", True)),
+                compile_rows(schema, node["if"], judge_for),
+                compile_rows(schema, node.get("then", True), judge_for),
+                compile_rows(schema, node.get("else", True), judge_for),
             )
         )
     return tests
@@ -158,10 +169,8 @@ def _combine(key: str, branches: list[RowTest]) -> RowTest:
     return test
 
 
-def _property_test(schema: RecordSchema, name: str, sub: Any) -> RowTest:
+def _property_test(schema: RecordSchema, name: str, sub: Any, judge_for: PropertyJudge) -> RowTest:
     """Rows where property ``name`` is absent or its value passes ``sub``."""
-    from .plan import FieldProgram, _judge, _number_kernels, _string_kernels
-
     root = schema.schema
     sub = resolve_ref(sub, root)
     if sub is True:
@@ -173,23 +182,7 @@ def _property_test(schema: RecordSchema, name: str, sub: Any) -> RowTest:
     flat = flat_property(sub, root)
     if flat is None:
         raise Unsupported(f"the subschema of `{name}` in a root applicator")
-    body = flat[0]
-    from ..validation import cell_judge
-
-    judge = cell_judge(schema, name, body)
-    nullable = schema.allows_null(name)
-    program = FieldProgram(
-        name, False, nullable, schema.keeps_strings(name), judge.cell, judge.value(None)
-    )
-    root_types = declared_types(root["properties"][name], root) or frozenset()
-    own = declared_types(body, root)
-    if own is None or root_types <= own:  # the kernels' type test is the root's coercion
-        if program.strings:
-            _string_kernels(program, body)
-        else:
-            _number_kernels(program, body, root_types)
-    else:
-        program.per_value.append("a narrower type")
+    rejected = judge_for(schema, name, flat[0])
 
     def test(batch: Batch) -> np.ndarray[Any, Any]:
         import numpy as np
@@ -197,8 +190,7 @@ def _property_test(schema: RecordSchema, name: str, sub: Any) -> RowTest:
         cells = batch.columns.get(name)
         if cells is None:
             return np.ones(batch.n, dtype=bool)
-        bad, _ = _judge(program, cells, batch.n)
-        ok: np.ndarray[Any, Any] = ~bad
+        ok: np.ndarray[Any, Any] = ~rejected(cells, batch.n)
         return ok
 
     return test
