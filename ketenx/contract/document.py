@@ -14,6 +14,8 @@ import yaml
 
 from ..canonical import to_json_model
 from ..errors import ContractError
+from ..records.strictjson import DECODER, DuplicateKey, NotANumber, OutOfRange, duplicate_at
+from ..storage.fileio import open_file
 from ..storage.secrets import refuse_key_material
 
 
@@ -59,15 +61,8 @@ def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
         shown = str(path)
     if "\0" in str(path):  # no file has such a name (a document may hold one)
         raise ContractError(f"{shown}: {what} not found (the name holds a NUL character)")
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
-    except FileNotFoundError:
-        raise ContractError(f"{shown}: {what} not found") from None
-    except IsADirectoryError:
-        raise ContractError(f"{shown}: {what} is a directory, not a file") from None
-    except OSError as exc:
-        raise ContractError(f"{shown}: cannot read {what}: {exc.strerror}") from None
+    with open_file(path, what=what, shown=shown, error=ContractError) as handle:
+        raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise ContractError(f"{shown}: {what} is larger than {MAX_DOCUMENT_BYTES:,} bytes")
     try:
@@ -76,13 +71,21 @@ def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
         raise ContractError(f"{shown}: {what} is not UTF-8 (byte {exc.start})") from None
     try:
         if path.suffix.lower() == ".json":
-            value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+            value = DECODER.decode(text)
         else:
             value = yaml.load(text, Loader=_ContractLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise ContractError(f"{shown}: {what} is nested too deeply") from None
     except _DuplicateKey as exc:
         raise ContractError(f"{shown}{exc.where}: {what} has the key `{exc.key}` twice") from None
+    except DuplicateKey:  # JSON: the key by its place (a name only where it is safe to show)
+        raise ContractError(f"{shown}: {what} has a key twice, at {duplicate_at(text)}") from None
+    except NotANumber:
+        raise ContractError(f"{shown}: {what} is not valid JSON: NaN or Infinity") from None
+    except OutOfRange:
+        raise ContractError(
+            f"{shown}: {what} is not valid JSON: a number too large for a 64-bit float"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ContractError(
             f"{shown}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
@@ -104,19 +107,6 @@ class _DuplicateKey(ValueError):
         super().__init__(key)
         self.key = key
         self.where = where
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
 class _ContractLoader(yaml.SafeLoader):

@@ -38,11 +38,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .. import jsonlimits
 from ..canonical import canonical_bytes, sha256_digest
 from ..contract.model import Contract
 from ..errors import (
-    InputFileError,
     KeyMaterialError,
     OperationalError,
     RejectedError,
@@ -50,6 +48,8 @@ from ..errors import (
 )
 from ..progress import Progress, counted
 from ..records.readers import format_for
+from ..records.strictjson import parse_document
+from ..storage.fileio import open_file
 from ..storage.staging import create_file, finish, publish, work_folder
 from .attest import build_predicate, rfc3339, sign_subjects, verify_statement
 from .partners import Registry, public_key_id
@@ -524,21 +524,10 @@ def pack(
 # --------------------------------------------------------------------------- unpack
 
 
-def _open_delivery(delivery: Path) -> BinaryIO:
-    try:
-        return open(delivery, "rb")
-    except FileNotFoundError:
-        raise InputFileError(f"{delivery}: file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{delivery}: is a directory, not a file") from None
-    except OSError as exc:
-        raise InputFileError(f"{delivery}: cannot read: {exc.strerror}") from None
-
-
 def _json(content: bytes, what: str) -> Any:
     """A small member as strict JSON (no duplicate keys, NaN or deep nesting): a member two
     parsers could read differently is refused (its size was capped before it was read)."""
-    return jsonlimits.loads(
+    return parse_document(
         content, what=f"the delivery's {what}", max_bytes=len(content), error=VerificationError
     )
 
@@ -632,7 +621,7 @@ def unpack(
     now = now or _dt.datetime.now(_dt.UTC)
     _refuse_existing_output(output_dir)
     with contextlib.ExitStack() as stack:
-        src = counted(stack.enter_context(_open_delivery(delivery)), progress)
+        src = counted(stack.enter_context(open_file(delivery)), progress)
         head = src.read(len(AGE_ARMOR))  # read once: the delivery may be a pipe
         encrypted = head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR)
         if encrypted and identity is None:

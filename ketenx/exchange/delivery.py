@@ -27,9 +27,9 @@ from typing import IO, TYPE_CHECKING, Any
 from .._version import __version__
 from ..contract.model import Contract
 from ..errors import InputFileError, KeyMaterialError, RejectedError, UsageError
-from ..jsonlimits import MAX_META_BYTES, read_path
 from ..progress import Progress, counted
 from ..records.readers import InputFormat, Malformed, check_delimiter, check_encoding, format_for
+from ..records.strictjson import read_document_path
 from ..records.validation import Violation, declared_types
 from ..records.writers import OUTPUT_FORMATS, OutputFormat
 from ..storage.fileio import atomic_output, is_stream, open_input
@@ -45,6 +45,9 @@ from .results import PseudonymiseResult, ReidentifyResult
 if TYPE_CHECKING:
     from ..contract.model import FieldSpec
     from ..storage.secrets import Secret
+
+#: Largest delivery metadata sidecar read.
+MAX_META_BYTES = 8 << 20
 
 META_SUFFIX = ".meta.json"
 META_SCHEMA_ID = "https://ketenx.example/schemas/delivery-meta/v4"
@@ -470,7 +473,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     null); version 1 (before the keyed input fingerprint) had the input's name, digest and
     size, which are dropped (its fingerprint is null), so nothing downstream sees them."""
     try:
-        meta: dict[str, Any] = read_path(
+        meta: dict[str, Any] = read_document_path(
             path, what=f"{path}: delivery metadata", max_bytes=MAX_META_BYTES, error=InputFileError
         )
     except FileNotFoundError:

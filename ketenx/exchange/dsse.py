@@ -10,7 +10,7 @@ is an unauthenticated hint and is never used to decide trust: every signature is
 against every trusted key, and the caller learns every trusted key that signed (so a
 signature by some other trusted key never hides the one that counts). The caller gets
 exactly the bytes that were verified, so nothing unverified is ever parsed. Envelope and
-statement are parsed within the limits of :mod:`ketenx.jsonlimits`.
+statement are parsed within the limits of :func:`ketenx.records.strictjson.parse_document`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..canonical import canonical_bytes
 from ..errors import KeyMaterialError, VerificationError
-from ..jsonlimits import MAX_ENVELOPE_BYTES, MAX_STATEMENT_BYTES, loads, read
+from ..records.strictjson import parse_document, read_document
+
+#: Largest DSSE envelope read (a signature file, or the statement of a bundle).
+MAX_ENVELOPE_BYTES = 4 << 20
+#: Largest statement (the envelope's decoded payload).
+MAX_STATEMENT_BYTES = 3 << 20
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -118,8 +123,8 @@ def sign_envelope(
 
 def read_envelope(stream: IO[bytes]) -> Any:
     """Parse a DSSE envelope from ``stream`` as JSON, reading at most
-    :data:`~ketenx.jsonlimits.MAX_ENVELOPE_BYTES` (+1: a larger one is refused unread)."""
-    return read(
+    :data:`MAX_ENVELOPE_BYTES` (+1: a larger one is refused unread)."""
+    return read_document(
         stream, what="the signature envelope", max_bytes=MAX_ENVELOPE_BYTES, error=VerificationError
     )
 
@@ -238,9 +243,11 @@ def parse_statement(payload: bytes) -> dict[str, Any]:
     non-empty ``digest`` with a lower-case hex ``sha256``, a non-empty ``predicateType``
     and an object ``predicate``. Unknown fields are ignored. Duplicate member names are
     refused (two parsers could disagree on them), and so is a statement beyond the limits
-    of :mod:`ketenx.jsonlimits` (size, depth).
+    of :func:`ketenx.records.strictjson.parse_document` (size, depth).
     """
-    data = loads(payload, what="statement", max_bytes=MAX_STATEMENT_BYTES, error=VerificationError)
+    data = parse_document(
+        payload, what="statement", max_bytes=MAX_STATEMENT_BYTES, error=VerificationError
+    )
     if not isinstance(data, dict):
         raise VerificationError("statement is not a JSON object")
     if data.get("_type") != STATEMENT_TYPE:

@@ -1,28 +1,44 @@
-"""Strict JSON: one decoder for every JSON document ketenx parses.
+"""Strict JSON: one decoder, one set of hooks, for every JSON document ketenx parses.
 
 Strict means: no ``NaN``/``Infinity``, no number too large for a 64-bit float, no key twice
-in one object (the last would silently win), and at most ``MAX_DEPTH`` nested arrays and
-objects. Every refusal is a :class:`StrictJsonError` whose message is written by ketenx and
-never quotes the document; where it points into the document (a duplicate key), the key is
-named only when :func:`ketenx.records.names.safe_name` allows it, else by its position
-(``<key 3>``).
+in one object (the last would silently win), and a bounded depth of nested arrays and
+objects. Messages are written by ketenx and never quote the document; where one points into
+the document (a duplicate key), the key is named only when
+:func:`ketenx.records.names.safe_name` allows it, else by its position (``<key 3>``).
 
-The data readers (:mod:`ketenx.records.readers`) use the pieces (:data:`DECODER`, :func:`too_deep`,
-:func:`duplicate_at`) on their hot path; other documents use :func:`loads`.
+Who uses what:
+
+* the data readers (:mod:`ketenx.records.readers`, :mod:`ketenx.records.fastjson`) use the
+  pieces (:data:`DECODER`, :func:`too_deep`, :func:`duplicate_at`) on their hot path, at
+  most :data:`MAX_DEPTH` deep per record; a whole data document is :func:`loads`
+  (:class:`StrictJsonError`, with a rule for the report);
+* the documents exchanged with a partner (the DSSE envelope, the statement it carries, the
+  delivery metadata, a bundle's small members) are :func:`parse_document` /
+  :func:`read_document`: a byte limit checked before parsing, at most
+  :data:`DOCUMENT_DEPTH` deep, no lone surrogate escape, and the caller's error class
+  (``docs/spec/delivery.md`` section 5 specifies these limits);
+* a contract, its schema and the partner registry written as JSON are decoded by
+  :data:`DECODER` too (:mod:`ketenx.contract.document`, which adds YAML).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
-from typing import Any, Final
+from pathlib import Path
+from typing import IO, Any, Final
 
 from ..canonical import pointer
+from ..errors import KetenxError
 from .names import name_token
 
 MAX_DEPTH: Final = 64
-"""Arrays and objects nested in one document (a data record: in one record): ``{}`` is 1."""
+"""Arrays and objects nested in one data document (a data record: in one record): ``{}`` is 1."""
+
+DOCUMENT_DEPTH: Final = 32
+"""Arrays and objects nested in a document exchanged with a partner (ketenx writes at most 4)."""
 
 NOT_JSON = "the document is not valid JSON"
 OUT_OF_RANGE = "a number is too large for a 64-bit float"
@@ -46,13 +62,17 @@ class OutOfRange(ValueError):
     """A JSON number too large for a 64-bit float (it would become infinity)."""
 
 
+class NotANumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's json reads them, JSON has no such value."""
+
+
 class DuplicateKey(Exception):
     """Raised by the decoder when an object holds a key twice. Not a ``ValueError``, so a
     reader that retries on ``ValueError`` (a record cut by a block end) does not retry."""
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise NotANumber(f"{name} is not JSON")
 
 
 def _finite_float(text: str) -> float:
@@ -75,12 +95,14 @@ DECODER: Final = json.JSONDecoder(
 """The strict decoder (C-level scanner; the key check costs one dict per object)."""
 
 
-def too_deep(text: str, value: Any, start: int = 0, end: int | None = None) -> bool:
-    """Whether ``value`` (parsed from ``text[start:end]``) nests more than ``MAX_DEPTH``
-    arrays and objects. A text with at most ``MAX_DEPTH`` brackets cannot (one C-level
-    count); otherwise the value is walked, without recursion."""
+def too_deep(
+    text: str, value: Any, start: int = 0, end: int | None = None, *, limit: int = MAX_DEPTH
+) -> bool:
+    """Whether ``value`` (parsed from ``text[start:end]``) nests more than ``limit`` arrays
+    and objects. A text with at most ``limit`` brackets cannot (one C-level count);
+    otherwise the value is walked, without recursion."""
     stop = len(text) if end is None else end
-    if text.count("[", start, stop) + text.count("{", start, stop) <= MAX_DEPTH:
+    if text.count("[", start, stop) + text.count("{", start, stop) <= limit:
         return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -91,7 +113,7 @@ def too_deep(text: str, value: Any, start: int = 0, end: int | None = None) -> b
             children = node
         else:
             continue
-        if depth > MAX_DEPTH:
+        if depth > limit:
             return True
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
@@ -161,3 +183,90 @@ def loads(data: str | bytes, *, max_bytes: int) -> Any:
     if too_deep(text, value):
         raise StrictJsonError("json-syntax", TOO_DEEP)
     return value
+
+
+def parse_document(
+    data: bytes,
+    *,
+    what: str,
+    max_bytes: int,
+    error: type[KetenxError],
+    max_depth: int = DOCUMENT_DEPTH,
+) -> Any:
+    """Parse a document exchanged with a partner: strict JSON of at most ``max_bytes``
+    bytes, UTF-8, nested at most ``max_depth`` deep, no lone surrogate escape. A refusal is
+    ``error`` naming ``what`` and the limit, never a value from it (nor a ``RecursionError``)."""
+    if len(data) > max_bytes:
+        raise error(f"{what} is larger than {max_bytes:,} bytes (the limit)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8") from None
+    too_deep_text = f"{what} is nested deeper than {max_depth} levels (the limit)"
+    if not _shallow(text, max_depth):  # the parser's recursion stays bounded, whatever the
+        raise error(too_deep_text)  # interpreter's recursion limit is set to
+    try:
+        value = DECODER.decode(text)
+    except DuplicateKey:
+        raise error(f"{what} has a duplicate JSON member name") from None
+    except NotANumber:
+        raise error(f"{what} contains NaN or Infinity, which JSON does not allow") from None
+    except OutOfRange:
+        raise error(f"{what} holds a number too large for a 64-bit float") from None
+    except RecursionError:  # pragma: no cover - _shallow refuses such documents first
+        raise error(too_deep_text) from None
+    except ValueError:  # also: an integer of more digits than Python converts
+        raise error(f"{what} is not valid JSON") from None
+    if too_deep(text, value, limit=max_depth):
+        raise error(too_deep_text)
+    if "\\u" in text and not _whole_text(value):
+        raise error(f"{what} holds a lone surrogate escape (no Unicode text)")
+    return value
+
+
+def read_document(stream: IO[bytes], *, what: str, max_bytes: int, error: type[KetenxError]) -> Any:
+    """:func:`parse_document` of at most ``max_bytes + 1`` bytes read from ``stream`` (a
+    larger document is refused without being read whole)."""
+    return parse_document(stream.read(max_bytes + 1), what=what, max_bytes=max_bytes, error=error)
+
+
+def read_document_path(path: Path, *, what: str, max_bytes: int, error: type[KetenxError]) -> Any:
+    """:func:`read_document` of the file ``path`` (an ``OSError`` opening it is the caller's)."""
+    with open(path, "rb") as fh:
+        return read_document(fh, what=what, max_bytes=max_bytes, error=error)
+
+
+def _whole_text(value: Any) -> bool:
+    """Whether every string (key or value) is Unicode text: no lone surrogate from a
+    ``\\ud800`` escape, which no UTF-8 document can carry and parsers read differently."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _shallow(text: str, max_depth: int) -> bool:
+    """Whether the parser's recursion stays bounded: the brackets outside strings nest at
+    most about ``4 * max_depth`` deep. Each round removes the innermost empty pairs (at
+    least one level, at most two); what is left after ``max_depth`` rounds nests at most as
+    deep as it is long. (:func:`too_deep` then checks the parsed document exactly.)"""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    for _ in range(max_depth):
+        if not brackets:
+            return True
+        brackets = brackets.replace("[]", "").replace("{}", "")
+    return len(brackets) <= 2 * max_depth

@@ -25,9 +25,15 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, BinaryIO, cast
 
-from ..errors import InputFileError, OperationalError, UsageError, raise_if_signalled
+from ..errors import (
+    InputFileError,
+    KetenxError,
+    OperationalError,
+    UsageError,
+    raise_if_signalled,
+)
 
 #: Mode of a private output (:func:`atomic_output` with ``private=True``).
 PRIVATE_MODE = 0o600
@@ -37,16 +43,31 @@ def open_input(path: str) -> IO[bytes]:
     """Open a data file for binary reading (``-`` is standard input)."""
     if path == "-":
         return sys.stdin.buffer
+    return open_file(path)
+
+
+def open_file(
+    path: str | Path,
+    *,
+    what: str | None = None,
+    shown: str | None = None,
+    error: type[KetenxError] = InputFileError,
+) -> BinaryIO:
+    """Open a file for binary reading; every failure is ``error`` naming the file as
+    ``shown`` (default :func:`shown_path`) and, when given, ``what`` it is ("contract")."""
+    shown = shown_path(path) if shown is None else shown
+    noun = f"{what} " if what else ""
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise InputFileError(f"{shown_path(path)}: file not found") from None
+        raise error(f"{shown}: {noun or 'file '}not found") from None
     except IsADirectoryError:
-        raise InputFileError(f"{shown_path(path)}: is a directory, not a file") from None
+        raise error(f"{shown}: {noun}is a directory, not a file") from None
     except PermissionError:
-        raise InputFileError(f"{shown_path(path)}: permission denied") from None
+        raise error(f"{shown}: {noun}permission denied") from None
     except OSError as exc:
-        raise InputFileError(f"{shown_path(path)}: cannot open: {exc.strerror}") from None
+        cannot = f"cannot open {what}" if what else "cannot open"
+        raise error(f"{shown}: {cannot}: {exc.strerror}") from None
 
 
 def shown_path(path: str | Path) -> str:

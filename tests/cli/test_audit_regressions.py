@@ -111,12 +111,12 @@ def test_digits_split_up_are_still_withheld(tmp_path: Path, run: Any, name: str)
     ],
 )
 def test_strict_documents_refuse_infinity_and_lone_surrogates(doc: bytes, what: str) -> None:
-    from ketenx import jsonlimits
+    from ketenx.records.strictjson import parse_document
 
     with pytest.raises(VerificationError) as info:
-        jsonlimits.loads(doc, what="the statement", max_bytes=1000, error=VerificationError)
+        parse_document(doc, what="the statement", max_bytes=1000, error=VerificationError)
     assert what in str(info.value)
-    assert jsonlimits.loads(
+    assert parse_document(
         b'{"a": "\\ud83d\\ude00", "b": 1e300}', what="x", max_bytes=99, error=VerificationError
     ) == {"a": "\U0001f600", "b": 1e300}
 

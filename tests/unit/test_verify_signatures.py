@@ -19,6 +19,7 @@ from ketenx.errors import ExitCode, UsageError, VerificationError
 from ketenx.exchange.attest import build_predicate, sign_subjects, verify_statement
 from ketenx.exchange.dsse import (
     IN_TOTO_PAYLOAD_TYPE,
+    MAX_ENVELOPE_BYTES,
     STATEMENT_TYPE,
     b64encode,
     make_statement,
@@ -28,7 +29,7 @@ from ketenx.exchange.dsse import (
     verify_envelope,
 )
 from ketenx.exchange.partners import Partner, Registry, SigningKey, public_key_id
-from ketenx.jsonlimits import MAX_DEPTH, MAX_ENVELOPE_BYTES
+from ketenx.records.strictjson import DOCUMENT_DEPTH as MAX_DEPTH
 from tests.helpers import SAMPLE_CONTRACT
 
 CONTRACT = load_contract(SAMPLE_CONTRACT)

@@ -1,4 +1,5 @@
-"""ketenx.jsonlimits: size, depth and strictness of the JSON documents ketenx parses."""
+"""ketenx.records.strictjson.parse_document: size, depth and strictness of the JSON documents
+exchanged with a partner (envelope, statement, metadata, bundle members)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketenx.errors import InputFileError, VerificationError
-from ketenx.jsonlimits import MAX_DEPTH, loads, read
+from ketenx.records.strictjson import DOCUMENT_DEPTH as MAX_DEPTH
+from ketenx.records.strictjson import parse_document as loads
+from ketenx.records.strictjson import read_document as read
 
 PLANTED = "Zoë-Jansen-111222333"
 
@@ -93,10 +96,60 @@ def test_the_pre_parse_bound_keeps_the_parser_shallow(kinds: list[str]) -> None:
     """The bracket scan that runs before the parser: always passes what the limit accepts,
     never passes anything nested more than 4 times deeper (the parser's recursion stays
     far below Python's limit, whatever that is set to)."""
-    from ketenx.jsonlimits import _shallow
+    from ketenx.records.strictjson import _shallow
 
     text = json.dumps(_nested(kinds, leaf="[{"))
     if len(kinds) <= MAX_DEPTH:
         assert _shallow(text, MAX_DEPTH)
     if len(kinds) > 4 * MAX_DEPTH:
         assert not _shallow(text, MAX_DEPTH)
+
+
+# --- one decoder for the contract's JSON too (ketenx.contract.document) -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"id": 1, "id": 2}', "contract has a key twice, at /id"),
+        # a key that is not a safe name is shown by its place, never quoted
+        ('{"s": {"Zoë-Jansen-111222333": 1, "Zoë-Jansen-111222333": 2}}', "at /s/<key 2>"),
+        ('{"maximum": NaN}', "not valid JSON: NaN or Infinity"),
+        ('{"maximum": 1e999}', "a number too large for a 64-bit float"),
+    ],
+)
+def test_a_json_contract_is_read_by_the_one_strict_decoder(
+    tmp_path: Any, text: str, expected: str
+) -> None:
+    from ketenx.contract.document import read_structured
+    from ketenx.errors import ContractError
+
+    path = tmp_path / "contract.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContractError) as info:
+        read_structured(path, what="contract")
+    assert expected in info.value.message
+    assert PLANTED not in info.value.message
+
+
+def test_one_open_for_reading_with_one_wording(tmp_path: Any) -> None:
+    """storage.fileio.open_file: the contract reader, unpack and the data readers name a
+    missing file or a directory the same way (only the noun differs)."""
+    from ketenx.contract.document import read_structured
+    from ketenx.errors import ContractError
+    from ketenx.storage.fileio import open_file, open_input
+
+    missing = tmp_path / "nope.json"
+    for opener, expected in [
+        (lambda: open_input(str(missing)), f"{missing}: file not found"),
+        (lambda: open_file(missing), f"{missing}: file not found"),
+        (lambda: open_file(tmp_path), f"{tmp_path}: is a directory, not a file"),
+        (lambda: read_structured(missing, what="contract"), f"{missing}: contract not found"),
+        (
+            lambda: read_structured(tmp_path, what="contract"),
+            f"{tmp_path}: contract is a directory, not a file",
+        ),
+    ]:
+        with pytest.raises((InputFileError, ContractError)) as info:
+            opener()
+        assert info.value.message == expected
