@@ -160,16 +160,16 @@ def check(
     from ..records.reports import CheckReport
     from ..records.validation import RecordSchema, Violation
     from ..storage.fileio import open_input
-    from ..transform.gates import RiskMeter
+    from ..transform.delivered import DeliveredSide
     from ..transform.privacy_reports import failure_text
-    from ..transform.transformer import output_schema
 
     output_side = _side(side) == "output"
     check_delimiter(delimiter)
     check_encoding(encoding)
     names = _names(data)
     formats = _formats(names, input_format)
-    schema = RecordSchema(output_schema(contract) if output_side else dict(contract.schema))
+    delivered = DeliveredSide.of(contract) if output_side else None
+    schema = delivered.schema if delivered is not None else RecordSchema(dict(contract.schema))
     shown_for = progress or _no_progress
     reports = []
     with contextlib.ExitStack() as stack:
@@ -180,18 +180,17 @@ def check(
                 stack.enter_context(stream)
             streams.append(stream)
         for name, fmt, stream in zip(names, formats, streams, strict=True):
-            # A delivery is re-measured against its contract's privacy thresholds.
-            meter = RiskMeter(contract) if output_side else None
             with shown_for(name) as shown:
-                checker = Checker(
-                    schema,
-                    max_errors=max_errors,
-                    allow_empty=allow_empty,
-                    progress=shown.records if shown is not None else None,
-                    unneutralise=output_side,  # a delivery's CSV cells were neutralised
-                    observe=meter.observer if meter is not None else None,
-                    observed=meter.fields if meter is not None else (),
-                )
+                records = shown.records if shown is not None else None
+                if delivered is not None:  # also re-measured against the privacy thresholds
+                    checker, meter = delivered.checker(
+                        max_errors=max_errors, allow_empty=allow_empty, progress=records
+                    )
+                else:
+                    checker = Checker(
+                        schema, max_errors=max_errors, allow_empty=allow_empty, progress=records
+                    )
+                    meter = None
                 as_utf8 = decoded(counted(stream, shown), encoding)
                 file_report = checker.check(as_utf8, fmt, path=name, delimiter=delimiter)
             assessment = meter.verdict() if meter is not None and not file_report.fatal else None

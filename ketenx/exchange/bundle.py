@@ -677,24 +677,17 @@ def _check_data(
     skip_risk: bool = False,
 ) -> str:
     """Check the staged data against the output schema and the signed count; the receipt."""
-    from ..records.check import Checker
     from ..records.reports import rejection
-    from ..records.validation import RecordSchema
-    from ..transform.gates import RiskMeter
+    from ..transform.delivered import DeliveredSide
     from ..transform.privacy_reports import failure_text
-    from ..transform.transformer import output_schema
 
     contract, predicate = state.contract, state.verified.predicate
     expected = predicate["records"]["output"]
-    meter = RiskMeter(contract)
-    checker = Checker(
-        RecordSchema(output_schema(contract)),
+    checker, meter = DeliveredSide.of(contract).checker(
         max_errors=1,
         progress=progress.records if progress is not None else None,
-        unneutralise=True,
         allow_empty=expected == 0,  # a signed empty delivery (pack --allow-empty)
-        observe=None if skip_risk else meter.observer,
-        observed=meter.fields,
+        measure_risk=not skip_risk,
     )
     with open(state.inbox / state.data_name, "rb") as fh:
         report = checker.check(fh, format_for(state.data_name) or "csv")
@@ -712,7 +705,7 @@ def _check_data(
         )
     if expected != report.records:
         raise VerificationError("the number of records differs from the signed count")
-    assessment = None if skip_risk else meter.verdict()
+    assessment = None if meter is None else meter.verdict()
     if assessment is not None and not assessment.passed:
         raise RejectedError(
             "the delivered data does not meet its contract's privacy thresholds: "

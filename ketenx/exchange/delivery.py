@@ -39,7 +39,7 @@ from ..transform.pipeline import (
     raise_if_rejected,
     refuse_csv_for_structures,
 )
-from ..transform.transformer import KEYED, Keyring, needs_secret, output_schema
+from ..transform.transformer import KEYED, Keyring, needs_secret
 from .results import PseudonymiseResult, ReidentifyResult
 
 if TYPE_CHECKING:
@@ -527,9 +527,9 @@ def write_reidentified(
     progress: Progress | None = None,
 ) -> ReidentifyResult:
     """Reverse the encrypted fields of a delivery (``output`` is created 0600)."""
-    from ..records.check import Checker
     from ..records.parquetwriter import make_writer
-    from ..records.validation import RecordSchema, record_columns
+    from ..records.validation import record_columns
+    from ..transform.delivered import DeliveredSide
 
     if str(output) != "-":  # `-o -`: the records to standard output (no sidecar is written)
         refuse_stream(output)
@@ -547,15 +547,15 @@ def write_reidentified(
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"{data}: a delivery is CSV, JSON Lines, a JSON array or Parquet")
     out_fmt = output_format_for(output.name, None, fmt)
-    schema = RecordSchema(output_schema(contract))
+    delivered = DeliveredSide.of(contract)
+    schema = delivered.schema
     if out_fmt == "csv":
         refuse_csv_for_structures(schema.schema)
-    checker = Checker(
-        schema,
+    checker, _ = delivered.checker(
         max_errors=20,
-        unneutralise=True,  # a delivery: its CSV cells were neutralised
         allow_empty=meta.get("output", {}).get("records") == 0,  # an empty delivery
         progress=progress.records if progress is not None else None,
+        measure_risk=False,  # the recipient's own data, re-identified: nothing is delivered
     )
     names = list(schema.property_names)
     string_cols = frozenset(n for n in names if "string" in _prop_types(schema, n))
