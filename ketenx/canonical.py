@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import rfc8785
 
 from .errors import ContractError
+from .rfc3339 import text as rfc3339_text
 
 JsonValue = Any
 
@@ -53,7 +54,7 @@ def _to_json(value: Any, where: str, budget: list[int], depth: int) -> JsonValue
     if value is None or isinstance(value, bool | str | int | float):
         return value
     if isinstance(value, _dt.datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return rfc3339_text(value, utc=False)
     if isinstance(value, _dt.date):
         return value.isoformat()
     if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):

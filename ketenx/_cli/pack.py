@@ -167,10 +167,10 @@ def unpack(
 def parse_time(text: str) -> _dt.datetime:
     """``--not-before``: an RFC 3339 time or a date (midnight UTC)."""
     from ..errors import UsageError
+    from ..rfc3339 import parse
 
     try:
-        # RFC 3339 allows lower-case "t" and "z"; fromisoformat only knows upper case.
-        when = _dt.datetime.fromisoformat((text[:10] + text[10:].upper()).replace("Z", "+00:00"))
+        when = parse(text, date=True)
     except ValueError:
         raise UsageError(f"--not-before: not an RFC 3339 time or date: {text}") from None
     return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)

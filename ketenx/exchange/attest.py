@@ -33,6 +33,8 @@ from ..contract.model import Contract
 from ..errors import UsageError, VerificationError
 from ..records.names import safe_name
 from ..resources import load_schema
+from ..rfc3339 import parse as parse_rfc3339
+from ..rfc3339 import text as rfc3339_text
 from .dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     make_statement,
@@ -48,7 +50,8 @@ _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 
 
 def rfc3339(when: _dt.datetime) -> str:
-    return when.astimezone(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """The predicate's ``created``: UTC, to the second."""
+    return rfc3339_text(when, timespec="seconds")
 
 
 def build_predicate(
@@ -180,7 +183,7 @@ def check_against_contract(predicate: Mapping[str, Any], contract: Contract) -> 
 
 def _parse_created(text: Any) -> _dt.datetime:
     try:
-        when = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        when = parse_rfc3339(text if isinstance(text, str) else "")
     except ValueError:
         raise VerificationError("the statement's creation time is not an RFC 3339 time") from None
     if when.tzinfo is None:

@@ -32,6 +32,7 @@ from ..records.readers import InputFormat, Malformed, check_delimiter, check_enc
 from ..records.strictjson import read_document_path
 from ..records.validation import Violation, declared_types
 from ..records.writers import OUTPUT_FORMATS, OutputFormat
+from ..rfc3339 import text as rfc3339_text
 from ..storage.fileio import atomic_output, is_stream, open_input
 from ..transform.pipeline import (
     PassResult,
@@ -425,7 +426,7 @@ def delivery_meta(
     return {
         "$schema": META_SCHEMA_ID,
         "ketenx_version": __version__,
-        "created": created.astimezone(_dt.UTC).isoformat().replace("+00:00", "Z"),
+        "created": rfc3339_text(created),
         "contract": {
             "id": contract.id,
             "version": contract.version,

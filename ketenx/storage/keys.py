@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from pyrage import x25519
 
 from ..errors import KeyMaterialError
+from ..rfc3339 import text as rfc3339_text
 from .fileio import make_folder
 from .secrets import refuse_key_material
 
@@ -340,8 +341,7 @@ def passphrase_from_env(environ: Mapping[str, str]) -> bytes | None:
 
 def _rfc3339_now() -> str:
     """Local time with offset to the second, as ``age-keygen`` writes (``Z`` for UTC)."""
-    now = _dt.datetime.now().astimezone().replace(microsecond=0)
-    return now.isoformat().replace("+00:00", "Z")
+    return rfc3339_text(_dt.datetime.now().astimezone(), utc=False, timespec="seconds")
 
 
 def new_age_identity(name_prefix: Path) -> tuple[Path, Path]:

@@ -268,12 +268,12 @@ def test_every_import_points_down_the_layers() -> None:
     assert not upward, "\n".join(upward)
 
 
-_FOUNDATION_OF_STORAGE = frozenset({"ketenx.errors", "ketenx.kx1"})
+_FOUNDATION_OF_STORAGE = frozenset({"ketenx.errors", "ketenx.kx1", "ketenx.rfc3339"})
 
 
 def test_the_storage_layer_imports_only_downwards() -> None:
     """ketenx/storage is the bottom layer (issue 11 §2): it imports nothing of ketenx but its
-    errors, the kx1 token shapes and itself, also not inside a function."""
+    errors, the kx1 token shapes, RFC 3339 times and itself, also not inside a function."""
     for path in sorted((ROOT / "ketenx" / "storage").glob("*.py")):
         imports = _ketenx_imports(path)
         upward = {
