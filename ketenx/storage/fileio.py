@@ -241,22 +241,52 @@ def remove_stale_parts(target: Path) -> None:
             os.close(fd)
 
 
+def create_new(path: Path, mode: int | None = None) -> int:
+    """The one exclusive create of ketenx: a new file (never an existing one, never through
+    a symbolic link), open for writing; mode exactly ``mode`` whatever the umask, or ``0666``
+    less the umask (as ``open()``) when ``mode`` is None. It is created no more open than
+    ``0600`` before its mode is set. ``FileExistsError`` and other ``OSError`` are the
+    caller's to word."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o666 if mode is None else mode & PRIVATE_MODE)
+    if mode is not None:
+        try:
+            os.fchmod(fd, mode)  # a umask such as 0277 must not make it 0400
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+    return fd
+
+
+def write_new(path: Path, data: bytes, mode: int) -> None:
+    """:func:`create_new` with exactly ``mode``, ``data`` written and synced to the disk; a
+    file that could not be written whole is removed (``OSError`` is the caller's to word)."""
+    fd = create_new(path, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
 def _create_temporary(target: Path, folder: Path, *, private: bool) -> tuple[int, Path]:
     """A new, exclusively created ``.NAME.<random>.part`` in ``folder``: mode ``0666`` less
     the umask (the kernel applies it), or exactly ``0600`` when ``private``. Its lock is
     held while it is written (:func:`remove_stale_parts` leaves it alone)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         tmp = folder / f".{target.name}.{secrets.token_hex(6)}.part"
         try:
-            fd = os.open(tmp, flags, PRIVATE_MODE if private else 0o666)
+            fd = create_new(tmp, PRIVATE_MODE if private else None)
         except FileExistsError:
             continue
         except OSError as exc:
             raise OperationalError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
         try:
-            if private:
-                os.fchmod(fd, PRIVATE_MODE)  # a umask such as 0277 must not make it 0400
             try_lock(fd)  # a new file: nobody else holds it
         except BaseException:
             os.close(fd)

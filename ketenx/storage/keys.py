@@ -29,7 +29,7 @@ from pyrage import x25519
 
 from ..errors import KeyMaterialError
 from ..rfc3339 import text as rfc3339_text
-from .fileio import make_folder
+from .fileio import make_folder, write_new
 from .secrets import refuse_key_material
 
 PASSPHRASE_ENV = "KETENX_PASSPHRASE"  # noqa: S105 (the variable name, not a secret)
@@ -74,22 +74,12 @@ def _refuse_existing(*paths: Path) -> None:
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` exclusively with ``mode`` (exactly, regardless of umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     make_folder(path.parent, mode=0o700)  # a new folder for keys is private
     try:
-        fd = os.open(path, flags, mode & 0o600)
+        write_new(path, data, mode)
     except FileExistsError:
         raise KeyMaterialError(f"{path} already exists; refusing to overwrite a key file") from None
     except OSError as exc:
-        raise KeyMaterialError(f"{path}: cannot create key file: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        _unlink_quietly(path)
         raise KeyMaterialError(f"{path}: cannot write key file: {exc.strerror}") from None
 
 

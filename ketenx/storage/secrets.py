@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import KeyMaterialError
 from ..kx1 import KEY_ID_PATTERN, KEY_ID_PREFIX, b64url, b64url_decode
-from .fileio import make_folder
+from .fileio import PRIVATE_MODE, make_folder, write_new
 from .material import looks_like_key_material, unmistakably_key_material
 
 MAGIC = "KETENX-SECRET-1"
@@ -112,22 +112,13 @@ def new_secret(path: str | Path) -> Secret:
     raw = _random.token_bytes(SECRET_BYTES)
     make_folder(path.parent, mode=0o700)  # a new folder for secrets is private
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_new(path, format_secret(raw).encode("ascii"), PRIVATE_MODE)
     except FileExistsError:
         raise KeyMaterialError(
             f"{path}: already exists; a secret is never overwritten",
             hint="choose another path, or remove the old secret yourself if it is no longer needed",
         ) from None
     except OSError as exc:
-        raise KeyMaterialError(f"{path}: cannot create the secret file: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(format_secret(raw))
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)
         raise KeyMaterialError(f"{path}: cannot write the secret file: {exc.strerror}") from None
     return Secret(key_id=key_id_for(raw), secret_bytes=raw)
 

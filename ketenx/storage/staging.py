@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import OperationalError, raise_if_signalled
-from .fileio import try_lock
+from .fileio import PRIVATE_MODE, create_new, try_lock
 
 PREFIX = ".ketenx-"
 OWNER = "owner"
@@ -130,11 +130,8 @@ def work_folder(destination: Path) -> Iterator[Path]:
 def create_file(path: Path, *, private: bool = False) -> BinaryIO:
     """A new file for writing (never an existing one, never through a link): mode 0600
     whatever the umask when ``private``, else 0666 less the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o600 if private else 0o666)
-        if private:
-            os.fchmod(fd, 0o600)
+        fd = create_new(path, PRIVATE_MODE if private else None)
     except OSError as exc:
         raise OperationalError(f"{path}: cannot create: {exc.strerror}") from None
     return os.fdopen(fd, "wb")
