@@ -218,39 +218,8 @@ def test_keyed_fields_are_checked_and_keyed_in_normalised_form(run, dirs, secret
     assert ids[0] == ids[1] and len(set(ids[0])) == 2
 
 
-def test_deterministic_domain_and_recipient_separation(run, dirs, secret, tmp_path):
-    src = make_input(dirs)
-    a, b = dirs[0] / "a.csv", dirs[0] / "b.csv"
-    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", a).code == 0
-    assert run("pseudonymise", src, "-c", SAMPLE_CONTRACT, "-s", secret, "-o", b).code == 0
-    assert pseudonyms(a) == pseudonyms(b)  # deterministic: same pseudonyms every delivery
-    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
-    doc["recipient"]["oin"] = "00000001001111111000"
-    other = tmp_path / "other.yaml"
-    other.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    c = dirs[0] / "c.csv"
-    assert run("pseudonymise", src, "-c", other, "-s", secret, "-o", c).code == 0
-    assert not set(pseudonyms(a)) & set(pseudonyms(c))
-
-
-def test_per_delivery_policy(run, dirs, secret, tmp_path):
-    doc = yaml.safe_load(SAMPLE_CONTRACT.read_text())
-    doc["pseudonymisation"] = {"policy": "per-delivery"}
-    contract = tmp_path / "pd.yaml"
-    contract.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    src = make_input(dirs, [GOOD_ROWS[0], GOOD_ROWS[0], GOOD_ROWS[1]])
-    a, b = dirs[0] / "a.csv", dirs[0] / "b.csv"
-    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", a).code == 0
-    assert run("pseudonymise", src, "-c", contract, "-s", secret, "-o", b).code == 0
-    pa, pb = pseudonyms(a), pseudonyms(b)
-    assert pa[0] == pa[1] != pa[2]  # consistent within a delivery
-    assert not set(pa) & set(pb)  # unlinkable across deliveries
-    meta = json.loads((dirs[0] / "a.csv.meta.json").read_text())
-    assert len(meta["pseudonymisation"]["nonce"]) == 32
-    # the nonce in the metadata lets the sender re-identify each delivery
-    re = dirs[0] / "re.csv"
-    assert run("reidentify", a, "-c", contract, "-s", secret, "-o", re).code == 0
-    assert "ouder@example.nl" in re.read_text()
+# Which pseudonyms a delivery gets (deterministic, per recipient, per delivery) is a library
+# test: tests/api/test_pseudonyms_api.py.
 
 
 def test_reidentify_round_trip_and_refusals(run, dirs, secret, tmp_path):
