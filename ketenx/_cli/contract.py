@@ -100,14 +100,15 @@ def init(
     export: str = typer.Option(
         ...,
         "--from",
-        help="The export to draft from: CSV, JSON Lines or a JSON array (`-`: standard input).",
+        help="The export to draft from: CSV, JSON Lines, a JSON array or Parquet "
+        "(`-`: standard input, not for Parquet).",
         show_default=False,
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the draft here (never over a file); default stdout."
     ),
     input_format: str | None = typer.Option(
-        None, "--input-format", help="csv, jsonl or json; by default from the extension."
+        None, "--input-format", help="csv, jsonl, json or parquet; by default from the extension."
     ),
     delimiter: str | None = typer.Option(
         None, "--delimiter", help="CSV delimiter; by default `,` or `;` sniffed from the header."
@@ -127,18 +128,24 @@ def init(
 
     check_delimiter(delimiter)
     check_encoding(encoding)
-    choices: dict[str | None, InputFormat] = {"csv": "csv", "jsonl": "jsonl", "json": "json"}
+    choices: dict[str | None, InputFormat] = {
+        "csv": "csv", "jsonl": "jsonl", "json": "json", "parquet": "parquet"
+    }  # fmt: skip
     fmt = choices.get(input_format or format_for(export))
     if fmt is None:
         raise UsageError(
-            f"{export}: cannot tell the input format; use --input-format csv|jsonl|json"
+            f"{export}: cannot tell the input format; use --input-format csv|jsonl|json|parquet"
         )
     if output is not None and output.exists():
         raise OperationalError(f"{output} already exists; refusing to overwrite")
+    if fmt == "parquet" and export == "-":
+        from ..records.engine.parquet import NeedsFile
+
+        raise NeedsFile()
     stream = open_input(export)
     try:
         draft = draft_contract(
-            decoded(stream, encoding),
+            stream if fmt == "parquet" else decoded(stream, encoding),
             fmt,
             source="standard input" if export == "-" else export,
             delimiter=delimiter,

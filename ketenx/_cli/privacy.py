@@ -55,13 +55,7 @@ def _check_inputs(
 
     check_delimiter(delimiter)
     check_encoding(encoding)
-    if "parquet" in input_formats(data, input_format):
-        from ..errors import UsageError
-
-        raise UsageError(
-            "`ketenx privacy` does not read Parquet yet; `check --side output` measures a "
-            "Parquet delivery against the gates"
-        )
+    input_formats(data, input_format)  # a format that cannot be told is a usage error
     refuse_output_over_inputs(
         [output], [*contract_inputs(contract), *(("data file", d) for d in data)]
     )

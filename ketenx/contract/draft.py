@@ -358,7 +358,7 @@ def draft_contract(
     delimiter: str | None = None,
     sample: int | None = None,
 ) -> Draft:
-    """Draft a contract from an export (CSV, JSON Lines or a JSON array).
+    """Draft a contract from an export (CSV, JSON Lines, a JSON array or Parquet).
 
     ``sample`` limits how many records are read (default: all, so that ``ketenx check`` of
     the same export against the completed draft passes). ``source`` names the export in the
@@ -368,6 +368,10 @@ def draft_contract(
     try:
         if input_format == "csv":
             columns, records = _csv_columns(stream, delimiter, sample)
+        elif input_format == "parquet":
+            from ..records.engine.parquetcolumns import parquet_records
+
+            columns, records = _json_columns(parquet_records(stream), sample)
         else:
             batches: Iterator[list[Any]] = (
                 jsonl_batches(stream) if input_format == "jsonl" else json_array_batches(stream)
@@ -376,6 +380,7 @@ def draft_contract(
     except Malformed as problem:
         raise RejectedError(
             f"cannot draft from the export: record {problem.record}: rule {problem.rule}"
+            + (f": {problem.message}" if problem.message else "")
         ) from None
     except OSError as exc:
         raise InputFileError(f"{source}: cannot read: {exc.strerror}") from None

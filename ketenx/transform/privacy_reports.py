@@ -1,8 +1,8 @@
 """Reading a data file as batches of columns for the privacy gates, and their reports.
 
-:func:`read_columns` turns CSV, JSON Lines and JSON arrays into batches of columns typed by a
-schema, as the treatments see them. :func:`risk_report` and :func:`scan_report` render the
-figures of :mod:`.risk` and :mod:`.scan` as text, JSON, JUnit, SARIF or GitHub
+:func:`read_columns` turns CSV, JSON Lines, JSON arrays and Parquet into batches of columns
+typed by a schema, as the treatments see them. :func:`risk_report` and :func:`scan_report`
+render the figures of :mod:`.risk` and :mod:`.scan` as text, JSON, JUnit, SARIF or GitHub
 annotations. Every report is value-free: counts, sizes, field names of the contract, rules.
 """
 
@@ -39,6 +39,12 @@ def read_columns(
     if names is None:
         names = typed.property_names
     try:
+        if fmt == "parquet":
+            from ..records.engine.parquetcolumns import parquet_columns
+
+            for typed_columns, n in parquet_columns(stream, typed, names):
+                yield dict(typed_columns), n
+            return
         if fmt == "csv":
             reader = CsvReader(stream, delimiter=delimiter)
             header = reader.header or []
@@ -71,7 +77,7 @@ def read_columns(
             columns, _flat = record_columns(records, names)
             yield dict(columns), len(records)
     except Malformed as problem:
-        raise rejection("input", problem.record, "", problem.rule) from None
+        raise rejection("input", problem.record, "", problem.rule, problem.message) from None
 
 
 # --- risk ----------------------------------------------------------------------------------

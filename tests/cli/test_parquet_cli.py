@@ -170,3 +170,30 @@ def test_to_parquet_is_refused_for_a_contract_without_one_type_per_field(
     result = run("pseudonymise", src, "-c", contract, "-s", secret, "-o", out)
     assert result.code == 2 and "/gemeente" in result.err
     assert not out.exists()
+
+
+def test_risk_scan_and_contract_init_read_parquet(run, dirs, tmp_path):
+    """The privacy commands and `contract init` take a Parquet file as they take its CSV;
+    from standard input they refuse it (exit 2), as every command does."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "contract.yaml"
+    data = export(dirs)
+    as_csv = dirs[0] / "in.csv"
+    as_csv.write_text(csv_text(*GOOD_ROWS), encoding="utf-8")
+    for command in ("risk", "scan"):
+        on_parquet = run(command, data, "-c", example, "-f", "json")
+        on_csv = run(command, as_csv, "-c", example, "-f", "json")
+        assert on_parquet.code == on_csv.code and on_parquet.code in (0, 1), on_parquet.err
+        figures = [json.loads(r.out)["files"][0] for r in (on_parquet, on_csv)]
+        for f in figures:
+            f.pop("file")
+        assert figures[0] == figures[1]
+        assert not any(b in on_parquet.out + on_parquet.err for b in BSNS)
+        piped = run(command, "-", "--input-format", "parquet", "-c", example,
+                    stdin=data.read_bytes())  # fmt: skip
+        assert piped.code == 2 and "standard input" in piped.err
+    draft = run("contract", "init", "--from", data)
+    assert draft.code == 0, draft.err
+    assert "format: nl-bsn" in draft.out and not any(b in draft.out for b in BSNS)
+    piped = run("contract", "init", "--from", "-", "--input-format", "parquet",
+                stdin=data.read_bytes())  # fmt: skip
+    assert piped.code == 2 and "standard input" in piped.err
