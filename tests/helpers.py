@@ -7,6 +7,7 @@ and the Hypothesis profiles (a test module never imports ``conftest``).
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import io
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -128,3 +130,17 @@ def package_index_unreachable(python: str | Path = sys.executable) -> str | None
         last = (done.stderr.strip().splitlines() or ["pip download failed"])[-1]
         return f"no package index is reachable ({last[:200]})"
     return None
+
+
+def load_generator() -> ModuleType:
+    """examples/generate.py as a module (examples/ is not a package), loaded once."""
+    if "ketenx_generate" in sys.modules:
+        return sys.modules["ketenx_generate"]
+    spec = importlib.util.spec_from_file_location(
+        "ketenx_generate", ROOT / "examples" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

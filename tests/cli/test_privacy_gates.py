@@ -6,31 +6,21 @@ statement; `unpack` and `check --side output` re-measure. No value in any messag
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers import ROOT, Result
+from tests.helpers import ROOT, Result, load_generator
 
 EXAMPLE = ROOT / "examples" / "contract.yaml"
 PASSPHRASE = "a passphrase for the privacy gate tests"
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_gates", ROOT / "examples" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = load_generator()
 
 
 class Site:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import itertools
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -22,21 +20,10 @@ from ketenx.contract.model import load_contract
 from ketenx.records.check import Checker
 from ketenx.records.formats import FORMATS, is_bsn
 from ketenx.records.readers import InputFormat
+from tests.helpers import load_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "examples" / "contract.yaml"
-
-
-def load_generator() -> ModuleType:
-    """examples/generate.py as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "ketenx_generate", ROOT / "examples" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

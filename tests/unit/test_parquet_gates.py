@@ -12,23 +12,13 @@ import pytest
 
 import ketenx
 from ketenx.contract.draft import draft_contract
-from tests.helpers import ROOT
+from tests.helpers import ROOT, load_generator
 from tests.parquet_helpers import arrow_types, csv_records, jsonl_of, parquet_bytes
 
 EXAMPLE = ROOT / "examples" / "contract.yaml"
 
 
-def _generator() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_pq_gates", ROOT / "examples" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = load_generator()
 
 
 @pytest.fixture(scope="module")

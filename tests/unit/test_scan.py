@@ -96,17 +96,10 @@ def test_contract_switches_and_kept_string_fields() -> None:
 
 
 def test_sample_data_has_no_false_positives() -> None:
-    import importlib.util
-    import sys
-
     from ketenx.contract.model import load_contract
-    from tests.helpers import ROOT, SAMPLE_CONTRACT
+    from tests.helpers import SAMPLE_CONTRACT, load_generator
 
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "examples" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    generate = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = generate
-    spec.loader.exec_module(generate)
+    generate = load_generator()
     contract = load_contract(SAMPLE_CONTRACT)
     fields = scanned_fields(contract)
     assert fields  # geslacht and gemeente are kept strings
