@@ -159,13 +159,9 @@ def _lie_about_uncompressed_size(data: bytes, claimed: int) -> bytes:
     return data[:start] + footer.replace(old, b"\x16" + bytes(new), 1) + data[-8:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="F6: the row-group bound trusts the footer's total_uncompressed_size: a footer "
-    "that lies reads a row group above MAX_ROW_GROUP_BYTES (engine/parquet.py "
-    "ParquetSource.batches); page headers decide what is decompressed",
-)
 def test_f6_a_footer_that_lies_about_sizes_does_not_lift_the_row_group_bound(monkeypatch):
+    """F6: the bound is also counted on the decoded batches, so a footer that understates
+    a row group's size does not lift it."""
     monkeypatch.setattr(kpq, "MAX_ROW_GROUP_BYTES", 1 << 20)
     schema = flat({"n": {"type": "integer"}})
     table = pa.table({"n": pa.array(range(200_000), type=pa.int64())})
@@ -174,6 +170,19 @@ def test_f6_a_footer_that_lies_about_sizes_does_not_lift_the_row_group_bound(mon
     lying = _lie_about_uncompressed_size(honest, 100)
     assert pq.ParquetFile(io.BytesIO(lying)).metadata.row_group(0).column(0).num_values
     assert [v.rule for v in check(lying, schema).errors] == ["parquet"]
+
+
+def test_f6_a_dictionary_shared_by_the_batches_of_a_row_group_counts_once(monkeypatch):
+    """The decoded count does not refuse an honest file: a string column's dictionary is
+    read with every batch of its row group and counted once."""
+    monkeypatch.setattr(kpq, "MAX_ROW_GROUP_BYTES", 3 << 20)
+    words = [f"{i:04d}" + "x" * 1000 for i in range(1000)]  # a dictionary of about 1 MB
+    table = pa.table({"s": pa.array([words[i % 1000] for i in range(200_000)])})
+    data = pq_bytes(table, compression="zstd", row_group_size=200_000)
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0)
+    assert meta.num_rows == 200_000 and meta.column(0).total_uncompressed_size < 3 << 20
+    report = check(data, flat({"s": {"type": "string"}}))
+    assert report.valid and report.records == 200_000
 
 
 def test_f7_check_help_names_parquet(run):

@@ -179,10 +179,45 @@ class ParquetSource:
                 it = self._file.iter_batches(
                     batch_size=rows, row_groups=[group], columns=names, use_threads=False
                 )
+                decoded = _Decoded()
                 for batch in it:
+                    if decoded.add(batch) > MAX_ROW_GROUP_BYTES:  # the footer understated it
+                        raise _TooLarge
                     yield group, batch
+            except _TooLarge:
+                raise _broken(
+                    f"a row group is larger than {MAX_ROW_GROUP_BYTES >> 20} MiB"
+                ) from None
             except Exception:
                 raise _broken() from None
+
+
+class _TooLarge(Exception):
+    """A row group decoded beyond the bound its footer claimed to keep."""
+
+
+class _Decoded:
+    """The bytes decoded so far from one row group, counted on the batches themselves (the
+    footer's sizes are the file's word only): fixed-width values and offsets per batch, a
+    dictionary once however many batches share it."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._dictionaries: set[int] = set()
+
+    def add(self, batch: Any) -> int:
+        for column in batch.columns:
+            dictionary = getattr(column, "dictionary", None)
+            if dictionary is None:
+                self.total += column.nbytes
+                continue
+            self.total += column.indices.nbytes
+            buffers = [b for b in dictionary.buffers() if b is not None]
+            key = buffers[-1].address if buffers else 0
+            if key not in self._dictionaries:
+                self._dictionaries.add(key)
+                self.total += dictionary.nbytes
+        return self.total
 
 
 def _leaf_position(rg: Any, i: int, header: Sequence[str]) -> int:
