@@ -197,12 +197,15 @@ def check(
             for failure in assessment.failures if assessment is not None else ():
                 file_report.add(Violation(0, "", failure.rule, failure_text(failure)))
             reports.append(file_report)
+    from ..records.engine import explain
+
     report = CheckReport(
         files=reports,
         contract_id=contract.id,
         contract_version=contract.version,
         contract_digest=contract.digest(),
         side=side,
+        paths=[(p.field, p.path, p.reason) for p in explain(schema)],
     )
     return CheckResult(
         report=report,

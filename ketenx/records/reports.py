@@ -20,6 +20,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from .._version import __version__
+from ..canonical import pointer
 from ..errors import RejectedError
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ class CheckReport:
     contract_digest: str = ""
     side: str = "input"
     rule_help: Mapping[str, str] = field(default_factory=dict)
+    # Per field of the schema checked, which path the check takes and why
+    # (:func:`ketenx.records.engine.explain`; the JSON report's ``fields``).
+    paths: Sequence[tuple[str, str, str]] = ()
 
     @property
     def valid(self) -> bool:
@@ -209,6 +213,10 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
         ],
         "error_counts": dict(sorted(report.error_counts.items())),
         "truncated": any(f.truncated for f in report.files),
+        "fields": [
+            {"field": pointer(name), "path": path, "reason": reason}
+            for name, path, reason in report.paths
+        ],
         "files": [
             {
                 "path": f.path,
