@@ -195,8 +195,13 @@ def test_explain_names_the_path_of_every_field() -> None:
     assert paths["naam"].path == "per-value" and "pattern" in paths["naam"].reason
     assert paths["bedrag"].path == "columnar" and "multipleOf" in paths["bedrag"].reason
     nested = {p.field: p for p in explain(SCHEMA)}
-    assert nested["adres"].path == "precise"
-    assert nested["bsn"].path == "precise" and "adres" in nested["bsn"].reason
+    assert nested["adres"].path == "native" and "nested object" in nested["adres"].reason
+    assert nested["bsn"].path == "columnar"
+    recursive = {"type": "array", "items": {"$ref": "#/properties/adres"}}
+    declined = {**SCHEMA, "properties": {**SCHEMA["properties"], "adres": recursive}}
+    paths = {p.field: p for p in explain(declined)}
+    assert paths["adres"].path == "precise" and "recursive `$ref`" in paths["adres"].reason
+    assert paths["bsn"].path == "precise" and "adres" in paths["bsn"].reason
     branching = {**flat, "if": {"required": ["naam"]}, "then": {"required": ["bedrag"]}}
     assert {p.path for p in explain(branching)} == {"columnar", "per-value"}
     counting = {**flat, "if": {"minProperties": 2}, "then": {"required": ["bedrag"]}}
