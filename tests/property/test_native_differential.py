@@ -9,7 +9,7 @@ formats and others, bounds) — and values built to be near them (JSON equality'
 ``1``/``1.0``/``true``, integers beyond 2^53, line terminators, non-ASCII digits, Unicode
 white space). For every pair: native-valid ⇒ reference-valid, always. And through the
 record plan, a batch of records gets exactly the reference's verdicts and (field, rule)
-pairs.
+pairs, also with root keywords outside the column plan (judged natively per record).
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ def test_native_valid_implies_reference_valid(data: st.DataObject) -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_the_record_plan_reports_what_the_reference_reports(data: st.DataObject) -> None:
+    """A flat field, a nested one and perhaps root keywords outside the column plan."""
     nested = data.draw(subschemas)
     flat = data.draw(st.sampled_from([{"type": "string", "pattern": "^[0-9]+$"},
                                       {"type": ["integer", "null"], "minimum": 0}]))  # fmt: skip
@@ -188,6 +189,19 @@ def test_the_record_plan_reports_what_the_reference_reports(data: st.DataObject)
     root["required"] = data.draw(st.sampled_from([[], ["n"], ["f"], ["n", "f"]]))
     if data.draw(st.booleans()):
         root["additionalProperties"] = False
+    root_keywords = {
+        "minProperties": st.integers(0, 2),
+        "maxProperties": st.integers(1, 2),
+        "if": st.just({"required": ["n"]}),
+        "then": st.builds(lambda s: {"properties": {"f": s}}, subschemas),
+        "allOf": st.lists(st.builds(lambda s: {"properties": {"n": s}}, subschemas), max_size=2),
+        "not": st.just({"required": ["f", "n"]}),
+        "propertyNames": st.just({"pattern": "^[fn]$"}),
+        "unevaluatedProperties": st.booleans(),
+        "dependentSchemas": st.builds(lambda s: {"f": {"properties": {"n": s}}}, subschemas),
+    }
+    for key in data.draw(st.lists(st.sampled_from(sorted(root_keywords)), max_size=2)):
+        root[key] = data.draw(root_keywords[key])
     schema = RecordSchema(root)
     plan = record_plan_for(schema)
     if plan is None:

@@ -205,10 +205,13 @@ def test_explain_names_the_path_of_every_field() -> None:
     branching = {**flat, "if": {"required": ["naam"]}, "then": {"required": ["bedrag"]}}
     assert {p.path for p in explain(branching)} == {"columnar", "per-value"}
     counting = {**flat, "if": {"minProperties": 2}, "then": {"required": ["bedrag"]}}
-    assert {p.path for p in explain(counting)} == {"precise"}
-    assert "`minProperties`" in explain(counting)[0].reason
+    # Root keywords the row masks do not carry: each record's by jsonschema-rs (native).
+    assert {p.path for p in explain(counting)} == {"native"}
+    assert "root `if`, `then`" in explain(counting)[0].reason
     mapped = {**flat, "patternProperties": {"^x": {"type": "string"}}}
     assert "`patternProperties`" in explain(mapped)[0].reason
+    dynamic = {**flat, "$dynamicAnchor": "x", "minProperties": 1}
+    assert {p.path for p in explain(dynamic)} == {"precise"}
 
 
 def test_a_valid_file_is_counted_without_the_precise_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,7 @@ from ketenx.records.check import Checker
 from ketenx.records.engine import explain
 from ketenx.records.engine import native as native_module
 from ketenx.records.engine.native import NativeField, native_field, record_plan_for
-from ketenx.records.validation import RecordSchema
+from ketenx.records.validation import MISSING, RecordSchema
 from tests.unit.test_json_schema_suite import DIFFERENCES, GROUPS, record_schema, refused
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,9 +92,26 @@ def test_a_field_the_native_path_cannot_be_exact_for_is_declined_with_the_reason
     assert record_plan_for(schema) is None  # JSON records: the reference, as before
 
 
-def test_a_root_keyword_outside_the_column_plan_keeps_the_reference() -> None:
-    schema = _schema({"type": "object"}, minProperties=1)
+def test_a_root_keyword_outside_the_column_plan_is_judged_natively_per_record() -> None:
+    schema = _schema({"type": "string"}, minProperties=1)
+    plan = record_plan_for(schema)
+    assert plan is not None and plan.root is not None
+    assert plan.root.kind == "root `minProperties`"
+    assert plan.check_columns({"v": ["x", MISSING]}) == {1: [("", "minProperties")]}
+
+
+def test_a_root_keyword_that_reads_the_others_takes_the_whole_root_schema() -> None:
+    schema = _schema({"type": "string"}, unevaluatedProperties=False)
+    plan = record_plan_for(schema)
+    assert plan is not None and plan.root is not None
+    assert "the record schema" in plan.root.kind
+    assert plan.check_columns({"v": ["x", MISSING]}) == {}
+
+
+def test_a_root_keyword_the_native_path_cannot_be_exact_for_keeps_the_reference() -> None:
+    schema = _schema({"type": "string"}, minProperties=1, **{"$dynamicAnchor": "x"})
     assert record_plan_for(schema) is None
+    assert {p.path for p in explain(schema)} == {"precise"}
 
 
 # --- where jsonschema-rs and the reference could differ ------------------------------------
@@ -335,6 +352,20 @@ def test_check_of_the_nested_corpus_reports_what_the_reference_reports(
     gen.generate("jeugdzorg-trajecten", 300, path=path, fmt="jsonl", invalid_rate=invalid_rate)
     schema = load_contract(JEUGDZORG).schema
     native, reference = _reports(monkeypatch, path.read_bytes(), schema, "jsonl")
+    _same(native, reference)
+    assert native.valid is (invalid_rate == 0.0)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("invalid_rate", [0.0, 0.5])
+def test_check_of_root_if_then_else_reports_what_the_reference_reports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str, invalid_rate: float
+) -> None:
+    gen = corpus()
+    path = tmp_path / f"data.{fmt}"
+    gen.generate("ind-verblijf", 300, path=path, fmt=fmt, invalid_rate=invalid_rate)
+    schema = load_contract(ROOT / "benchmarks" / "corpus" / "ind-verblijf.yaml").schema
+    native, reference = _reports(monkeypatch, path.read_bytes(), schema, fmt)
     _same(native, reference)
     assert native.valid is (invalid_rate == 0.0)
 

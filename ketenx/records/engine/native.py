@@ -65,6 +65,7 @@ _SAFE: Final = 2**53
 _BOUNDS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _MULTIPLE: Final = "x-ketenx-multipleOf"
 _PATTERN: Final = "x-ketenx-pattern"
+_ROOT: Final = "x-ketenx-root"  # the root keywords judged natively, beside the schema's own
 _FORMAT_CACHE: Final = 65_536  # distinct values of a low-cardinality format remembered
 _MAX_STEPS: Final = 100_000  # schema nodes visited looking for a recursive `$ref`
 
@@ -284,33 +285,53 @@ def _finite(value: Any) -> bool:
 def compile_field(root: Mapping[str, Any], name: str) -> NativeField:
     """The native validator of property ``name`` of the record schema ``root``; raises
     :class:`Declined` (with the reason) when the native path cannot be exact for it."""
-    import jsonschema_rs
-
     sub = root["properties"][name]
     _reachable(sub, root)
     document = _rewrite(root)
-    registry = jsonschema_rs.Registry([(BASE, document)])
-    entry = {"$ref": BASE + "#" + quote(pointer("properties", name), safe="/")}
+    entry = "#" + quote(pointer("properties", name), safe="/")
+    return NativeField(name, _kind(sub), _compile(document, entry))
+
+
+#: Root keywords that read the record's other keywords: judged with the whole root schema.
+_WHOLE: Final = frozenset({"additionalProperties", "unevaluatedProperties", "unevaluatedItems"})
+
+
+def compile_root(root: Mapping[str, Any], keywords: Sequence[str]) -> NativeField:
+    """The native validator of the root ``keywords`` of a record schema (``if``/``then``,
+    ``allOf``, ``minProperties``, …) over whole records; with a keyword that reads the
+    others (``additionalProperties`` as a schema, ``unevaluated*``), of the whole root.
+    Raises :class:`Declined`."""
+    document = _rewrite(root)
+    listed = ", ".join(f"`{k}`" for k in keywords)
+    if _WHOLE & set(keywords):
+        _reachable(root, root)
+        return NativeField("", f"the record schema (root {listed})", _compile(document, "#"))
+    _reachable({k: root[k] for k in keywords}, root)
+    document[_ROOT] = {k: document[k] for k in keywords}
+    return NativeField("", f"root {listed}", _compile(document, "#/" + _ROOT))
+
+
+def _compile(document: Mapping[str, Any], entry: str) -> Any:
+    """A jsonschema-rs validator of ``document`` (registered as :data:`BASE`) at ``entry``
+    (a ``#…`` fragment): ketenx's formats, its exact keywords, nothing ever fetched."""
+    import jsonschema_rs
+
     try:
-        validator = jsonschema_rs.Draft202012Validator(
-            entry,
+        return jsonschema_rs.Draft202012Validator(
+            {"$ref": BASE + entry},
             formats=_formats(),
             validate_formats=True,
-            registry=registry,
+            registry=jsonschema_rs.Registry([(BASE, dict(document))]),
             keywords={_MULTIPLE: _ExactMultiple, _PATTERN: _EcmaPattern},
             offline=True,
         )
     except Exception as exc:
         raise Declined("jsonschema-rs does not compile it") from exc
-    return NativeField(name, _kind(sub), validator)
 
 
 def native_field(schema: RecordSchema, name: str) -> NativeField | str:
     """Property ``name``'s native validator (compiled once per schema), or why it has none."""
-    cache: dict[str, NativeField | str] | None = getattr(schema, "_native_fields", None)
-    if cache is None:
-        cache = {}
-        schema._native_fields = cache  # type: ignore[attr-defined]
+    cache = _cache(schema)
     if name not in cache:
         try:
             cache[name] = compile_field(schema.schema, name)
@@ -329,6 +350,7 @@ class RecordPlan:
     columns: ColumnPlan
     native: dict[str, NativeField]
     required: frozenset[str]
+    root: NativeField | None = None  # the root keywords outside the column plan, per record
 
     @property
     def properties(self) -> Any:
@@ -349,6 +371,10 @@ class RecordPlan:
                     if v is MISSING:
                         bad.setdefault(i, []).append((where, "required"))
             doubt.update(field.doubtful(col))
+        if self.root is not None and columns:
+            n = len(next(iter(columns.values())))
+            row = RecordSchema.row_record
+            doubt.update(self.root.doubtful([row(columns, i) for i in range(n)]))
         if doubt:
             reference = self.schema.reference
             row = RecordSchema.row_record
@@ -368,8 +394,17 @@ def record_plan(schema: RecordSchema) -> RecordPlan | str:
     if root.get("type") != "object" or not isinstance(props, Mapping):
         return "the record schema is not an object with `properties`"
     extra = sorted(set(root) - ROOT_KEYWORDS)
+    if not isinstance(root.get("additionalProperties", True), bool):
+        extra.append("additionalProperties")
+    deps = root.get("dependentRequired", {})
+    if not (isinstance(deps, Mapping) and all(isinstance(v, list) for v in deps.values())):
+        extra.append("dependentRequired")
+    judged: NativeField | None = None
     if extra:
-        return f"root keyword `{extra[0]}` is checked per record"
+        found = native_root(schema, tuple(extra))
+        if isinstance(found, str):
+            return f"root keyword `{extra[0]}`: {found}"
+        judged = found
     flat = {n: s for n, s in props.items() if flat_property(s, root) is not None}
     native: dict[str, NativeField] = {}
     for name in props:
@@ -381,7 +416,7 @@ def record_plan(schema: RecordSchema) -> RecordPlan | str:
         native[name] = found
     required = root.get("required", [])
     reduced = {
-        **root,
+        **{k: v for k, v in root.items() if k not in extra},
         "properties": flat,
         "required": [r for r in required if r in flat] if isinstance(required, list) else required,
     }
@@ -392,7 +427,27 @@ def record_plan(schema: RecordSchema) -> RecordPlan | str:
         if isinstance(required, list)
         else frozenset()
     )
-    return RecordPlan(schema, ColumnPlan(reduced), native, names & frozenset(native))
+    return RecordPlan(schema, ColumnPlan(reduced), native, names & frozenset(native), judged)
+
+
+def native_root(schema: RecordSchema, keywords: tuple[str, ...]) -> NativeField | str:
+    """The native validator of the root ``keywords`` (compiled once), or why it has none."""
+    cache = _cache(schema)
+    key = "\0" + "\0".join(keywords)  # never a property name's key: those have no NUL first
+    if key not in cache:
+        try:
+            cache[key] = compile_root(schema.schema, keywords)
+        except Declined as exc:
+            cache[key] = str(exc)
+    return cache[key]
+
+
+def _cache(schema: RecordSchema) -> dict[str, NativeField | str]:
+    cache: dict[str, NativeField | str] | None = getattr(schema, "_native_fields", None)
+    if cache is None:
+        cache = {}
+        schema._native_fields = cache  # type: ignore[attr-defined]
+    return cache
 
 
 def record_plan_for(schema: RecordSchema) -> RecordPlan | None:
@@ -410,7 +465,9 @@ __all__ = [
     "NativeField",
     "RecordPlan",
     "compile_field",
+    "compile_root",
     "native_field",
+    "native_root",
     "record_plan",
     "record_plan_for",
 ]

@@ -100,9 +100,16 @@ class Plan:
     dependent: list[tuple[str, list[str]]]
     precise: str | None  # why batches cannot be screened (a root keyword), or None
     rows: RowTest | None = None  # the root's if/then/else, allOf, … as a row mask
+    native_root: str | None = None  # precise, but the root keywords judged natively: which
 
     def explain(self) -> list[FieldPath]:
         out = [p.explain() for p in self.fields.values()]
+        if self.precise is not None and self.native_root is not None:
+            why = (
+                f"{self.native_root}: each record by jsonschema-rs (native), the fields by the "
+                "column plan and their own native validators; CSV is read by the precise reader"
+            )
+            return [p if p.path == "precise" else FieldPath(p.field, "native", why) for p in out]
         if self.precise is not None:
             out = [
                 p if p.path == "precise" else FieldPath(p.field, "precise", self.precise)
@@ -181,7 +188,15 @@ def compile_plan(schema: RecordSchema) -> Plan:
             rows = compile_rows(schema, applied, _subschema_judge)
         except Unsupported as exc:
             precise = f"{exc}: checked per record"
-    return Plan(fields=fields, dependent=dependent, precise=precise, rows=rows)
+    native_root = None
+    if precise is not None:
+        from .native import record_plan_for
+
+        record = record_plan_for(schema)
+        native_root = None if record is None or record.root is None else record.root.kind
+    return Plan(
+        fields=fields, dependent=dependent, precise=precise, rows=rows, native_root=native_root
+    )
 
 
 def plan_for(schema: RecordSchema) -> Plan:
