@@ -380,10 +380,11 @@ class RecordPlan:
             row = RecordSchema.row_record
             for i in sorted(doubt):
                 record = row(columns, i)
-                if reference.is_valid(record):
-                    bad.pop(i, None)
+                found = [(v.field, v.rule) for v in reference.explain(record, i + 1)]
+                if found or not reference.is_valid(record):  # (as the reference path did)
+                    bad[i] = found
                 else:
-                    bad[i] = [(v.field, v.rule) for v in reference.explain(record, i + 1)]
+                    bad.pop(i, None)
         return bad
 
 
