@@ -17,10 +17,10 @@ TEXTS = st.one_of(
 )
 FLOATS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([9e18, -9e18, 8.99e18, 9.2e18, 1e19, 1e16, 5e15, 1e300, -0.0]),
+    st.sampled_from([9e18, -9e18, 8.99e18, 9.2e18, 1e19, 1e16, 5e15, 1e300, -0.0, 9.999e17]),
 )
 VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), FLOATS, TEXTS),
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), FLOATS, TEXTS),
     lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(TEXTS, c, max_size=4)),
     max_leaves=20,
 )
@@ -46,3 +46,4 @@ def test_a_big_float_is_never_counted_as_plain() -> None:
     assert not _counted({"a": [1, {"b": -1.5e19}]}, 2)
     assert _counted({"a": 8.9e17}, 1)
     assert _counted({"a": "e+18"}, 1)  # the walk decides: a string, not a float
+    assert _counted({"a": 2**64 - 1}, 1)  # orjson's largest integer, exact
