@@ -151,6 +151,14 @@ def test_an_integer_beyond_2_53_is_left_to_the_reference() -> None:
         ("^(?=a)\\w+$", "ab", True),
         ("^(?=a)\\w+$", "ba", False),
         ("(a)\\1", "aa", True),
+        ("^\\W$", "\u00e9", True),  # the negations are ASCII's complements
+        ("^\\S$", "\u0085", True),
+        ("^\\D$", "\u0663", True),
+        ("^[\\s]$", "\u0085", False),
+        ("^[^\\s]$", "\ufeff", False),
+        ("^[^a]$", "\U0001f600", True),  # one code point, not two UTF-16 units
+        ("^.{2}$", "\U0001f600\U0001f600", True),
+        ("^a", "\na", False),  # ^ is the start of the text
     ],
 )
 def test_patterns_are_ecma_262(pattern: str, text: str, ok: bool) -> None:
