@@ -18,8 +18,9 @@ generated file (commands interleaved, the fastest of ``--repeat`` runs each):
   * the same check ratio net of start-up: ``ketenx check`` of the file's first record and
     ``python -c pass`` are timed too and subtracted (at 200,000 rows ketenx's imports and
     contract lint weigh as much as the check itself; the issue's targets are at 1M rows);
-  * how many fields take the columnar engine's kernels, are decided per distinct value, or
-    go through the per-record reference (``ketenx.records.engine.explain``).
+  * how many fields take the columnar engine's kernels, are decided per distinct value, take
+    a native validator (jsonschema-rs), or go through the per-record reference
+    (``ketenx.records.engine.explain``).
 
 A run whose exit code is not the expected one (0 for valid data, 1 for invalid) is marked: a
 check that rejects valid data, or a pseudonymise that refuses it, is a wrong answer, and its
@@ -164,18 +165,18 @@ def measure(name: str, rows: int, repeat: int, big_rows: int, jsonl: bool = Fals
 
 
 def engine_paths(contract: str) -> str:
-    """Fields by the engine's path: columnar / per distinct value / per record."""
+    """Fields by the engine's path: columnar / per distinct value / native / per record."""
     from ketenx.contract.model import load_contract
     from ketenx.records.engine import explain
 
     paths = [p.path for p in explain(load_contract(contract).schema)]
-    return "/".join(str(paths.count(k)) for k in ("columnar", "per-value", "precise"))
+    return "/".join(str(paths.count(k)) for k in ("columnar", "per-value", "native", "precise"))
 
 
 def render(rows: list[Row], n: int, markdown: bool) -> str:
     head = [
-        "contract", "shape", "fields col./value/record", "check ×", "target", "net of start-up",
-        "pseudonymise ×", "target",
+        "contract", "shape", "fields col./value/native/record", "check ×", "target",
+        "net of start-up", "pseudonymise ×", "target",
         "invalid/valid", "target", "JSONL/CSV", "peak MiB (check ok/bad, pseud.)", "wrong answers",
     ]  # fmt: skip
     body = []

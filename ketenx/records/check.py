@@ -505,9 +505,14 @@ class Checker:
     def judge(
         self, columns: Mapping[str, Sequence[Any]], n: int, types: TypeHints | None = None
     ) -> Judgement:
-        plan = self.schema.plan
+        plan: Any = self.schema.plan
+        if plan is None:  # nested fields: a native validator each (ketenx.records.engine.native)
+            from .engine.native import record_plan_for
+
+            plan = record_plan_for(self.schema)
         if plan is not None:
-            return plan.check_columns(columns, types)
+            judged: Judgement = plan.check_columns(columns, types)
+            return judged
         reference = self.schema.reference
         out: Judgement = {}
         for i in range(n):

@@ -30,6 +30,7 @@ on hostile lines.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import orjson
@@ -60,9 +61,33 @@ def decode(line: str) -> Any:
                 break  # nested: walked below
         else:
             return value
-    if _walk(value, colons):
+    if _counted(value, colons):
         return value
     return _precise(line)
+
+
+#: In orjson's output: a float of magnitude 1e18 or more, written ``…e+18`` and up (in a
+#: string too, which only costs a walk).
+_BIG_TEXT: Final = re.compile(rb"e\+(?:1[89]|[2-9][0-9]|[0-9]{3})")
+#: Whether this orjson writes such floats so (it writes every float from 1e16 up with an
+#: exponent); if a version does not, every nested line is walked.
+_EXPONENTS: Final = orjson.dumps([9e18, 1e16, 1.5e300]) == b"[9e+18,1e+16,1.5e+300]"
+
+
+def _counted(value: Any, colons: int) -> bool:
+    """:func:`_walk`'s verdict, from one C-level ``orjson.dumps`` where it can: its output has
+    one ``:`` per key plus the colons inside keys and strings (orjson escapes none), so the
+    count equals the walk's total; a float that may have been an integer beyond 64 bits (or a
+    text that looks like one) is left to the walk."""
+    if not _EXPONENTS:
+        return _walk(value, colons)
+    try:
+        out = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return _walk(value, colons)
+    if b"e+" in out and _BIG_TEXT.search(out) is not None:
+        return _walk(value, colons)
+    return out.count(b":") == colons
 
 
 def _walk(value: Any, colons: int) -> bool:

@@ -195,15 +195,23 @@ def test_explain_names_the_path_of_every_field() -> None:
     assert paths["naam"].path == "per-value" and "pattern" in paths["naam"].reason
     assert paths["bedrag"].path == "columnar" and "multipleOf" in paths["bedrag"].reason
     nested = {p.field: p for p in explain(SCHEMA)}
-    assert nested["adres"].path == "precise"
-    assert nested["bsn"].path == "precise" and "adres" in nested["bsn"].reason
+    assert nested["adres"].path == "native" and "nested object" in nested["adres"].reason
+    assert nested["bsn"].path == "columnar"
+    recursive = {"type": "array", "items": {"$ref": "#/properties/adres"}}
+    declined = {**SCHEMA, "properties": {**SCHEMA["properties"], "adres": recursive}}
+    paths = {p.field: p for p in explain(declined)}
+    assert paths["adres"].path == "precise" and "recursive `$ref`" in paths["adres"].reason
+    assert paths["bsn"].path == "precise" and "adres" in paths["bsn"].reason
     branching = {**flat, "if": {"required": ["naam"]}, "then": {"required": ["bedrag"]}}
     assert {p.path for p in explain(branching)} == {"columnar", "per-value"}
     counting = {**flat, "if": {"minProperties": 2}, "then": {"required": ["bedrag"]}}
-    assert {p.path for p in explain(counting)} == {"precise"}
-    assert "`minProperties`" in explain(counting)[0].reason
+    # Root keywords the row masks do not carry: each record's by jsonschema-rs (native).
+    assert {p.path for p in explain(counting)} == {"native"}
+    assert "root `if`, `then`" in explain(counting)[0].reason
     mapped = {**flat, "patternProperties": {"^x": {"type": "string"}}}
     assert "`patternProperties`" in explain(mapped)[0].reason
+    dynamic = {**flat, "$dynamicAnchor": "x", "minProperties": 1}
+    assert {p.path for p in explain(dynamic)} == {"precise"}
 
 
 def test_a_valid_file_is_counted_without_the_precise_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,7 +53,7 @@ class FieldPath:
     """Which path one field takes, and why (``contract lint --explain``, statistics)."""
 
     field: str  # the property name (from the contract)
-    path: str  # "columnar", "per-value" or "precise"
+    path: str  # "columnar", "per-value", "native" or "precise"
     reason: str
 
 
@@ -70,10 +70,18 @@ class FieldProgram:
     kernels: list[tuple[str, Kernel]] = field(default_factory=list)
     per_value: list[str] = field(default_factory=list)  # keywords decided value by value
     precise: str | None = None  # why this property is not columnar at all
+    native: str | None = None  # not flat: what it is, judged by its own native validator
 
     def explain(self) -> FieldPath:
         if self.precise is not None:
             return FieldPath(self.name, "precise", self.precise)
+        if self.native is not None:
+            return FieldPath(
+                self.name,
+                "native",
+                f"native: {self.native} (jsonschema-rs, compiled once; "
+                "what it does not accept goes to the reference)",
+            )
         if self.per_value:
             return FieldPath(
                 self.name,
@@ -92,9 +100,16 @@ class Plan:
     dependent: list[tuple[str, list[str]]]
     precise: str | None  # why batches cannot be screened (a root keyword), or None
     rows: RowTest | None = None  # the root's if/then/else, allOf, … as a row mask
+    native_root: str | None = None  # precise, but the root keywords judged natively: which
 
     def explain(self) -> list[FieldPath]:
         out = [p.explain() for p in self.fields.values()]
+        if self.precise is not None and self.native_root is not None:
+            why = (
+                f"{self.native_root}: each record by jsonschema-rs (native), the fields by the "
+                "column plan and their own native validators; CSV is read by the precise reader"
+            )
+            return [p if p.path == "precise" else FieldPath(p.field, "native", why) for p in out]
         if self.precise is not None:
             out = [
                 p if p.path == "precise" else FieldPath(p.field, "precise", self.precise)
@@ -173,7 +188,15 @@ def compile_plan(schema: RecordSchema) -> Plan:
             rows = compile_rows(schema, applied, _subschema_judge)
         except Unsupported as exc:
             precise = f"{exc}: checked per record"
-    return Plan(fields=fields, dependent=dependent, precise=precise, rows=rows)
+    native_root = None
+    if precise is not None:
+        from .native import record_plan_for
+
+        record = record_plan_for(schema)
+        native_root = None if record is None or record.root is None else record.root.kind
+    return Plan(
+        fields=fields, dependent=dependent, precise=precise, rows=rows, native_root=native_root
+    )
 
 
 def plan_for(schema: RecordSchema) -> Plan:
@@ -195,7 +218,7 @@ def _compile_field(schema: RecordSchema, name: str, required: bool) -> FieldProg
     nullable = types is not None and "null" in types
     program = FieldProgram(name, required, nullable, keeps, exact=None)
     if flat is None:
-        program.precise = "its schema uses keywords outside the column plan (checked per record)"
+        _native_program(schema, program)
         return program
     sub = flat[0]
     judge = cell_judge(schema, name, sub)
@@ -206,6 +229,26 @@ def _compile_field(schema: RecordSchema, name: str, required: bool) -> FieldProg
     else:
         _number_kernels(program, sub, types or frozenset())
     return program
+
+
+def _native_program(schema: RecordSchema, program: FieldProgram) -> None:
+    """A property that is not flat: its native validator decides each distinct cell's value
+    (a CSV cell is never an object or array: the precise path and the reference explain), or
+    the reason it has none makes it precise."""
+    from .native import native_field
+
+    found = native_field(schema, program.name)
+    if isinstance(found, str):
+        program.precise = (
+            f"its schema uses keywords outside the column plan, not native ({found}): "
+            "checked per record"
+        )
+        return
+    name = program.name
+    program.native = found.kind
+    program.exact = lambda text: found.accepts(schema.coerce_column(name, [text])[0])
+    program.null_ok = found.accepts(None)
+    program.per_value.append(f"native: {found.kind}")
 
 
 # --- kernels -----------------------------------------------------------------------------------
