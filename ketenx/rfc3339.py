@@ -6,7 +6,7 @@ timestamp in canonical JSON. Read: the signed ``created`` of a statement and
 ``--not-before``. :func:`parse` takes only RFC 3339 text (section 5.6, with its note that
 ``T`` may be a space and ``T``/``Z`` lower case); Python's ``fromisoformat`` alone would
 also take ISO 8601 forms RFC 3339 does not have (``20261127T101112``, week dates, offsets
-with seconds).
+with seconds). A leap second (``23:59:60``) is refused: Python has no such time.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ def init(
         raise UsageError(
             f"{export}: cannot tell the input format; use --input-format csv|jsonl|json|parquet"
         )
-    if output is not None and output.exists():
+    if output is not None and os.path.lexists(output):  # a dangling link too
         raise OperationalError(f"{output} already exists; refusing to overwrite")
     if fmt == "parquet" and export == "-":
         from ..records.engine.parquet import NeedsFile

@@ -14,7 +14,14 @@ import yaml
 
 from ..canonical import to_json_model
 from ..errors import ContractError
-from ..records.strictjson import DECODER, DuplicateKey, NotANumber, OutOfRange, duplicate_at
+from ..records.strictjson import (
+    DECODER,
+    DuplicateKey,
+    NotANumber,
+    OutOfRange,
+    duplicate_at,
+    whole_text,
+)
 from ..storage.fileio import open_file
 from ..storage.secrets import refuse_key_material
 
@@ -69,17 +76,34 @@ def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ContractError(f"{shown}: {what} is not UTF-8 (byte {exc.start})") from None
+    value = _parse(text, json_syntax=path.suffix.lower() == ".json", what=what, shown=shown)
     try:
-        if path.suffix.lower() == ".json":
-            value = DECODER.decode(text)
+        model = to_json_model(value)  # refuses a structure that refers to itself, first
+    except ContractError as exc:  # name the file: the message names only the place in it
+        raise ContractError(f"{shown}: {exc.message}", hint=exc.hint) from None
+    if not whole_text(model):  # a lone surrogate escape (`\\ud800`): no Unicode text
+        raise ContractError(f"{shown}: {what} holds a lone surrogate escape (no Unicode text)")
+    return model
+
+
+def _parse(text: str, *, json_syntax: bool, what: str, shown: str) -> Any:
+    """The document's value (JSON or YAML); every failure a :class:`ContractError`."""
+    try:
+        if json_syntax:
+            value = DECODER.decode(text.removeprefix("\ufeff"))  # a BOM, as YAML allows
         else:
             value = yaml.load(text, Loader=_ContractLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise ContractError(f"{shown}: {what} is nested too deeply") from None
     except _DuplicateKey as exc:
         raise ContractError(f"{shown}{exc.where}: {what} has the key `{exc.key}` twice") from None
-    except DuplicateKey:  # JSON: the key by its place (a name only where it is safe to show)
-        raise ContractError(f"{shown}: {what} has a key twice, at {duplicate_at(text)}") from None
+    except DuplicateKey as exc:  # JSON: the key by its place (a name only where it is safe)
+        where = duplicate_at(text.removeprefix("\ufeff"))
+        raise ContractError(
+            f"{shown}: {what} has a key twice, at {where}"
+            if where
+            else f"{shown}: {what} has the key `{exc.key}` twice"
+        ) from None
     except NotANumber:
         raise ContractError(f"{shown}: {what} is not valid JSON: NaN or Infinity") from None
     except OutOfRange:
@@ -96,10 +120,11 @@ def read_structured(path: Path, *, what: str, shown: str | None = None) -> Any:
         # PyYAML quotes what it found (a tag, an alias, a character): never repeated.
         problem = _QUOTED.sub("…", getattr(exc, "problem", None) or "cannot be parsed")
         raise ContractError(f"{where}: {what} is not valid YAML: {problem}") from None
-    try:
-        return to_json_model(value)
-    except ContractError as exc:  # name the file: the message names only the place in it
-        raise ContractError(f"{shown}: {exc.message}", hint=exc.hint) from None
+    except ValueError:  # an integer of more digits than Python converts (JSON or YAML)
+        raise ContractError(
+            f"{shown}: {what} holds a number of more digits than can be read"
+        ) from None
+    return value
 
 
 class _DuplicateKey(ValueError):

@@ -180,8 +180,12 @@ def _csv_columns(
     return columns, records
 
 
-def _json_columns(batches: Iterable[list[Any]], sample: int | None) -> tuple[list[_Column], int]:
-    columns: dict[str, _Column] = {}
+def _json_columns(
+    batches: Iterable[list[Any]], sample: int | None, names: Sequence[str] = ()
+) -> tuple[list[_Column], int]:
+    """The columns of JSON records (``names``: columns known up front, in their order, such
+    as a Parquet file's, even when it holds no record)."""
+    columns: dict[str, _Column] = {name: _Column(name) for name in names}
     records = 0
     for batch in batches:
         for record in batch:
@@ -371,7 +375,8 @@ def draft_contract(
         elif input_format == "parquet":
             from ..records.engine.parquetcolumns import parquet_records
 
-            columns, records = _json_columns(parquet_records(stream), sample)
+            names, parquet_batches = parquet_records(stream)
+            columns, records = _json_columns(parquet_batches, sample, names)
         else:
             batches: Iterator[list[Any]] = (
                 jsonl_batches(stream) if input_format == "jsonl" else json_array_batches(stream)

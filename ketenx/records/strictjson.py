@@ -68,7 +68,13 @@ class NotANumber(ValueError):
 
 class DuplicateKey(Exception):
     """Raised by the decoder when an object holds a key twice. Not a ``ValueError``, so a
-    reader that retries on ``ValueError`` (a record cut by a block end) does not retry."""
+    reader that retries on ``ValueError`` (a record cut by a block end) does not retry.
+    ``key``: the repeated key as :func:`~ketenx.records.names.name_token` shows it (for a
+    document whose path to it cannot be told: :func:`duplicate_at` needs a whole parse)."""
+
+    def __init__(self, key: str = "") -> None:
+        super().__init__()
+        self.key = key
 
 
 def _reject_constant(name: str) -> Any:
@@ -85,7 +91,11 @@ def _finite_float(text: str) -> float:
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        raise DuplicateKey
+        seen: set[str] = set()
+        for i, (key, _) in enumerate(pairs):
+            if key in seen:
+                raise DuplicateKey(name_token(key, i + 1))
+            seen.add(key)
     return obj
 
 
@@ -219,7 +229,7 @@ def parse_document(
         raise error(f"{what} is not valid JSON") from None
     if too_deep(text, value, limit=max_depth):
         raise error(too_deep_text)
-    if "\\u" in text and not _whole_text(value):
+    if "\\u" in text and not whole_text(value):
         raise error(f"{what} holds a lone surrogate escape (no Unicode text)")
     return value
 
@@ -236,7 +246,7 @@ def read_document_path(path: Path, *, what: str, max_bytes: int, error: type[Ket
         return read_document(fh, what=what, max_bytes=max_bytes, error=error)
 
 
-def _whole_text(value: Any) -> bool:
+def whole_text(value: Any) -> bool:
     """Whether every string (key or value) is Unicode text: no lone surrogate from a
     ``\\ud800`` escape, which no UTF-8 document can carry and parsers read differently."""
     stack = [value]

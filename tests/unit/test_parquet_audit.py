@@ -1,7 +1,7 @@
 """Outside-in audit of the Parquet input and output (docs/formats.md, "Parquet files").
 
-One test per attack: F1–F5 and F7 were findings, fixed; ``xfail(strict=True)`` where ketenx
-does not yet keep a promise of the docs (F6); plain tests for attacks that held. Every file
+One test per attack: F1–F7 were findings, fixed (F6, the row-group bound that trusted the
+footer, a day later); plain tests for attacks that held. Every file
 here is built with pyarrow; a planted marker must never reach a message.
 """
 

@@ -132,12 +132,29 @@ def test_a_column_of_a_type_ketenx_does_not_read_is_refused(tmp_path: Path) -> N
         assert "2026" not in info.value.message
 
 
-def test_contract_init_from_parquet_drafts_what_json_lines_of_the_same_records_draft(
+def test_contract_init_from_parquet_drafts_what_csv_of_the_same_records_drafts(
     export: dict[str, Path],
 ) -> None:
+    """A null is what an empty cell is (the field nullable, not required); the fields in
+    the file's column order."""
     drafts = {}
-    for fmt in ("jsonl", "parquet"):
+    for fmt in ("csv", "parquet"):
         with export[fmt].open("rb") as fh:
             drafts[fmt] = draft_contract(fh, fmt, source="the export")  # type: ignore[arg-type]
-    assert drafts["parquet"].text == drafts["jsonl"].text
+    assert drafts["parquet"].text == drafts["csv"].text
     assert drafts["parquet"].records == 600
+
+
+def test_contract_init_from_a_parquet_file_without_records_drafts_its_columns(
+    tmp_path: Path,
+) -> None:
+    contract = ketenx.load_contract(EXAMPLE)
+    empty_pq = tmp_path / "empty.parquet"
+    empty_pq.write_bytes(parquet_bytes([], arrow_types(contract.schema)))
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text(",".join(contract.schema["properties"]) + "\n", encoding="utf-8")
+    with empty_pq.open("rb") as a, header_only.open("rb") as b:
+        from_pq, from_csv = draft_contract(a, "parquet"), draft_contract(b, "csv")
+    assert from_pq.records == 0
+    assert [f.name for f in from_pq.fields] == list(contract.schema["properties"])
+    assert [f.name for f in from_pq.fields] == [f.name for f in from_csv.fields]

@@ -198,26 +198,23 @@ class _TooLarge(Exception):
 
 class _Decoded:
     """The bytes decoded so far from one row group, counted on the batches themselves (the
-    footer's sizes are the file's word only): fixed-width values and offsets per batch, a
-    dictionary once however many batches share it."""
+    footer's sizes are the file's word only): values and offsets of every batch, and of a
+    dictionary-encoded column its indices per batch and its dictionary once (a column chunk
+    has one dictionary, which every batch of the row group carries: the largest is kept)."""
 
     def __init__(self) -> None:
-        self.total = 0
-        self._dictionaries: set[int] = set()
+        self._values = 0
+        self._dictionaries: dict[int, int] = {}
 
     def add(self, batch: Any) -> int:
-        for column in batch.columns:
+        for i, column in enumerate(batch.columns):
             dictionary = getattr(column, "dictionary", None)
             if dictionary is None:
-                self.total += column.nbytes
+                self._values += column.nbytes
                 continue
-            self.total += column.indices.nbytes
-            buffers = [b for b in dictionary.buffers() if b is not None]
-            key = buffers[-1].address if buffers else 0
-            if key not in self._dictionaries:
-                self._dictionaries.add(key)
-                self.total += dictionary.nbytes
-        return self.total
+            self._values += column.indices.nbytes
+            self._dictionaries[i] = max(self._dictionaries.get(i, 0), dictionary.nbytes)
+        return self._values + sum(self._dictionaries.values())
 
 
 def _leaf_position(rg: Any, i: int, header: Sequence[str]) -> int:

@@ -86,18 +86,21 @@ def parquet_columns(
     yield from _batches(source, positions, empties)
 
 
-def parquet_records(stream: IO[bytes]) -> Iterator[list[dict[str, Any]]]:
-    """Batches of the records of a Parquet file as JSON objects, every column, for
-    ``contract init`` (which infers the types the values have). A null is left out, as an
-    empty CSV cell is: ``check`` reads it as absent unless the field allows null."""
+def parquet_records(
+    stream: IO[bytes],
+) -> tuple[list[str], Iterator[list[dict[str, Any]]]]:
+    """The column names (a name given twice: once) and the batches of the records of a
+    Parquet file as JSON objects, every column, a null as ``null`` (as an empty CSV cell
+    it makes the drafted field nullable), for ``contract init``."""
     source = ParquetSource(stream)
     positions = _positions(source, source.header)
-    for columns, n in _batches(source, positions, dict.fromkeys(positions)):
-        items = list(columns.items())
-        yield [
-            {name: value for name, values in items if (value := values[i]) is not None}
-            for i in range(n)
-        ]
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        for columns, n in _batches(source, positions, dict.fromkeys(positions)):
+            items = list(columns.items())
+            yield [{name: values[i] for name, values in items} for i in range(n)]
+
+    return list(positions), batches()
 
 
 __all__ = ["parquet_columns", "parquet_records"]
