@@ -91,8 +91,9 @@ class CsvBatch:
         start: int,
         size: int,
         build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]],
+        rejected: set[int] | None = None,
     ) -> CsvBatch:
-        batch = cls(start, size)
+        batch = cls(start, size, rejected=rejected)
         batch._build = build
         return batch
 
