@@ -105,6 +105,20 @@ class CsvBatch:
             return some
         return self.columns
 
+    def parts(
+        self, names: Sequence[str]
+    ) -> tuple[Mapping[str, Sequence[Any]], Mapping[str, Sequence[str]]]:
+        """The coerced columns and the cells as read of ``names`` only (those the header
+        has): a screened batch builds just those, once."""
+        if self._columns is None and isinstance(self._build, partial):
+            columns, cells = self._build(names=names)
+            return columns, cells
+        wanted = set(names)
+        return (
+            {k: v for k, v in self.columns.items() if k in wanted},
+            {k: v for k, v in self.cells.items() if k in wanted},
+        )
+
     def _ensure(self) -> None:
         if self._columns is None:
             self._columns, self._cells = self._build()
