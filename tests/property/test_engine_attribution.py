@@ -160,6 +160,8 @@ DECIDER_STRINGS = st.one_of(
     st.text(alphabet="0123456789 ABSDNLab-@.\t\x1c", max_size=12),
     st.from_regex(r"\A[0-9]{4} ?[A-Z]{2}\Z"),
     st.from_regex(r"\A[0-9]{9}\Z"),
+    st.from_regex(r"\ANL[0-9]{2}[A-Z]{4}[0-9]{10}\Z"),
+    st.sampled_from(["NL91ABNA0417164300", "NL91ABNA0417164301", "NL02ABNA0123456789"]),
     st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
     st.from_regex(r"\A[a-z .]{1,4}@[a-z.\x1f]{1,6}\Z"),
 )

@@ -11,6 +11,9 @@ verdict is the exact check's (``decided``); only undecided strings go to the exa
   11-proef; ``YYYY-MM-DD`` naming a calendar day);
 * ``nl-postcode``: exact for the written form ``9999 AA`` / ``9999AA`` (python-stdnum decides
   other spellings: lower case, hyphens, an ``NL`` prefix);
+* ``iban``: exact for a Dutch IBAN in its compact form (``NL``, two check digits, four
+  letters, ten digits: python-stdnum has no Dutch module, so the mod-97 check decides);
+  other countries and spellings are left to python-stdnum;
 * ``email``: the check's regular expression spelled out for ASCII strings (Python's ``\\s``
   over ASCII is ``[\\t-\\r\\x1c-\\x1f ]``);
 * ``enum``/``const`` (string members), ``minLength``/``maxLength`` (code points) and a
@@ -25,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from .arrays import mask, strings
-from .formats import bsn, date, postcode
+from .formats import bsn, date, iban, postcode
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -35,6 +38,7 @@ Verdict = tuple["np.ndarray[Any, Any]", "np.ndarray[Any, Any]"]  # (passes, deci
 Decider = Callable[["pa.Array"], Verdict]
 
 _POSTCODE_SHAPE: Final = r"\A[0-9]{4} ?[A-Z]{2}\z"
+_NL_IBAN_SHAPE: Final = r"\ANL[0-9]{2}[A-Z]{4}[0-9]{10}\z"
 _NOT_EMAIL: Final = "@\\t\\n\\x{b}\\x{c}\\r\\x{1c}-\\x{1f} "  # "@" and Python's ASCII \s
 _EMAIL_ASCII: Final = (
     rf"\A[^{_NOT_EMAIL}]+@[^{_NOT_EMAIL}.]+(?:\.[^{_NOT_EMAIL}.]+)+\z"
@@ -61,6 +65,11 @@ def _postcode(cells: pa.Array) -> Verdict:
     return ok, ok | _matches(cells, _POSTCODE_SHAPE)
 
 
+def _iban(cells: pa.Array) -> Verdict:
+    ok = iban(cells)
+    return ok, ok | _matches(cells, _NL_IBAN_SHAPE)
+
+
 def _email(cells: pa.Array) -> Verdict:
     import pyarrow.compute as pc
 
@@ -71,6 +80,7 @@ FORMAT_DECIDERS: Final[Mapping[str, Decider]] = {
     "nl-bsn": _everywhere(bsn),
     "date": _everywhere(date),
     "nl-postcode": _postcode,
+    "iban": _iban,
     "email": _email,
 }
 
