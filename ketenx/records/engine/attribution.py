@@ -171,11 +171,12 @@ def _failing(rules: _ColumnRules, values: pa.Array, counts: Counter[str]) -> np.
 
     n = len(values)
     if rules.deciders is None:  # numbers or booleans: the plan's kernels confirm
-        doubtful = np.ones(n, dtype=bool)
+        confirmed = np.zeros(n, dtype=bool)
         if not rules.program.per_value:
+            confirmed = ~confirmed
             for _, kernel in rules.program.kernels:
-                doubtful &= ~kernel(values)
-        return _exactly(rules, values, doubtful, counts)
+                confirmed &= kernel(values)
+        return _exactly(rules, values, ~confirmed, counts)
     failing = np.zeros(n, dtype=bool)
     undecided = np.zeros(n, dtype=bool)
     verdicts = []
