@@ -91,8 +91,9 @@ class CsvBatch:
         start: int,
         size: int,
         build: Callable[[], tuple[dict[str, Sequence[Any]], dict[str, Sequence[str]]]],
+        rejected: set[int] | None = None,
     ) -> CsvBatch:
-        batch = cls(start, size)
+        batch = cls(start, size, rejected=rejected)
         batch._build = build
         return batch
 
@@ -103,6 +104,20 @@ class CsvBatch:
             some: dict[str, Sequence[Any]] = self._build(names=names)[0]
             return some
         return self.columns
+
+    def parts(
+        self, names: Sequence[str]
+    ) -> tuple[Mapping[str, Sequence[Any]], Mapping[str, Sequence[str]]]:
+        """The coerced columns and the cells as read of ``names`` only (those the header
+        has): a screened batch builds just those, once."""
+        if self._columns is None and isinstance(self._build, partial):
+            columns, cells = self._build(names=names)
+            return columns, cells
+        wanted = set(names)
+        return (
+            {k: v for k, v in self.columns.items() if k in wanted},
+            {k: v for k, v in self.cells.items() if k in wanted},
+        )
 
     def _ensure(self) -> None:
         if self._columns is None:

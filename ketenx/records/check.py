@@ -177,10 +177,10 @@ class Checker:
                 yield from self._csv_batches(reader, report, layout)
                 return
             fast = None
-            if piece.table is not None and skip:
+            if piece.table is not None and skip and report.wants_details():
                 skip -= 1
             elif piece.table is not None:
-                fast = self._screened(piece.table, record, layout)
+                fast = self._screened(piece.table, record, layout, report)
                 misses = 0 if fast is not None else misses + 1
                 if misses >= 2:  # invalid data: judge precisely, try the screen again
                     skip = 1 << min(misses, 6)  # after 4, 8, … 64 pieces
@@ -218,9 +218,13 @@ class Checker:
             return
         yield from self._csv_batches(reader, report, _Layout(self.schema, reader.header, positions))
 
-    def _screened(self, table: Any, start: int, layout: _Layout) -> list[CsvBatch] | None:
+    def _screened(
+        self, table: Any, start: int, layout: _Layout, report: FileReport
+    ) -> list[CsvBatch] | None:
         """The batches (of at most ``BATCH_ROWS``) of an Arrow table when the engine finds
-        every row valid, else None."""
+        every row valid, or when the report's list of errors is full and the engine counts
+        the errors by rule as the precise path would (:mod:`ketenx.records.engine.attribution`;
+        the report is updated here: the batches carry their rejected rows); else None."""
         from .engine import plan_for
 
         plan = plan_for(self.schema)
@@ -248,9 +252,33 @@ class Checker:
                         return None
                     normalised[name] = values
                     arrays[name] = strings(values)
+        if not report.wants_details():  # the list is full: count the errors by rule
+            from .engine.attribution import attribution_for, count_errors
+
+            attribution = attribution_for(self.schema, plan)
+            if attribution is not None:
+                counted = count_errors(attribution, arrays, n)
+                report.invalid_records += int(counted.bad.sum())
+                report.error_counts.update(counted.counts)
+                return self._lazy_batches(table, start, layout, normalised, counted.bad)
         bad = plan.screen(arrays, n)
         if bad is None or bad.any():
             return None
+        return self._lazy_batches(table, start, layout, normalised, None)
+
+    def _lazy_batches(
+        self,
+        table: Any,
+        start: int,
+        layout: _Layout,
+        normalised: Mapping[str, list[Any]],
+        bad: Any,
+    ) -> list[CsvBatch]:
+        """A judged table as batches of at most ``BATCH_ROWS`` whose columns are built on
+        first use; ``bad``: the mask of rejected rows (None: none)."""
+        import numpy as np
+
+        n = table.num_rows
         return [
             CsvBatch.lazy(
                 start + at,
@@ -261,6 +289,9 @@ class Checker:
                     layout,
                     {k: v[at : at + BATCH_ROWS] for k, v in normalised.items()},
                 ),
+                rejected=None
+                if bad is None
+                else set(np.flatnonzero(bad[at : at + BATCH_ROWS]).tolist()),
             )
             for at in range(0, n, BATCH_ROWS)
         ]

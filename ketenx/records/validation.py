@@ -1230,9 +1230,14 @@ def _members(allowed: Sequence[Any]) -> Check:
 def _members_screen(allowed: Sequence[Any]) -> Callable[[Sequence[Any]], bool]:
     if not any(isinstance(v, bool | int | float) for v in allowed):
         plain = frozenset(allowed)  # strings and null: Python's equality is JSON's
-        return lambda col: (
-            set(col) <= plain and not any(isinstance(v, bool | int | float) for v in col)
-        )
+
+        def screen(col: Sequence[Any]) -> bool:
+            distinct = set(col)  # the type test once per distinct value, not per value
+            return distinct <= plain and not any(
+                isinstance(v, bool | int | float) for v in distinct
+            )
+
+        return screen
     keys = frozenset(map(_member_key, allowed))
     return lambda col: set(map(_member_key, col)) <= keys  # objects never get here (types)
 

@@ -122,7 +122,13 @@ def csv_column(cells: Sequence[str]) -> Sequence[str]:
     """The cells of one column as CSV text (RFC 4180 quoting): a cell holding ``,``, ``"``,
     LF or CR is quoted, with ``"`` doubled. (Python's csv.writer leaves a lone CR unquoted
     when the line terminator is LF; a reader would then split the row.)"""
-    return list(map(_quote, cells)) if _needs_quotes(cells) else cells
+    if not _needs_quotes(cells):
+        return cells
+    distinct = set(cells)
+    if len(distinct) * 4 > len(cells):  # mostly distinct cells: quoted one by one
+        return list(map(_quote, cells))
+    quoted = {cell: _quote(cell) for cell in distinct}  # bucket labels, codes: once each
+    return list(map(quoted.__getitem__, cells))
 
 
 def csv_lines(columns: Sequence[Sequence[str]]) -> str:

@@ -140,8 +140,13 @@ def pseudonymise_stream(
     try:
         with paused_gc():
             if input_format == "csv":
+                needed = [c.source for c in transformer.columns]  # dropped fields: not built
                 for batch in checker.iter_csv(reader_in, report, delimiter=delimiter):
-                    run.emit(batch.start, batch.columns, batch.size, batch.rejected, batch.cells)
+                    if run.refuses(batch.rejected):  # nothing more is treated: nothing built
+                        run.emit(batch.start, {}, batch.size, batch.rejected)
+                        continue
+                    columns, cells = batch.parts(needed)
+                    run.emit(batch.start, columns, batch.size, batch.rejected, cells)
             elif input_format == "parquet":  # read from the file (it seeks); hashed below
                 for batch in checker.iter_parquet(source, report):
                     run.emit(batch.start, batch.columns, batch.size, batch.rejected)
@@ -285,6 +290,11 @@ class _Pass:
         self.progress = progress
         self.helpers: KeyedHelpers | None = None
         self.pending: collections.deque[_Batch] = collections.deque()  # oldest first
+
+    def refuses(self, rejected: set[int]) -> bool:
+        """Whether :meth:`emit` treats nothing of a batch with these rejected rows (fail
+        closed: a rejected row, or one before it, unless the check is skipped)."""
+        return self.result.rejected or (bool(rejected) and not self.skip_check)
 
     def emit(
         self,

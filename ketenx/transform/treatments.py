@@ -19,7 +19,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from stdnum.nl import postcode as _stdnum_postcode
 
@@ -255,7 +255,41 @@ def _bucket(spec: FieldSpec) -> ColumnFn:
         # A value equal to an edge belongs to the bin that starts there.
         return labels[bisect.bisect_right(edges, value)]
 
-    return _mapper(bucket)
+    slow = _mapper(bucket)
+
+    def apply(col: Column) -> list[Any]:
+        out = _bucket_numbers(col, edges, labels)
+        return slow(col) if out is None else out
+
+    return apply
+
+
+_EXACT_FLOAT: Final = 2**53  # integers below this are exact as floats
+
+
+def _bucket_numbers(col: Column, edges: list[float], labels: list[str]) -> list[Any] | None:
+    """The bucket labels of a column of numbers (absent and null kept) in one numpy pass:
+    ``searchsorted`` on the right is :func:`bisect.bisect_right`, exact for floats and for
+    integers below 2**53. None for anything else (booleans, NaN, strings, huge integers):
+    the per-value path decides, and says which value is not a number."""
+    kinds = set(map(type, col))
+    if not kinds <= {int, float, type(None), type(MISSING)} or not kinds & {int, float}:
+        return None
+    import numpy as np
+
+    gaps = bool(kinds & {type(None), type(MISSING)})
+    numbers = [v for v in col if type(v) is int or type(v) is float] if gaps else col
+    if int in kinds and max(abs(v) for v in numbers if type(v) is int) >= _EXACT_FLOAT:
+        return None
+    values = np.asarray(numbers, dtype=np.float64)
+    if np.isnan(values).any():
+        return None
+    found = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
+    named = list(map(labels.__getitem__, found.tolist()))
+    if not gaps:
+        return named
+    it = iter(named)
+    return [next(it) if type(v) is int or type(v) is float else v for v in col]
 
 
 KEYLESS: Mapping[str, Callable[[FieldSpec], ColumnFn]] = {
