@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -329,15 +329,23 @@ def _compile(document: Mapping[str, Any], entry: str) -> Any:
         raise Declined("jsonschema-rs does not compile it") from exc
 
 
+def _compiled(
+    schema: RecordSchema, key: str, compile_: Callable[[], NativeField]
+) -> NativeField | str:
+    """The validator cached under ``key`` for ``schema``, compiled on first use, or why it
+    was declined."""
+    cache = _cache(schema)
+    if key not in cache:
+        try:
+            cache[key] = compile_()
+        except Declined as exc:
+            cache[key] = str(exc)
+    return cache[key]
+
+
 def native_field(schema: RecordSchema, name: str) -> NativeField | str:
     """Property ``name``'s native validator (compiled once per schema), or why it has none."""
-    cache = _cache(schema)
-    if name not in cache:
-        try:
-            cache[name] = compile_field(schema.schema, name)
-        except Declined as exc:
-            cache[name] = str(exc)
-    return cache[name]
+    return _compiled(schema, name, lambda: compile_field(schema.schema, name))
 
 
 @dataclass
@@ -433,14 +441,8 @@ def record_plan(schema: RecordSchema) -> RecordPlan | str:
 
 def native_root(schema: RecordSchema, keywords: tuple[str, ...]) -> NativeField | str:
     """The native validator of the root ``keywords`` (compiled once), or why it has none."""
-    cache = _cache(schema)
     key = "\0" + "\0".join(keywords)  # never a property name's key: those have no NUL first
-    if key not in cache:
-        try:
-            cache[key] = compile_root(schema.schema, keywords)
-        except Declined as exc:
-            cache[key] = str(exc)
-    return cache[key]
+    return _compiled(schema, key, lambda: compile_root(schema.schema, keywords))
 
 
 def _cache(schema: RecordSchema) -> dict[str, NativeField | str]:

@@ -336,8 +336,7 @@ def iter_parquet(
     skip = 0  # pieces to judge precisely without screening them first (as for CSV)
     for _, piece in source.batches([positions[n] for n in order], PIECE_ROWS):
         n = piece.num_rows
-        in_piece = piece.schema.names  # a duplicated name comes back twice: take the first
-        arrays = {name: _guarded(piece.column(in_piece.index(name))) for name in order}
+        arrays = piece_arrays(piece, order)
         passed = False
         if screenable and skip:
             skip -= 1
@@ -367,6 +366,13 @@ def iter_parquet(
             if checker.progress is not None:
                 checker.progress(record)
             yield CsvBatch(start=start, size=m, columns=columns, rejected=set(bad) | set(special))
+
+
+def piece_arrays(piece: pa.RecordBatch, order: Sequence[str]) -> dict[str, Any]:
+    """The guarded columns ``order`` of a piece read by :meth:`ParquetSource.batches` (a
+    name given twice comes back twice: its first column)."""
+    in_piece = piece.schema.names
+    return {name: _guarded(piece.column(in_piece.index(name))) for name in order}
 
 
 def _build(

@@ -18,7 +18,7 @@ from typing import IO, Any, Final
 
 from ..readers import BATCH_ROWS, Malformed
 from ..validation import MISSING, RecordSchema, declared_types
-from .parquet import _READ_AS, ParquetSource, _build, _guarded
+from .parquet import _READ_AS, ParquetSource, _build, piece_arrays
 
 #: The JSON types the values of a column of each kind have.
 _HOLDS: Final = {
@@ -59,9 +59,7 @@ def _batches(
     order = sorted(positions, key=positions.__getitem__)
     kinds = {name: source.kinds[positions[name]] for name in order}
     for _, piece in source.batches([positions[n] for n in order], BATCH_ROWS):
-        in_piece = piece.schema.names  # a duplicated name comes back twice: take the first
-        arrays = {name: _guarded(piece.column(in_piece.index(name))) for name in order}
-        columns, _ = _build(arrays, kinds, empties)
+        columns, _ = _build(piece_arrays(piece, order), kinds, empties)
         yield columns, piece.num_rows
 
 
