@@ -20,6 +20,18 @@ def bools(mask: np.ndarray[Any, Any]) -> pa.Array:
     return pa.BooleanArray.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(bits)])
 
 
+def non_empty(
+    cells: pa.Array, empty: np.ndarray[Any, Any], any_empty: bool
+) -> tuple[np.ndarray[Any, Any] | None, pa.Array]:
+    """The rows that are not empty (None: every row) and their cells, for a kernel that
+    judges only the cells that hold a value."""
+    import numpy as np
+
+    if not any_empty:
+        return None, cells
+    return np.flatnonzero(~empty), cells.filter(bools(~empty))
+
+
 def strings(values: Sequence[str]) -> pa.Array:
     """Python strings as an Arrow string array (no nulls); a lone surrogate raises
     ``UnicodeEncodeError``. The text is encoded once; for ASCII text the offsets are the

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from ..validation import CellJudge, RecordSchema, cell_judge, flat_property
-from .arrays import bools, lengths, strings
+from .arrays import bools, lengths, non_empty, strings
 from .deciders import Decider, fails_all, string_decider
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,7 +136,8 @@ def count_errors(attribution: Attribution, columns: Mapping[str, pa.Array], n: i
         rules = attribution.columns[name]
         empty = lengths(cells) == 0
         present[name] = np.ones(n, dtype=bool) if rules.program.nullable else ~empty
-        if empty.any():
+        any_empty = bool(empty.any())
+        if any_empty:
             program = rules.program
             breaks = rules.empty if program.nullable or program.required else ()
             if breaks:
@@ -144,11 +145,7 @@ def count_errors(attribution: Attribution, columns: Mapping[str, pa.Array], n: i
                 k = int(empty.sum())
                 for rule in breaks:
                     counts[rule] += k
-            index = np.flatnonzero(~empty)
-            values = cells.filter(bools(~empty))
-        else:
-            index = None
-            values = cells
+        index, values = non_empty(cells, empty, any_empty)
         if len(values) == 0:
             continue
         failing = _failing(rules, values, counts)

@@ -31,7 +31,7 @@ from ..validation import (
     declared_types,
     flat_property,
 )
-from .arrays import bools, floats, lengths, mask, strings
+from .arrays import bools, floats, lengths, mask, non_empty, strings
 from .regex import to_re2
 from .rows import APPLICATORS, Batch, RowTest, Unsupported, compile_rows
 
@@ -509,12 +509,7 @@ def _judge(
         elif program.required:
             bad |= empty
     present = np.ones(n, dtype=bool) if program.nullable else ~empty
-    if any_empty:
-        index = np.flatnonzero(~empty)
-        values = cells.filter(bools(~empty))
-    else:
-        index = None
-        values = cells
+    index, values = non_empty(cells, empty, any_empty)
     if len(values) == 0:
         return bad, present
     confirmed = np.ones(len(values), dtype=bool)
