@@ -136,12 +136,30 @@ class CsvBatch:
         return self._cells
 
 
-@dataclass
 class JsonBatch:
-    start: int
-    size: int
-    records: list[Any]
-    rejected: set[int]
+    """One batch of JSON records: where it starts, its size, the rows that broke a rule, and
+    the records (decoded on first use for a batch the engine screened)."""
+
+    def __init__(
+        self, start: int, size: int, records: list[Any] | None, rejected: set[int] | None = None
+    ) -> None:
+        self.start = start  # records before this batch
+        self.size = size
+        self.rejected: set[int] = rejected if rejected is not None else set()
+        self._records = records
+        self._decode: Callable[[], list[Any]] = list
+
+    @classmethod
+    def lazy(cls, start: int, size: int, decode: Callable[[], list[Any]]) -> JsonBatch:
+        batch = cls(start, size, None)
+        batch._decode = decode
+        return batch
+
+    @property
+    def records(self) -> list[Any]:
+        if self._records is None:
+            self._records = self._decode()
+        return self._records
 
 
 class BatchChecker(Protocol):

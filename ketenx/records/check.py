@@ -202,6 +202,7 @@ class Checker:
                 io.BytesIO(piece.data),
                 lines=report.lines,
                 resume=source.resume(record, piece.lines_before),
+                tail=source.following,  # a break's rule looks past the piece's end
             )
             yield from self._csv_batches(reader, report, layout)
             record = reader.records
@@ -500,12 +501,27 @@ class Checker:
     def iter_json(
         self, stream: IO[bytes], report: FileReport, input_format: InputFormat
     ) -> Iterator[JsonBatch]:
-        """Validate a JSON Lines file or JSON array batch by batch."""
+        """Validate a JSON Lines file or JSON array batch by batch. JSON Lines of a flat
+        schema are screened by the columnar engine (:mod:`ketenx.records.engine.jsonl`)."""
+        if input_format == "jsonl" and self.engine and not self.normalise:
+            from .engine import plan_for
+            from .engine.jsonl import iter_jsonl, kinds_for
+
+            plan = plan_for(self.schema)
+            kinds = kinds_for(self, plan)
+            if kinds is not None:
+                yield from iter_jsonl(self, stream, report, kinds, plan)
+                return
         read = jsonl_batches if input_format == "jsonl" else json_array_batches
-        batches = read(stream, lines=report.lines)
+        yield from self.json_batches(read(stream, lines=report.lines), report, 0)
+
+    def json_batches(
+        self, batches: Iterator[list[Any]], report: FileReport, record: int
+    ) -> Iterator[JsonBatch]:
+        """The precise path: batches of JSON records (or :class:`Malformed` items) judged and
+        reported, the first after ``record`` records."""
         names = self.schema.property_names
         reference = self.schema.reference
-        record = 0
         for items in batches:
             start = record
             n = len(items)

@@ -217,15 +217,26 @@ class _Broken(Exception):
         )
 
 
-def _text_blocks(stream: IO[bytes], *, bom: bool = True) -> Iterator[str]:
+#: How far past the first broken byte (a NUL byte or the start of an invalid UTF-8 sequence)
+#: a NUL byte makes the break ``binary`` rather than ``encoding``: most binary files have bad
+#: UTF-8 close before their first NUL. Counted in the file's bytes, so the rule does not
+#: depend on how the file is read (blocks, or the columnar engine's pieces).
+BINARY_LOOKAHEAD: Final = 1 << 16
+
+
+def _text_blocks(
+    stream: IO[bytes], *, bom: bool = True, tail: Callable[[], bytes] | None = None
+) -> Iterator[str]:
     """The UTF-8 text of a binary stream in blocks of about ``BLOCK_BYTES``; BOM dropped.
 
     At the first NUL byte or invalid UTF-8 sequence, the good text before it is yielded and
     then :class:`_Broken` is raised, so a reader parses (and checks) every record before the
     break and reports the break at the record where it is, not at the start of the block
-    that holds it. In UTF-8 a NUL byte is only ever the NUL character: text never has one. A
-    block with a NUL byte is ``binary`` even when bad UTF-8 comes before the NUL (as it does
-    in most binary files); bad UTF-8 alone is ``encoding`` (a Latin-1 export, say).
+    that holds it. In UTF-8 a NUL byte is only ever the NUL character: text never has one.
+    The break is ``binary`` when a NUL byte is at it or within :data:`BINARY_LOOKAHEAD` bytes
+    after it (bad UTF-8 shortly before a NUL, as in most binary files), else ``encoding``
+    (a Latin-1 export, say). ``tail`` gives the bytes that follow ``stream`` in the file,
+    when ``stream`` is a part of it (the engine's piece), for that look ahead.
     """
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     while True:
@@ -237,8 +248,10 @@ def _text_blocks(stream: IO[bytes], *, bom: bool = True) -> Iterator[str]:
         try:
             text = decoder.decode(chunk, final)
         except UnicodeDecodeError as exc:
-            broken = _Broken("encoding" if nul < 0 else "binary")
             # exc.object is the decoder's carried-over bytes followed by `chunk`
+            after = exc.object[exc.start :]  # from the first broken byte on
+            binary = len(after) < BINARY_LOOKAHEAD if nul >= 0 else _nul_ahead(after, stream, tail)
+            broken = _Broken("binary" if binary else "encoding")
             good = max(0, exc.start - (len(exc.object) - len(chunk)))
             text = decoder.decode(chunk[:good], False)
         if bom and text:
@@ -253,13 +266,26 @@ def _text_blocks(stream: IO[bytes], *, bom: bool = True) -> Iterator[str]:
             return
 
 
+def _nul_ahead(after: bytes, stream: IO[bytes], tail: Callable[[], bytes] | None) -> bool:
+    """Whether a NUL byte is within :data:`BINARY_LOOKAHEAD` bytes of the start of ``after``
+    (the bytes from a break on), reading on in ``stream`` and then ``tail`` as needed."""
+    window = after[:BINARY_LOOKAHEAD]
+    if len(window) < BINARY_LOOKAHEAD:
+        window += stream.read(BINARY_LOOKAHEAD - len(window))
+    if len(window) < BINARY_LOOKAHEAD and tail is not None:
+        window += tail()[: BINARY_LOOKAHEAD - len(window)]
+    return b"\x00" in window
+
+
 class _Text:
     """UTF-8 text from a binary stream, in blocks; a NUL byte or bad UTF-8 is reported, on
     the read after the good text before it, as :class:`Malformed` at the record reached so
     far (``where``, kept up to date by the caller)."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._blocks = _text_blocks(stream)
+    def __init__(
+        self, stream: IO[bytes], *, bom: bool = True, tail: Callable[[], bytes] | None = None
+    ) -> None:
+        self._blocks = _text_blocks(stream, bom=bom, tail=tail)
         self.where = 0  # last record read
         self.eof = False
 
@@ -334,7 +360,9 @@ class CsvReader:
     """Header and batches of rows (lists of strings) from a CSV file.
 
     UTF-8 with or without BOM, LF or CRLF, quoted cells with embedded newlines. The
-    delimiter is ``,`` or ``;``: sniffed from the header line unless given.
+    delimiter is ``,`` or ``;``: sniffed from the header line unless given. ``tail``, when
+    ``stream`` is a part of a file (the engine's piece), gives the bytes after it, for the
+    rule of a break near its end (:func:`_text_blocks`).
     """
 
     def __init__(
@@ -344,9 +372,10 @@ class CsvReader:
         delimiter: str | None = None,
         lines: LineMap | None = None,
         resume: Resume | None = None,
+        tail: Callable[[], bytes] | None = None,
     ) -> None:
         physical = itertools.chain.from_iterable(
-            _line_blocks(_text_blocks(stream, bom=resume is None))
+            _line_blocks(_text_blocks(stream, bom=resume is None, tail=tail))
         )
         self.records = 0
         self.header: list[str] | None = None
@@ -539,12 +568,40 @@ def jsonl_batches(stream: IO[bytes], *, lines: LineMap | None = None) -> Iterato
     return _batched(_jsonl_items(stream, lines))
 
 
-def _jsonl_items(stream: IO[bytes], line_map: LineMap | None = None) -> Iterator[Any]:
-    text = _Text(stream)
+def jsonl_batches_at(
+    stream: IO[bytes],
+    lines: LineMap | None,
+    record: int,
+    physical: int,
+    *,
+    tail: Callable[[], bytes] | None = None,
+) -> Iterator[list[Any]]:
+    """:func:`jsonl_batches` of a part of a file that starts at a line boundary, after
+    ``record`` records on ``physical`` lines (its start is not the file's: no byte order
+    mark is dropped; ``tail`` gives the bytes after the part, see :func:`_text_blocks`)."""
+    items = _jsonl_items(stream, lines, record=record, physical=physical, bom=False, tail=tail)
+    return _batched(items)
+
+
+def jsonl_records(lines: list[bytes]) -> list[Any]:
+    """The records of lines that the precise path reads without a problem, as it reads them
+    (the columnar engine's screened pieces, :mod:`ketenx.records.engine.jsonl`)."""
+    decode = fast_decode
+    return [decode(line.decode("utf-8")) for line in lines]
+
+
+def _jsonl_items(
+    stream: IO[bytes],
+    line_map: LineMap | None = None,
+    *,
+    record: int = 0,
+    physical: int = 0,  # lines before the block
+    bom: bool = True,
+    tail: Callable[[], bytes] | None = None,
+) -> Iterator[Any]:
+    text = _Text(stream, bom=bom, tail=tail)
     decode = fast_decode  # orjson, the precise decoder wherever they could differ
     count = str.count
-    record = 0
-    physical = 0  # lines before the block
     pending = ""
     while True:
         text.where = record

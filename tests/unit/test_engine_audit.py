@@ -1,8 +1,7 @@
 """Audit of the columnar engine of ``check`` (ketenx.records.engine) against the precise path.
 
-One test per finding (F1–F4 fixed; F5, the rule a broken file is reported under depending on
-where the pieces are cut, is a known difference and stays a strict xfail). The last tests
-pin down what held.
+One test per finding (F1–F5 fixed; F5 was the rule a broken file is reported under depending
+on where the pieces are cut). The last tests pin down what held.
 """
 
 from __future__ import annotations
@@ -12,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from ketenx.records import readers
 from ketenx.records.batches import FileReport
 from ketenx.records.check import Checker
 from ketenx.records.engine import csvsource
-from ketenx.records.readers import LineMap, Malformed
+from ketenx.records.readers import BINARY_LOOKAHEAD, LineMap, Malformed
 from ketenx.records.validation import RecordSchema
 
 TWO = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
@@ -136,12 +136,45 @@ def test_a_nested_counted_repetition_does_not_crash_the_precise_path() -> None:
 
 
 # --- F5: binary vs encoding depends on where the pieces are cut ------------------------------
+# The rule is now counted in the file's bytes (a NUL byte within BINARY_LOOKAHEAD bytes of the
+# first broken byte: binary), and the engine's piece reader looks past the piece's end.
 
 
-@pytest.mark.xfail(strict=True, reason="F5: a piece re-read alone: _text_blocks sees other blocks")
 def test_the_fatal_rule_does_not_depend_on_piece_boundaries() -> None:
-    data = b"a,b\n\xff,x\n" + b"1,2\n" * 200000 + b"\x00\n"  # precise: binary; engine: encoding
+    data = b"a,b\n\xff,x\n" + b"1,2\n" * 200000 + b"\x00\n"  # NUL far after: encoding
     same(TWO, data)
+    assert summary(TWO, data, True)[3][-1][2] == "encoding"
+
+
+def test_bad_utf8_shortly_before_a_nul_in_a_later_piece_is_binary() -> None:
+    # the break ends one piece; the NUL starts the next: the engine looks past the piece
+    lines = b"1,2\n" * ((csvsource.PIECE_BYTES - 6) // 4)
+    data = b"a,b\n" + lines + b"\xff,\n" + b"\x00,x\n" + b"3,4\n" * 1000
+    same(TWO, data)
+    assert summary(TWO, data, True)[3][-1][2] == "binary"
+
+
+@pytest.mark.parametrize(
+    ("gap", "rule"),
+    [(0, "binary"), (100, "binary"), (BINARY_LOOKAHEAD - 2, "binary"),
+     (BINARY_LOOKAHEAD - 1, "encoding"), (BINARY_LOOKAHEAD + 5000, "encoding")],
+)  # fmt: skip
+def test_the_rule_counts_bytes_from_the_first_broken_byte(gap: int, rule: str) -> None:
+    # \xff, then `gap` bytes, a NUL: the NUL is `gap + 1` bytes after the break
+    filler = (b"z" * 9 + b"\n") * (gap // 10) + b"z" * (gap % 10)
+    data = b"a,b\n1,x\n\xff" + filler + b"\x00\n"
+    for engine in (True, False):
+        assert summary(TWO, data, engine)[3][-1][2] == rule, engine
+
+
+@pytest.mark.parametrize("block", [7, 64, 1000, 1 << 20])
+def test_the_rule_does_not_depend_on_the_block_size(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", block)
+    for gap, rule in ((10, "binary"), (BINARY_LOOKAHEAD + 10, "encoding")):
+        data = b"a,b\n1,x\n\xe2\x82" + b"z" * gap + b"\x00\n"  # a cut sequence, then text
+        assert summary(TWO, data, False)[3][-1][2] == rule
 
 
 # --- what held ----------------------------------------------------------------------------------

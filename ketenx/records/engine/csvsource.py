@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final, cast
 
-from ..readers import MAX_CELL_BYTES, CsvReader, Malformed, Resume
+from ..readers import BINARY_LOOKAHEAD, MAX_CELL_BYTES, CsvReader, Malformed, Resume
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -208,6 +208,13 @@ class CsvSource:
     def resume(self, records: int, lines: int) -> Resume:
         assert self.header is not None
         return Resume(self.header, self.delimiter, records, lines)
+
+    def following(self) -> bytes:
+        """The bytes after the pieces given so far, up to the readers' look-ahead past a
+        break (:data:`~ketenx.records.readers.BINARY_LOOKAHEAD`; fewer at the end), left for
+        the next piece."""
+        self._fill(BINARY_LOOKAHEAD)
+        return self._buf[:BINARY_LOOKAHEAD]
 
     def pieces(self) -> Iterator[Piece]:
         """The pieces after the header, in order."""
