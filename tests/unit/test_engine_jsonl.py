@@ -200,3 +200,40 @@ def test_a_break_after_a_screened_piece_names_its_record() -> None:
 def test_the_rule_of_a_break_looks_past_the_piece() -> None:
     data = lines(200) + b'{"naam":"\xff"}\n' + b"\x00" * 10
     assert same(data)[3][-1][2] == "binary"
+
+
+def test_written_nulls_of_a_nullable_field_are_screened() -> None:
+    data = lines(300, naam=None)
+    assert same(data)[:3] == (300, 0, False)
+    assert all(screened(data))
+
+
+def test_written_and_absent_nulls_of_an_optional_nullable_field_are_screened() -> None:
+    absent = {k: v for k, v in GOOD.items() if k != "naam"}
+    data = b"".join(
+        json.dumps(absent if i % 2 else {**GOOD, "naam": None}).encode() + b"\n" for i in range(300)
+    )
+    assert same(data)[:3] == (300, 0, False)
+    assert all(screened(data))
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"a": None, "b": "x"}, {"b": "x"}],  # a: not nullable, written and absent
+        [{"b": None}, {}],  # b: required and nullable, written and absent
+        [{"a": None, "b": "x"}],  # a written null, not nullable
+        [{"a": "x"}],  # b absent, required
+    ],
+)
+def test_nulls_that_could_be_either_are_left_to_the_precise_path(
+    records: list[dict[str, Any]],
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": ["string", "null"]}},
+        "required": ["b"],
+    }
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records * 60)
+    assert same(data, schema)[1] > 0
+    assert not any(screened(data, schema))

@@ -16,10 +16,12 @@ broken rule, is read and judged by the precise path (the same report):
   decoder keeps it exact): any number of that magnitude;
 * two records on one line, and blank lines (pyarrow skips them, the records would be
   numbered otherwise): the rows must be the piece's lines, and no line may be blank;
-* an explicit ``null`` (pyarrow's null is also an absent key): the piece's ``:`` must be
-  exactly one per key with a value plus those inside the strings (a ``:`` is in a value's
-  text exactly when it is in the value, but for ``\\u003a``), so a key written with
-  ``null`` shows as a colon too many;
+* an explicit ``null`` (pyarrow's null is also an absent key): the piece's ``:`` are one per
+  key with a value, plus those inside the strings (a ``:`` is in a string's text exactly when
+  it is in its value, but for ``\\u003a``), plus one per key written with ``null``; so the
+  count tells whether the nulls of a piece are all written, all absent, or some of each, and
+  a piece is screened only where that is enough to judge them (a written ``null`` of a field
+  that allows it, an absent key of a field that is not required);
 * ``\\u003a`` (an escaped colon), escaped control characters and surrogates, a byte
   order mark after the file's start, NUL bytes and invalid UTF-8: not screened;
 * an empty string (in the screen's CSV form it would be an empty cell).
@@ -39,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 from ..batches import BatchChecker, FileReport, JsonBatch
 from ..readers import BATCH_ROWS, MAX_RECORD_BYTES, jsonl_batches_at, jsonl_records
 from ..validation import declared_types
-from .csvsource import _utf8, use_lean_memory_pool
+from .csvsource import use_lean_memory_pool
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -49,11 +51,35 @@ if TYPE_CHECKING:  # pragma: no cover
 PIECE_BYTES: Final = 1 << 20
 _BOM: Final = b"\xef\xbb\xbf"
 _LIMIT: Final = 2.0**53
-#: Bytes that send a piece to the precise path: an escaped colon (the key count below), a
-#: surrogate escape, a byte order mark, two objects on a line, a blank line.
-_DOUBT: Final = re.compile(
-    rb"\\u00[01]|\\u003|\\u[dD]|\xef\xbb\xbf|\}[ \t\r]*\{|(?:\A|\n)[ \t\r]*\n"
-)
+#: Escapes that send a piece to the precise path: of a control character, a colon (the key
+#: count below), a surrogate.
+_ESCAPES: Final = re.compile(rb"\\u00[01]|\\u003|\\u[dD]")
+
+
+def _lines_if_plain(piece: bytes) -> int | None:
+    """The number of lines of a piece; ``None`` when one is blank or starts with white space
+    (pyarrow skips blank lines: the records would be numbered otherwise), or the piece holds
+    an escape of :data:`_ESCAPES`, a byte order mark or a NUL byte. By numpy over the bytes;
+    the regular expression runs only where a backslash is."""
+    import numpy as np
+
+    if b"\x00" in piece:
+        return None
+    data = np.frombuffer(piece, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    starts = data[ends[ends < len(data) - 1] + 1]  # the first byte of each line after the first
+    if data[0] in _WHITE or np.isin(starts, _WHITE).any():
+        return None
+    if (data == 0x5C).any() and _ESCAPES.search(piece) is not None:
+        return None
+    if (data == 0xEF).any() and _BOM in piece:
+        return None
+    return len(ends) + (not piece.endswith(b"\n"))
+
+
+_WHITE: Final = (9, 10, 13, 32)
+
+
 _KINDS: Final = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 
 
@@ -167,7 +193,7 @@ def iter_jsonl(
         if skip:
             skip -= 1
         else:
-            passed = _passes(plan, piece, lines, kinds, arrow_schema)
+            passed = _passes(plan, piece, kinds, arrow_schema)
             misses = 0 if passed else misses + 1
             if misses >= 2:  # invalid data: judge precisely, try the screen again later
                 skip = 1 << min(misses, 6)
@@ -208,18 +234,13 @@ def _passed(
         yield JsonBatch.lazy(record + at, m, partial(records, at, m))
 
 
-def _passes(
-    plan: Plan,
-    piece: bytes,
-    lines: int,
-    kinds: Mapping[str, str],
-    arrow_schema: pa.Schema,
-) -> bool:
+def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], arrow_schema: pa.Schema) -> bool:
     """Whether every line of the piece is a record the schema accepts, as the precise path
     would read and judge it."""
     if len(piece) > MAX_RECORD_BYTES:  # a line may be too long: the precise reader says
         return False
-    if b"\x00" in piece or _DOUBT.search(piece) is not None or not _utf8(piece):
+    lines = _lines_if_plain(piece)
+    if lines is None:
         return False
     table = _parse(piece, arrow_schema)
     if table is None or table.num_rows != lines:
@@ -231,9 +252,13 @@ def _passes(
         if not counts.add(name, array, kind):
             return False
         arrays[name] = array
-    if piece.count(b":") != counts.colons:
-        return False  # an explicit null, or a key pyarrow did not count
-    return _judged(plan, arrays, kinds, lines)
+    explicit = piece.count(b":") - counts.colons  # keys written with null
+    nulls = sum(array.null_count for array in arrays.values())
+    if explicit < 0 or explicit > nulls or (explicit and counts.named_colons):
+        return False
+    # Which nulls are written (null) and which are absent keys: all, none, or not known.
+    mode = "absent" if not explicit else "written" if explicit == nulls else "either"
+    return _judged(plan, arrays, kinds, lines, mode)
 
 
 def _parse(piece: bytes, arrow_schema: pa.Schema) -> pa.Table | None:
@@ -263,21 +288,29 @@ def _column(chunked: Any) -> Any:
 
 
 class _Counts:
-    """The ``:`` a piece must hold if every key pyarrow read is one written once and no value
-    is an explicit null: one per key with a value, plus those inside the keys and strings."""
+    """The ``:`` a piece holds if every key pyarrow read is one written once, besides the
+    keys written with ``null``: one per key with a value, plus those inside the keys and
+    strings."""
 
     def __init__(self) -> None:
         self.colons = 0
+        self.named_colons = False  # a property's name holds a colon
 
     def add(self, name: str, array: Any, kind: str) -> bool:
         """Count a column; False when its values cannot be screened."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         present = len(array) - array.null_count
         self.colons += present * (1 + name.count(":"))
+        self.named_colons = self.named_colons or ":" in name
         if not present:
             return True
         if kind == "string":
+            try:  # pyarrow does not check the UTF-8 of strings (the precise reader does)
+                array.validate(full=True)
+            except (pa.ArrowInvalid, pa.ArrowException):
+                return False
             if pc.min(pc.binary_length(array)).as_py() == 0:
                 return False  # "" would be an empty cell in the screen's CSV form
             self.colons += pc.sum(pc.count_substring(array, ":")).as_py() or 0
@@ -289,27 +322,46 @@ class _Counts:
         return True
 
 
-def _judged(plan: Plan, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int) -> bool:
-    """The engine's screen over the typed columns (a null is an absent key)."""
-    from .parquet import _distinct_text, _rows_pass
+def _judged(
+    plan: Plan, arrays: Mapping[str, Any], kinds: Mapping[str, str], n: int, mode: str
+) -> bool:
+    """The engine's screen over the typed columns. A null is an absent key (``mode``
+    ``absent``), a ``null`` written (``written``) or either (``either``)."""
+    from .parquet import _rows_pass
 
     if plan.rows is not None or plan.dependent:
-        # The screen's CSV form reads an empty cell of a nullable field as null, not absent.
-        if any(plan.fields[k].nullable and a.null_count for k, a in arrays.items()):
-            return False
+        # The screen's CSV form reads an empty cell of a nullable field as null, of another
+        # field as absent: right only where that is what the nulls are.
+        for name, array in arrays.items():
+            nullable = plan.fields[name].nullable
+            if array.null_count and (mode == "either" or nullable != (mode == "written")):
+                return False
         return _rows_pass(plan, arrays, kinds, n)
     from .plan import _judge
 
     for name, array in arrays.items():
         program = plan.fields[name]
-        if array.null_count and program.required:
-            return False
-        values = _distinct_text(array)
-        if values is None:
-            return False
-        if len(values) and _judge(program, values, len(values))[0].any():
+        if array.null_count:
+            absent_ok = not program.required
+            written_ok = program.nullable and program.null_ok
+            if not (absent_ok if mode == "absent" else written_ok):
+                return False
+            if mode == "either" and not absent_ok:
+                return False
+        text = _text(array)
+        if len(text) and _judge(program, text, len(text))[0].any():
             return False
     return True
+
+
+def _text(array: Any) -> Any:
+    """The non-null values of a column as an Arrow string array of their CSV text (every
+    row: a JSON column has no dictionary, and most hold many distinct values)."""
+    import pyarrow as pa
+
+    if array.null_count:
+        array = array.drop_null()
+    return array if pa.types.is_string(array.type) else array.cast(pa.string())
 
 
 __all__ = ["iter_jsonl", "kinds_for"]
