@@ -420,11 +420,14 @@ class _NumberKernel:
         import pyarrow.compute as pc
 
         n = len(cells)
-        shape = mask(pc.match_substring_regex(cells, _INT_TEXT))
-        if self.want_num:
-            shape |= mask(pc.match_substring_regex(cells, _NUM_TEXT)) & ~mask(
-                pc.match_substring_regex(cells, _BIG_INT_TEXT)
-            )
+        if not self.want_num:  # integer only: whole numbers of at most 15 digits
+            shape = mask(pc.match_substring_regex(cells, _INT_TEXT))
+        elif self.decimals is not None:  # of at most `decimals` places, 15 digits in all
+            shape = mask(pc.match_substring_regex(cells, self._decimal_text()))
+        else:  # (_INT_TEXT is a part of _NUM_TEXT without _BIG_INT_TEXT: one pass less)
+            shape = mask(pc.match_substring_regex(cells, _NUM_TEXT))
+            if n and pc.max(pc.binary_length(cells)).as_py() > 15:
+                shape &= ~mask(pc.match_substring_regex(cells, _BIG_INT_TEXT))
         numbers = np.zeros(n, dtype=np.float64)
         if not shape.any():
             return shape, numbers
@@ -435,9 +438,15 @@ class _NumberKernel:
             return shape, numbers
         numbers[shape] = values
         shape &= np.isfinite(numbers)
-        if not self.want_num:  # integer only: whole numbers of at most 15 digits
-            shape &= mask(pc.match_substring_regex(cells, _INT_TEXT))
         return shape, numbers
+
+    def _decimal_text(self) -> str:
+        """A number of at most ``decimals`` places and 15 digits (its double is the nearest
+        to a multiple of 10^-decimals; :meth:`_numbers`)."""
+        assert self.decimals is not None
+        digits = max(1, 15 - self.decimals)
+        tail = f"(?:\\.[0-9]{{0,{self.decimals}}})?" if self.decimals else ""
+        return f"\\A[+-]?[0-9]{{1,{digits}}}{tail}\\z"
 
     def _numbers(self, cells: pa.Array) -> np.ndarray[Any, Any]:
         import numpy as np
@@ -450,11 +459,8 @@ class _NumberKernel:
         if self.multiple is not None:
             whole = np.abs(numbers) < _SAFE_INT
             good &= whole & (np.fmod(numbers, self.multiple) == 0)
-        elif self.decimals is not None:
-            decimals = self.decimals
-            digits = max(1, 15 - decimals)
-            tail = f"(?:\\.[0-9]{{0,{decimals}}})?" if decimals else ""
-            good &= mask(pc.match_substring_regex(cells, f"\\A[+-]?[0-9]{{1,{digits}}}{tail}\\z"))
+        elif self.decimals is not None and not self.want_num:  # (else the shape's test)
+            good &= mask(pc.match_substring_regex(cells, self._decimal_text()))
         if self.members is not None:
             good &= np.isin(numbers, np.asarray(self.members, dtype=np.float64))
         return good
