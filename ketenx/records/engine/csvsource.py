@@ -144,6 +144,7 @@ class CsvSource:
         self._include: list[str] | None = None
         self._stream = stream
         self._buf = b""
+        self._ahead = b""  # a piece cut and being parsed, not given yet (see following)
         self._eof = False
         self.header: list[str] | None = None
         self.delimiter = ","
@@ -213,11 +214,40 @@ class CsvSource:
         """The bytes after the pieces given so far, up to the readers' look-ahead past a
         break (:data:`~ketenx.records.readers.BINARY_LOOKAHEAD`; fewer at the end), left for
         the next piece."""
+        if len(self._ahead) >= BINARY_LOOKAHEAD:
+            return self._ahead[:BINARY_LOOKAHEAD]
         self._fill(BINARY_LOOKAHEAD)
-        return self._buf[:BINARY_LOOKAHEAD]
+        return (self._ahead + self._buf)[:BINARY_LOOKAHEAD]
 
     def pieces(self) -> Iterator[Piece]:
-        """The pieces after the header, in order."""
+        """The pieces after the header, in order. The next piece is parsed by pyarrow on a
+        helper thread (pyarrow does not hold the GIL) while the caller judges one; the bytes
+        are cut and read here, in order."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        if self._columns is not None and self._include is None and self.header is not None:
+            self._include = [f"c{i}" for i in sorted(set(self._columns(self.header)))]
+        pending: tuple[bytes, int, Future[pa.Table | None]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as ahead:
+            for data, lines, rest in self._cuts():
+                if rest:
+                    if pending is not None:
+                        self._ahead = b""
+                        yield Piece(pending[0], pending[1], pending[2].result())
+                    yield self._rest(data, lines)
+                    return
+                cut = (data, lines, ahead.submit(self._parse, data))
+                if pending is not None:
+                    self._ahead = data  # cut, not given yet: it follows the piece given
+                    yield Piece(pending[0], pending[1], pending[2].result())
+                pending = cut
+            self._ahead = b""
+            if pending is not None:
+                yield Piece(pending[0], pending[1], pending[2].result())
+
+    def _cuts(self) -> Iterator[tuple[bytes, int, bool]]:
+        """The bytes of each piece and the lines before it; last, perhaps, where the precise
+        reader takes over (``True``: the rest from those bytes on)."""
         lines = self.lines
         while True:
             self._fill(self._piece)
@@ -230,14 +260,14 @@ class CsvSource:
                 buf = self._buf
                 cut = self._cut(buf)
             if cut < 0 and not self._eof:  # no record boundary in sight
-                yield self._rest(buf, lines)
+                yield buf, lines, True
                 return
             data = buf if cut < 0 else buf[:cut]
             self._buf = buf[len(data) :]
             if b'"' in data and not self._plain_quoting(data):
-                yield self._rest(buf, lines)
+                yield buf, lines, True
                 return
-            yield Piece(data, lines, self._parse(data))
+            yield data, lines, False
             lines += _lines(data)
 
     def _rest(self, buf: bytes, lines: int) -> Piece:
