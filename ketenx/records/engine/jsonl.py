@@ -128,6 +128,7 @@ class _Pieces:
         self._buf = b""
         self._eof = False
         self.rest: IO[bytes] | None = None
+        self.ahead = b""  # a piece cut and being parsed, not given yet (see following)
 
     def _fill(self, size: int) -> None:
         while not self._eof and len(self._buf) < size:
@@ -141,8 +142,26 @@ class _Pieces:
         """What follows the pieces given so far (for the readers' look-ahead past a break)."""
         from ..readers import BINARY_LOOKAHEAD
 
-        self._fill(BINARY_LOOKAHEAD)
-        return self._buf[:BINARY_LOOKAHEAD]
+        if len(self.ahead) < BINARY_LOOKAHEAD:
+            self._fill(BINARY_LOOKAHEAD)
+        return (self.ahead + self._buf)[:BINARY_LOOKAHEAD]
+
+    def parsed(self, arrow_schema: pa.Schema) -> Iterator[tuple[bytes, pa.Table | None]]:
+        """The pieces and their tables (:func:`_parse`), the next parsed on a helper thread
+        (pyarrow does not hold the GIL) while the caller judges one."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        pending: tuple[bytes, Future[pa.Table | None]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as ahead:
+            for piece in self:
+                cut = (piece, ahead.submit(_parse, piece, arrow_schema))
+                if pending is not None:
+                    self.ahead = piece  # cut, not given yet: it follows the piece given
+                    yield pending[0], pending[1].result()
+                pending = cut
+            self.ahead = b""
+            if pending is not None:
+                yield pending[0], pending[1].result()
 
     def __iter__(self) -> Iterator[bytes]:
         self._fill(PIECE_BYTES)
@@ -187,13 +206,13 @@ def iter_jsonl(
     physical = 0  # lines before the piece
     misses = 0  # pieces in a row that the screen could not pass
     skip = 0  # pieces to judge precisely without screening them first (as for CSV)
-    for piece in pieces:
+    for piece, table in pieces.parsed(arrow_schema):
         lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
         passed = False
         if skip:
             skip -= 1
         else:
-            passed = _passes(plan, piece, kinds, arrow_schema)
+            passed = table is not None and _passes(plan, piece, kinds, table)
             misses = 0 if passed else misses + 1
             if misses >= 2:  # invalid data: judge precisely, try the screen again later
                 skip = 1 << min(misses, 6)
@@ -234,16 +253,13 @@ def _passed(
         yield JsonBatch.lazy(record + at, m, partial(records, at, m))
 
 
-def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], arrow_schema: pa.Schema) -> bool:
-    """Whether every line of the piece is a record the schema accepts, as the precise path
-    would read and judge it."""
+def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], table: pa.Table) -> bool:
+    """Whether every line of the piece (``table``: as pyarrow read it) is a record the schema
+    accepts, as the precise path would read and judge it."""
     if len(piece) > MAX_RECORD_BYTES:  # a line may be too long: the precise reader says
         return False
     lines = _lines_if_plain(piece)
-    if lines is None:
-        return False
-    table = _parse(piece, arrow_schema)
-    if table is None or table.num_rows != lines:
+    if lines is None or table.num_rows != lines:
         return False
     counts = _Counts()
     arrays: dict[str, Any] = {}
