@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import ENGINE_CONTRACT, OUT, ROOT, measured, sample_csv
+from _common import ENGINE_CONTRACT, OUT, ROOT, compiled, measured, sample_csv
 from pack import setup
 
 CONTRACT = ENGINE_CONTRACT
@@ -43,7 +43,7 @@ def export(rev: str) -> Path:
             check=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
+    return compiled(tree)
 
 
 Keys = tuple[Path, Path, Path, Path]
