@@ -42,7 +42,7 @@ MAX_FOOTER_BYTES: Final = 16 << 20  # the file's metadata (its schema and row gr
 MAX_COLUMNS: Final = 10_000
 MAX_ROW_GROUP_BYTES: Final = 1 << 30  # uncompressed, of the columns the schema reads
 MAX_BATCH_BYTES: Final = 256 << 20  # the strings of one piece of PIECE_ROWS records, decoded
-PIECE_ROWS: Final = 65_536  # records read and screened at once (judged in BATCH_ROWS)
+PIECE_ROWS: Final = 131_072  # records read and screened at once (judged in BATCH_ROWS)
 
 # Arrow type → the JSON type its values are judged as.
 # ``number32``: a float16/float32 column, judged as the double its values are (the screen
@@ -489,15 +489,17 @@ def _screen_passes(
 
 
 def _distinct_text(array: Any) -> Any:
-    """The distinct non-null values of a column (at least: a dictionary may hold values no
-    row uses) as an Arrow string array of their CSV text; None when one is ``""``."""
+    """The distinct non-null values of a column as an Arrow string array of their CSV
+    text; None when one is ``""`` (or a dictionary column's indices cannot be followed)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from .arrays import whole
 
     array = whole(array)
-    values = array.dictionary if pa.types.is_dictionary(array.type) else pc.unique(array)
+    values = _used_values(array) if pa.types.is_dictionary(array.type) else pc.unique(array)
+    if values is None:
+        return None
     if values.null_count:
         values = values.drop_null()
     if not (pa.types.is_string(values.type)):
@@ -505,6 +507,34 @@ def _distinct_text(array: Any) -> Any:
     if len(values) and pc.min(pc.binary_length(values)).as_py() == 0:
         return None
     return values
+
+
+def _used_values(array: Any) -> Any:
+    """The dictionary values the rows of a dictionary-encoded piece use, each once.
+
+    Every piece of a row group carries its column chunk's whole dictionary (for a column
+    with a distinct value per row, the values of every piece so far), so judging the
+    dictionary would judge those values once per piece; the rows' own values are judged
+    once per row at most, as in CSV. None when an index is out of range (the precise path
+    then reads the piece and says what is wrong)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dictionary = array.dictionary
+    indices = array.indices
+    if indices.null_count:
+        indices = indices.drop_null()
+    used = pc.unique(indices)
+    if len(used):
+        bounds = pc.min_max(used).as_py()
+        if bounds["min"] < 0 or bounds["max"] >= len(dictionary):
+            return None
+    if len(used) == len(dictionary):
+        return dictionary
+    try:
+        return dictionary.take(used)
+    except (pa.ArrowException, IndexError):  # pragma: no cover - the bounds are checked
+        return None
 
 
 _EMPTY: list[Any] = []
