@@ -127,7 +127,10 @@ class ParquetSource:
             try:
                 stream.seek(0)
                 self._file = pq.ParquetFile(
-                    stream, memory_map=False, read_dictionary=[self.header[i] for i in strings]
+                    stream,
+                    memory_map=False,
+                    read_dictionary=[self.header[i] for i in strings],
+                    pre_buffer=True,
                 )
             except Exception:
                 raise _broken() from None
@@ -515,26 +518,25 @@ def _used_values(array: Any) -> Any:
     Every piece of a row group carries its column chunk's whole dictionary (for a column
     with a distinct value per row, the values of every piece so far), so judging the
     dictionary would judge those values once per piece; the rows' own values are judged
-    once per row at most, as in CSV. None when an index is out of range (the precise path
-    then reads the piece and says what is wrong)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    once per row at most, as in CSV. The used entries are marked by their indices (no
+    hashing). None when an index is out of range (the precise path then reads the piece and
+    says what is wrong)."""
+    import numpy as np
+
+    from .arrays import bools, integers
 
     dictionary = array.dictionary
     indices = array.indices
     if indices.null_count:
         indices = indices.drop_null()
-    used = pc.unique(indices)
-    if len(used):
-        bounds = pc.min_max(used).as_py()
-        if bounds["min"] < 0 or bounds["max"] >= len(dictionary):
-            return None
-    if len(used) == len(dictionary):
-        return dictionary
-    try:
-        return dictionary.take(used)
-    except (pa.ArrowException, IndexError):  # pragma: no cover - the bounds are checked
+    at = integers(indices)
+    if len(at) == 0:
+        return dictionary.slice(0, 0)
+    if at.min() < 0 or at.max() >= len(dictionary):
         return None
+    used = np.zeros(len(dictionary), dtype=bool)
+    used[at] = True
+    return dictionary if used.all() else dictionary.filter(bools(used))
 
 
 _EMPTY: list[Any] = []
