@@ -467,7 +467,7 @@ def _screen_passes(
 
     Without root row tests (``dependentRequired``, ``if``/``then``, ...), a column's rows
     are valid when its nulls are allowed and each of its distinct values is (the column
-    kernels judge the values of the dictionary, not every row); else the screen judges the
+    kernels judge the dictionary values its rows use, not every row); else the screen judges the
     rows as the CSV cells of the same values."""
     from . import plan_for
 
