@@ -6,11 +6,15 @@ output field, ``string`` → ``string``, ``integer`` → ``int64``, ``number`` �
 null). A field of several types, or of an object or array, is refused. Records are buffered
 into row groups of :data:`ROW_GROUP_ROWS`; the bytes depend only on the records and the
 pyarrow version (no timestamps in the file), so the same input gives the same file.
+
+:func:`copy_kept` writes a Parquet file ketenx wrote without some of its records (the
+privacy gate's suppression, ``docs/privacy.md`` §5): row group by row group, through the same
+writer, so the same records in give the same bytes out and memory holds one row group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, Final
 
 from ..errors import OperationalError, UsageError
@@ -84,7 +88,14 @@ class ParquetRecordWriter:
                 raise OperationalError(
                     f"a value of field /{field.name} does not fit its Parquet column type"
                 ) from None
-        self._pending.append(pa.Table.from_arrays(arrays, schema=self._schema))
+        self.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+
+    def write_table(self, table: Any) -> None:
+        """Write an Arrow table of this writer's schema (its records after those before)."""
+        n = table.num_rows
+        if n == 0:
+            return
+        self._pending.append(table)
         self._rows += n
         self.records += n
         if self._rows >= ROW_GROUP_ROWS:
@@ -112,6 +123,30 @@ class ParquetRecordWriter:
         self._flush()
         self._writer.close()
         self._sink.flush()
+
+
+def copy_kept(
+    source: IO[bytes], sink: IO[bytes], keep: Callable[[int], Any], schema: Any = None
+) -> int:
+    """Write the Parquet file ``source`` (one :class:`ParquetRecordWriter` wrote) into
+    ``sink`` without the records ``keep`` leaves out, and return the records written.
+
+    ``keep(n)`` gives the keep mask (a boolean array) of the next ``n`` records of the file;
+    it is asked once per row group, in order. ``schema``: the writer's Arrow schema (by
+    default the file's own). One row group is in memory at a time.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(source)
+    schema = file.schema_arrow if schema is None else schema
+    writer = ParquetRecordWriter(sink, schema.names, schema)
+    for group in range(file.num_row_groups):
+        table = file.read_row_group(group)
+        writer.write_table(pc.filter(table, pa.array(keep(table.num_rows), type=pa.bool_())))
+    writer.close()
+    return writer.records
 
 
 def make_writer(

@@ -10,7 +10,8 @@ read twice. So, when the contract allows suppression (``max_suppression`` > 0), 
 writes into an anonymous temporary file (unlinked from the start: nothing is left behind on
 any signal), and the gate keeps one 32-bit class number per record in a second one. After
 the pass, :meth:`PrivacyGate.copy` copies the records of the classes that stay, byte for
-byte, into the real output; the input is read once, the output written twice. Memory holds
+byte, into the real output (Parquet: row group by row group through the same writer, with a
+keep mask from the class numbers); the input is read once, the output written twice. Memory holds
 the class table only (a few bytes per class), whatever the number of records. Without
 ``max_suppression`` the writer writes straight to the output and nothing is spilled.
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from ..errors import OperationalError
 from .risk import Assessment, Failure, Policy, RiskCounter, assess
 from .scan import Finding, Scanner, scanned_fields
 
@@ -136,7 +138,8 @@ class PrivacyGate:
 
     def copy(self, output: IO[bytes] | io.RawIOBase, fmt: str) -> None:
         """Copy the spilled records that are not suppressed into ``output``, byte for byte
-        (JSON array separators rewritten). Does nothing when nothing was spilled."""
+        (JSON array separators rewritten; Parquet rewritten row group by row group with the
+        same writer settings). Does nothing when nothing was spilled."""
         if self._data is None or self._classes is None:
             return
         self._data.flush()
@@ -149,6 +152,9 @@ class PrivacyGate:
             return
         self._classes.flush()
         self._classes.seek(0)
+        if fmt == "parquet":
+            _copy_parquet(self._data, self._classes, gone, output)
+            return
         keep = _keep_flags(self._classes, gone)
         records = _records(self._data, fmt)
         if fmt == "csv":
@@ -185,6 +191,33 @@ def _keep_flags(classes: IO[bytes], gone: set[int]) -> Iterator[bool]:
             return
         for number in chunk:
             yield number not in gone
+
+
+def _copy_parquet(
+    data: IO[bytes], classes: IO[bytes], gone: set[int], output: IO[bytes] | io.RawIOBase
+) -> None:
+    """The spilled Parquet file without the records of the classes in ``gone``, rewritten
+    row group by row group (:func:`~ketenx.records.parquetwriter.copy_kept`)."""
+    import numpy as np
+
+    from ..records.parquetwriter import copy_kept
+
+    dropped = np.fromiter(gone, dtype=np.uintc, count=len(gone))
+
+    def keep(n: int) -> Any:
+        numbers = array("I")
+        try:
+            numbers.fromfile(classes, n)  # one class number per record, in the spill's order
+        except EOFError:
+            raise OperationalError(
+                "the spilled output and its class numbers do not match; nothing was written"
+            ) from None
+        return ~np.isin(np.frombuffer(numbers, dtype=np.uintc), dropped)
+
+    buffered = io.BufferedWriter(output, 1 << 20)
+    copy_kept(data, buffered, keep)
+    buffered.flush()
+    buffered.detach()  # the caller's sink stays open
 
 
 def _records(data: IO[bytes], fmt: str) -> Iterator[bytes]:

@@ -117,11 +117,6 @@ def pseudonymise_stream(
     buffered_in = io.BufferedReader(hashed_in, 1 << 20)
     reader_in = decoded(buffered_in, encoding)  # the fingerprint is of the bytes as given
     gate = PrivacyGate(contract, skip_risk=skip_risk, spill_dir=spill_dir)
-    if gate.suppressing and output_format == "parquet":
-        raise UsageError(
-            "Parquet output is not made for a contract that allows suppression; deliver it "
-            "as CSV or JSON Lines"
-        )
     writer = make_writer(
         gate.spill() or io.BufferedWriter(hashed_out, 1 << 20),
         output_format,

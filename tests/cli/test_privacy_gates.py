@@ -174,10 +174,11 @@ def test_the_sample_contract_suppresses_the_smallest_classes(site: Site, run: An
     assert figures["suppressed"] == 0
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "parquet"])
 def test_suppression_keeps_every_other_record_byte_for_byte(site: Site, fmt: str) -> None:
     """The spill copy drops whole records of the suppressed classes and nothing else: the
-    output equals the unsuppressed output without those records."""
+    output equals the unsuppressed output without those records (Parquet: record for
+    record)."""
     data = site.export()
     plain = site.pseudonymise(
         data, site.contract(with_privacy(EXAMPLE.read_text(), k=None, max_suppression=None)),
@@ -199,6 +200,10 @@ def test_suppression_keeps_every_other_record_byte_for_byte(site: Site, fmt: str
 
 
 def _records(path: Path, fmt: str) -> list[str]:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return [json.dumps(r) for r in pq.read_table(path).to_pylist()]
     text = path.read_text(encoding="utf-8")
     if fmt == "json":
         return [json.dumps(r) for r in json.loads(text)]
@@ -268,6 +273,44 @@ def test_pack_records_the_achieved_figures_and_unpack_re_measures(site: Site) ->
     records = predicate["records"]
     assert records["input"] == 1000 and records["dropped"] == 0
     assert records["output"] + records["suppressed"] == 1000 and records["suppressed"] > 0
+
+
+def test_a_suppressed_parquet_delivery_is_packed_unpacked_and_re_measured(
+    site: Site, run: Any
+) -> None:
+    """The sample contract suppresses; as Parquet the delivery holds the records of its CSV
+    delivery, and `unpack` and `check --side output` re-measure it as they do the CSV."""
+    data = site.export()
+    as_csv = site.pseudonymise(data, EXAMPLE, "d.csv")
+    assert as_csv.code == 0, as_csv.err
+    done, target = site.pack(data, EXAMPLE, "--to", "parquet")
+    assert done.code == 0, done.err
+    assert "suppressed to meet the contract's privacy thresholds" in done.err
+    opened = site.unpack(target, EXAMPLE)
+    assert opened.code == 0, opened.err
+    assert "privacy:      thresholds met, re-measured: smallest class" in opened.out
+    delivered = site.root / "ggd" / "inbox" / "data.parquet"
+    meta = json.loads((site.root / "ggd" / "inbox" / "data.meta.json").read_text())
+    csv_meta = json.loads((site.root / "out" / "d.csv.meta.json").read_text())
+    assert meta["privacy"] == csv_meta["privacy"]
+    assert meta["output"]["records"] == csv_meta["output"]["records"]
+    suppressed = meta["privacy"]["records_suppressed"]
+    assert 0 < suppressed <= 10
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(delivered).num_rows == 1000 - suppressed
+    figures = {}
+    for path in (delivered, site.root / "out" / "d.csv"):
+        check = run("check", path, "-c", EXAMPLE, "--side", "output")
+        assert check.code == 0, check.out
+        risk = run("risk", path, "-c", EXAMPLE, "--side", "output", "-f", "json")
+        assert risk.code == 0, risk.out
+        (entry,) = json.loads(risk.out)["files"]
+        entry.pop("file")
+        figures[path.suffix] = entry
+    assert figures[".parquet"] == figures[".csv"]
+    assert figures[".parquet"]["smallest_class"] == meta["privacy"]["achieved"]["k"]
+    assert leaked(done.err + opened.out + opened.err, class_values(data)) == []
 
 
 def test_check_side_output_re_measures_a_delivery(site: Site, run: Any) -> None:

@@ -464,3 +464,46 @@ def test_one_bad_value_among_valid_pieces_is_found_by_both_paths(monkeypatch, na
     fast, slow = check(data), check(data, engine=False)
     assert summary(fast) == summary(slow)
     assert fast.invalid_records == (0 if name == "email_ouder" else 1)
+
+
+def test_a_piece_is_screened_on_the_values_its_rows_use(monkeypatch):
+    """Every piece of a row group carries the chunk's whole dictionary: a bad value in the
+    first piece does not make the row group's later pieces (whose rows do not use it) miss
+    the screen, and the report is the precise path's."""
+    monkeypatch.setattr(kpq, "PIECE_ROWS", 1000)
+    recs = [good(i) for i in range(6000)]
+    recs[100]["postcode"] = "0000 AA"
+    data = parquet_bytes(recs, TYPES, row_group_size=3000)
+    judged: list[int] = []
+    build = kpq._build
+
+    def spy(arrays, kinds, empties, names=None, report_start=None):
+        if report_start is not None:
+            judged.append(report_start)
+        return build(arrays, kinds, empties, names, report_start)
+
+    monkeypatch.setattr(kpq, "_build", spy)
+    fast = check(data)
+    monkeypatch.setattr(kpq, "_build", build)
+    assert summary(fast) == summary(check(data, engine=False))
+    assert fast.invalid_records == 1
+    assert judged == [0]  # only the piece that holds the bad value is judged precisely
+
+
+def test_the_distinct_values_of_a_dictionary_piece_are_those_its_rows_use():
+    dictionary = pa.array(["a", "bad", "c", ""])
+    piece = pa.DictionaryArray.from_arrays(pa.array([0, 2, None, 0], pa.int32()), dictionary)
+    assert kpq._distinct_text(piece).to_pylist() == ["a", "c"]
+    every = pa.DictionaryArray.from_arrays(pa.array([3, 1, 0, 2], pa.int32()), dictionary)
+    assert kpq._distinct_text(every) is None  # "" is used: not screened
+    unused_empty = pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), dictionary)
+    assert kpq._distinct_text(unused_empty).to_pylist() == ["bad"]
+
+
+def test_a_dictionary_index_out_of_range_is_not_screened():
+    dictionary = pa.array(["a", "b"])
+    indices = pa.array([0, 5, 5], pa.int32())
+    piece = pa.DictionaryArray.from_buffers(
+        pa.dictionary(pa.int32(), pa.string()), 3, indices.buffers(), dictionary
+    )
+    assert kpq._used_values(piece) is None

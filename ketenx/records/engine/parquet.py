@@ -42,7 +42,7 @@ MAX_FOOTER_BYTES: Final = 16 << 20  # the file's metadata (its schema and row gr
 MAX_COLUMNS: Final = 10_000
 MAX_ROW_GROUP_BYTES: Final = 1 << 30  # uncompressed, of the columns the schema reads
 MAX_BATCH_BYTES: Final = 256 << 20  # the strings of one piece of PIECE_ROWS records, decoded
-PIECE_ROWS: Final = 65_536  # records read and screened at once (judged in BATCH_ROWS)
+PIECE_ROWS: Final = 131_072  # records read and screened at once (judged in BATCH_ROWS)
 
 # Arrow type → the JSON type its values are judged as.
 # ``number32``: a float16/float32 column, judged as the double its values are (the screen
@@ -127,7 +127,10 @@ class ParquetSource:
             try:
                 stream.seek(0)
                 self._file = pq.ParquetFile(
-                    stream, memory_map=False, read_dictionary=[self.header[i] for i in strings]
+                    stream,
+                    memory_map=False,
+                    read_dictionary=[self.header[i] for i in strings],
+                    pre_buffer=True,
                 )
             except Exception:
                 raise _broken() from None
@@ -464,7 +467,7 @@ def _screen_passes(
 
     Without root row tests (``dependentRequired``, ``if``/``then``, ...), a column's rows
     are valid when its nulls are allowed and each of its distinct values is (the column
-    kernels judge the values of the dictionary, not every row); else the screen judges the
+    kernels judge the dictionary values its rows use, not every row); else the screen judges the
     rows as the CSV cells of the same values."""
     from . import plan_for
 
@@ -489,15 +492,17 @@ def _screen_passes(
 
 
 def _distinct_text(array: Any) -> Any:
-    """The distinct non-null values of a column (at least: a dictionary may hold values no
-    row uses) as an Arrow string array of their CSV text; None when one is ``""``."""
+    """The distinct non-null values of a column as an Arrow string array of their CSV
+    text; None when one is ``""`` (or a dictionary column's indices cannot be followed)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from .arrays import whole
 
     array = whole(array)
-    values = array.dictionary if pa.types.is_dictionary(array.type) else pc.unique(array)
+    values = _used_values(array) if pa.types.is_dictionary(array.type) else pc.unique(array)
+    if values is None:
+        return None
     if values.null_count:
         values = values.drop_null()
     if not (pa.types.is_string(values.type)):
@@ -505,6 +510,33 @@ def _distinct_text(array: Any) -> Any:
     if len(values) and pc.min(pc.binary_length(values)).as_py() == 0:
         return None
     return values
+
+
+def _used_values(array: Any) -> Any:
+    """The dictionary values the rows of a dictionary-encoded piece use, each once.
+
+    Every piece of a row group carries its column chunk's whole dictionary (for a column
+    with a distinct value per row, the values of every piece so far), so judging the
+    dictionary would judge those values once per piece; the rows' own values are judged
+    once per row at most, as in CSV. The used entries are marked by their indices (no
+    hashing). None when an index is out of range (the precise path then reads the piece and
+    says what is wrong)."""
+    import numpy as np
+
+    from .arrays import bools, integers
+
+    dictionary = array.dictionary
+    indices = array.indices
+    if indices.null_count:
+        indices = indices.drop_null()
+    at = integers(indices)
+    if len(at) == 0:
+        return dictionary.slice(0, 0)
+    if at.min() < 0 or at.max() >= len(dictionary):
+        return None
+    used = np.zeros(len(dictionary), dtype=bool)
+    used[at] = True
+    return dictionary if used.all() else dictionary.filter(bools(used))
 
 
 _EMPTY: list[Any] = []
