@@ -244,3 +244,28 @@ def test_a_false_property_in_a_branch_is_named_by_its_field(applied: dict[str, A
     assert {(v.field, v.rule) for v in found} == {("/a", "false")}
     invalid, counts = counted(schema, csv_of("a,b", ["x,", ",y"]))
     assert (invalid, counts) == (40, {"false": 40})
+
+
+def test_the_first_invalid_piece_is_explained_only_as_far_as_the_list_needs() -> None:
+    """A piece of invalid records while the list still fills: judged precisely in small
+    parts (128, 256, … rows), the rest of the piece counted once the list is full, not
+    every record of it explained by the reference."""
+    data = csv_of("status,eind,verlengd", ["tijdelijk,,nee", "onbepaald,2030-02-30,false"], 2500)
+    explain = Reference.explain
+    calls = []
+
+    def counting(self: Reference, record: Any, record_no: int) -> Any:
+        calls.append(record_no)
+        return explain(self, record, record_no)
+
+    with mock.patch.object(Reference, "explain", counting):
+        fast = report_of(PERMIT, data, engine=True, max_errors=10)
+    assert 0 < len(calls) <= 2 * 128
+    assert max(calls) <= 128
+    assert fast == report_of(PERMIT, data, engine=False, max_errors=10)
+    assert fast[1] == 5000 and fast[3] == {
+        "required": 2500,
+        "type": 2500,
+        "false": 5000,
+        "date": 2500,
+    }
