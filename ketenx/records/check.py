@@ -253,11 +253,11 @@ class Checker:
                     normalised[name] = values
                     arrays[name] = strings(values)
         if not report.wants_details():  # the list is full: count the errors by rule
-            from .engine.attribution import attribution_for, count_errors
+            from .engine.rootcount import counter_for
 
-            attribution = attribution_for(self.schema, plan)
-            if attribution is not None:
-                counted = count_errors(attribution, arrays, n)
+            count = counter_for(self.schema, plan)
+            if count is not None:
+                counted = count(arrays, n)
                 report.invalid_records += int(counted.bad.sum())
                 report.error_counts.update(counted.counts)
                 return self._lazy_batches(table, start, layout, normalised, counted.bad)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketenx.records.engine import csvsource, plan_for
-from ketenx.records.engine.attribution import attribution_for
+from ketenx.records.engine.rootcount import counter_for, root_count_for
 from ketenx.records.validation import RecordSchema
 from tests.property.test_differential import property_schemas, record_schemas
 from tests.property.test_engine_attribution import both
@@ -145,8 +145,8 @@ def test_every_columnar_plan_with_row_masks_is_counted(schema: dict[str, Any]) -
     plan = plan_for(compiled)
     if plan.precise is None:
         assert plan.rows is not None
-        counted = attribution_for(compiled, plan)
-        assert counted is not None and counted.root is not None
+        assert root_count_for(compiled, plan) is not None
+        assert counter_for(compiled, plan) is not None
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

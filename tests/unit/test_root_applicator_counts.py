@@ -18,7 +18,7 @@ import pytest
 from ketenx.records.batches import FileReport
 from ketenx.records.check import Checker
 from ketenx.records.engine import csvsource, plan_for
-from ketenx.records.engine.attribution import attribution_for
+from ketenx.records.engine.rootcount import counter_for, root_count_for
 from ketenx.records.readers import LineMap
 from ketenx.records.validation import RecordSchema, Reference
 
@@ -55,8 +55,7 @@ def counted(schema: dict[str, Any], data: bytes, *, reference: bool = False) -> 
             )
     assert fast == precise
     compiled = RecordSchema(schema)
-    found = attribution_for(compiled, plan_for(compiled))
-    assert found is not None and found.root is not None
+    assert root_count_for(compiled, plan_for(compiled)) is not None
     return fast[1], fast[3]
 
 
@@ -203,7 +202,7 @@ def test_a_branch_the_row_masks_do_not_carry_is_still_judged_per_record(
     data = csv_of("a,b", ["x,", "x,y", ",y"])
     compiled = RecordSchema(schema)
     assert plan_for(compiled).precise is not None
-    assert attribution_for(compiled, plan_for(compiled)) is None
+    assert counter_for(compiled, plan_for(compiled)) is None
     assert report_of(schema, data, engine=True) == report_of(schema, data, engine=False)
     assert report_of(schema, data, engine=True)[1] > 0
 

@@ -17,12 +17,12 @@ module gets the same rows and the same counts column by column:
 * ``dependentRequired``: one error per row and per absent companion field, however many
   present fields need it, as the column plan names them.
 
-For a schema the column plan judges (:attr:`RecordSchema.plan`); and for an engine plan with
-root row masks (``if``/``then``/``else``, ``allOf``, ``anyOf``, ``oneOf``, ``not``) whose
-other root keywords the column plan carries, where :mod:`~ketenx.records.engine.rootcount`
-adds the applicators' errors as the reference names them. Elsewhere the precise path's judge
-is the reference, whose rules this module does not model (:func:`attribution_for` gives
-``None``).
+Only for a schema the column plan judges (:attr:`RecordSchema.plan`) and an engine plan
+without root row masks (:func:`attribution_for` gives ``None`` otherwise). A schema with root
+``if``/``then``/``else``, ``allOf``, ``anyOf``, ``oneOf`` or ``not`` is counted by
+:mod:`~ketenx.records.engine.rootcount`, which uses this module for the root's own keywords
+and adds the applicators' errors as the reference names them; its ``counter_for`` says which
+of the two counts a schema.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
     from .plan import FieldProgram, Plan
-    from .rootcount import RootCount
 
 _CACHE_LIMIT: Final = 50_000  # distinct cells whose rules are remembered, per column
 
@@ -74,7 +73,6 @@ class Attribution:
 
     columns: dict[str, _ColumnRules]
     dependent: list[tuple[str, list[str]]]  # companion field → the fields that need it
-    root: RootCount | None = None  # root applicators: counted by :mod:`.rootcount`
 
 
 @dataclass
@@ -87,23 +85,15 @@ class Counted:
 
 def attribution_for(schema: RecordSchema, plan: Plan) -> Attribution | None:
     """The :class:`Attribution` of ``schema`` (kept with it), or ``None`` when the precise
-    path's judge of ``schema`` is neither the column plan nor, for a plan with root row masks,
-    the column plan of its root keywords with the applicators judged by the reference."""
+    path's judge of ``schema`` is not the column plan, or the engine plan has row masks
+    (:mod:`~ketenx.records.engine.rootcount` counts those)."""
+    if schema.plan is None or plan.precise is not None or plan.rows is not None:
+        return None
     cached = getattr(schema, "_engine_attribution", None)
     if isinstance(cached, Attribution):
         return cached
-    if cached is False or plan.precise is not None:
-        return None
-    attribution: Attribution | None = None
-    if plan.rows is not None:
-        from .rootcount import root_count_for
-
-        root = root_count_for(schema, plan)
-        if root is not None:
-            attribution = Attribution(root.base.columns, root.base.dependent, root)
-    elif schema.plan is not None:
-        attribution = build_columns(schema, plan)
-    schema._engine_attribution = False if attribution is None else attribution  # type: ignore[attr-defined]
+    attribution = build_columns(schema, plan)
+    schema._engine_attribution = attribution  # type: ignore[attr-defined]
     return attribution
 
 
@@ -149,8 +139,6 @@ def count_errors(attribution: Attribution, columns: Mapping[str, pa.Array], n: i
     (no nulls; the same as :meth:`~ketenx.records.engine.plan.Plan.screen` takes)."""
     import numpy as np
 
-    if attribution.root is not None:
-        return attribution.root.count(columns, n)
     counts: Counter[str] = Counter()
     bad = np.zeros(n, dtype=bool)
     present: dict[str, np.ndarray[Any, Any]] = {}

@@ -48,7 +48,15 @@ from ..validation import (
     resolve_ref,
 )
 from .arrays import bools, lengths, mask, strings
-from .attribution import Attribution, Counted, _ColumnRules, _string_deciders, build_columns
+from .attribution import (
+    Attribution,
+    Counted,
+    _ColumnRules,
+    _string_deciders,
+    attribution_for,
+    build_columns,
+    count_errors,
+)
 from .plan import _judge, _subschema_judge
 from .rows import APPLICATORS, Batch, RowTest, Unsupported, compile_rows
 
@@ -393,8 +401,6 @@ class RootCount:
         """The root's own keywords counted over the rows ``keep`` (None: all)."""
         import numpy as np
 
-        from .attribution import count_errors
-
         if keep is None:
             counted = count_errors(self.base, columns, n)
             return counted.bad, counted.counts
@@ -430,6 +436,26 @@ class RootCount:
             if found or not reference.is_valid(record):
                 bad[i] = True
                 counts.update(v.rule for v in found)
+
+
+#: How ``check`` counts a piece's errors once its list is full: the Arrow columns of the
+#: header's schema columns and the row count to the rows that break a rule and the errors by rule.
+ErrorCounter = Callable[[Mapping[str, "pa.Array"], int], Counted]
+
+
+def counter_for(schema: RecordSchema, plan: Plan) -> ErrorCounter | None:
+    """How the errors of ``schema`` are counted column by column
+    (:func:`~ketenx.records.engine.attribution.count_errors` for a schema the column plan
+    judges, :meth:`RootCount.count` for one with root row masks), or ``None`` when they are
+    counted record by record by the precise path."""
+    flat = attribution_for(schema, plan)
+    if flat is not None:
+        return partial(count_errors, flat)
+    cached = getattr(schema, "_engine_root_count", None)
+    if cached is None:
+        cached = root_count_for(schema, plan) or False
+        schema._engine_root_count = cached  # type: ignore[attr-defined]
+    return cached.count if isinstance(cached, RootCount) else None
 
 
 def root_count_for(schema: RecordSchema, plan: Plan) -> RootCount | None:
@@ -526,4 +552,4 @@ def _companion_rows(other: str, names: list[str], batch: Batch) -> np.ndarray[An
     return rows
 
 
-__all__ = ["RootCount", "Sink", "root_count_for", "rule_masks"]
+__all__ = ["RootCount", "Sink", "counter_for", "root_count_for", "rule_masks"]
