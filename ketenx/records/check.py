@@ -193,7 +193,7 @@ class Checker:
                     yield batch
                 continue
             if piece.table is not None and piece.one_line_records():
-                yield from self._table_batches(
+                yield from self._table_parts(
                     piece.table, record, piece.lines_before + 1, report, layout
                 )
                 record += piece.table.num_rows
@@ -254,11 +254,11 @@ class Checker:
                     normalised[name] = values
                     arrays[name] = strings(values)
         if not report.wants_details():  # the list is full: count the errors by rule
-            from .engine.attribution import attribution_for, count_errors
+            from .engine.rootcount import counter_for
 
-            attribution = attribution_for(self.schema, plan)
-            if attribution is not None:
-                counted = count_errors(attribution, arrays, n)
+            count = counter_for(self.schema, plan)
+            if count is not None:
+                counted = count(arrays, n)
                 report.invalid_records += int(counted.bad.sum())
                 report.error_counts.update(counted.counts)
                 return self._lazy_batches(table, start, layout, normalised, counted.bad)
@@ -348,6 +348,31 @@ class Checker:
                 rows = [[""] * width if i in special else r for i, r in enumerate(rows)]
             cells: list[Sequence[str]] = list(zip(*rows, strict=True))
             yield self._judged(cells, start, n, special, report, layout)
+
+    def _table_parts(
+        self, table: Any, start: int, line: int, report: FileReport, layout: _Layout
+    ) -> Iterator[CsvBatch]:
+        """A piece of one-line records with a broken rule: judged precisely in parts of 128,
+        256, … rows while the report lists errors, and once its list is full the rest of the
+        piece counted by the engine (:meth:`_screened`), so that no more of its records are
+        explained one by one than the list needs."""
+        n = table.num_rows
+        at, size, count = 0, 128, True
+        while at < n:
+            if count and not report.wants_details():
+                rest = self._screened(table.slice(at), start + at, layout, report)
+                count = False
+                if rest is not None:
+                    for batch in rest:
+                        report.records += batch.size
+                        if self.progress is not None:
+                            self.progress(batch.start + batch.size)
+                        yield batch
+                    return
+            part = table.slice(at, size)
+            yield from self._table_batches(part, start + at, line + at, report, layout)
+            at += part.num_rows
+            size = min(size * 2, BATCH_ROWS)
 
     def _table_batches(
         self, table: Any, start: int, line: int, report: FileReport, layout: _Layout

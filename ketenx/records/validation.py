@@ -570,10 +570,17 @@ def _false_under_properties(err: ValidationError, root: Mapping[str, Any]) -> An
     if not spath or spath[-1] != "properties":
         return None
     node: Any = root
-    for part in spath:
-        if not isinstance(node, Mapping) or part not in node:
+    for part in spath:  # through branches (list indexes) and `$ref`s too
+        if isinstance(node, Mapping) and part not in node:
+            node = resolve_ref(node, root)  # (jsonschema's path leaves out a `$ref`)
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif part == "$ref" and isinstance(node, Mapping) and isinstance(node.get(part), str):
+            node = resolve_ref({part: node[part]}, root)
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
             return None
-        node = node[part]
     return node if isinstance(node, Mapping) else None
 
 

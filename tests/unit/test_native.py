@@ -118,6 +118,28 @@ def test_a_root_keyword_the_native_path_cannot_be_exact_for_keeps_the_reference(
 
 
 @pytest.mark.parametrize(
+    ("applied", "record"),
+    [
+        ({"oneOf": [True, {"required": ["v", "v"]}]}, {"v": "x"}),
+        ({"not": {"required": ["v", "v"]}}, {"v": "x"}),
+        ({"oneOf": [True, {"required": ["v", "w", "v"]}]}, {"v": "x", "w": "y"}),
+    ],
+)
+def test_a_name_listed_twice_in_required_is_judged_as_the_reference_judges_it(
+    applied: dict[str, Any], record: dict[str, Any]
+) -> None:
+    """jsonschema-rs takes a record with fewer properties than a ``required`` list has names
+    to fail it, also when a name is listed twice: inside ``oneOf`` or ``not`` it accepted what
+    the reference rejects. The native copy lists each name once."""
+    properties = {"v": {"type": "string"}, "w": {"type": "string"}}
+    schema = RecordSchema({"type": "object", "properties": properties, **applied})
+    plan = record_plan_for(schema)
+    assert plan is not None and plan.root is not None
+    assert not schema.reference.is_valid(record)
+    assert not plan.root.accepts(record)
+
+
+@pytest.mark.parametrize(
     ("value", "ok"), [(19.99, True), (0.07, True), (601.66, True), (19.991, False), (1e-320, False)]
 )
 def test_multiple_of_is_exact_decimal_arithmetic(value: float, ok: bool) -> None:

@@ -18,8 +18,11 @@ module gets the same rows and the same counts column by column:
   present fields need it, as the column plan names them.
 
 Only for a schema the column plan judges (:attr:`RecordSchema.plan`) and an engine plan
-without root row masks: elsewhere the precise path's judge is the reference, whose rules this
-module does not model (:func:`attribution_for` gives ``None``).
+without root row masks (:func:`attribution_for` gives ``None`` otherwise). A schema with root
+``if``/``then``/``else``, ``allOf``, ``anyOf``, ``oneOf`` or ``not`` is counted by
+:mod:`~ketenx.records.engine.rootcount`, which uses this module for the root's own keywords
+and adds the applicators' errors as the reference names them; its ``counter_for`` says which
+of the two counts a schema.
 """
 
 from __future__ import annotations
@@ -82,12 +85,21 @@ class Counted:
 
 def attribution_for(schema: RecordSchema, plan: Plan) -> Attribution | None:
     """The :class:`Attribution` of ``schema`` (kept with it), or ``None`` when the precise
-    path's judge of ``schema`` is not the column plan, or the engine plan has row masks."""
+    path's judge of ``schema`` is not the column plan, or the engine plan has row masks
+    (:mod:`~ketenx.records.engine.rootcount` counts those)."""
     if schema.plan is None or plan.precise is not None or plan.rows is not None:
         return None
     cached = getattr(schema, "_engine_attribution", None)
     if isinstance(cached, Attribution):
         return cached
+    attribution = build_columns(schema, plan)
+    schema._engine_attribution = attribution  # type: ignore[attr-defined]
+    return attribution
+
+
+def build_columns(schema: RecordSchema, plan: Plan) -> Attribution | None:
+    """The :class:`Attribution` of the root's ``properties``, ``required`` and
+    ``dependentRequired`` (``None`` when a property is not flat)."""
     root = schema.schema
     columns: dict[str, _ColumnRules] = {}
     for name in schema.property_names:
@@ -105,9 +117,7 @@ def attribution_for(schema: RecordSchema, plan: Plan) -> Attribution | None:
     for name, needed in plan.dependent:
         for other in dict.fromkeys(needed):
             needed_by.setdefault(other, []).append(name)
-    attribution = Attribution(columns, list(needed_by.items()))
-    schema._engine_attribution = attribution  # type: ignore[attr-defined]
-    return attribution
+    return Attribution(columns, list(needed_by.items()))
 
 
 def _string_deciders(judge: CellJudge, schema: Mapping[str, Any]) -> list[tuple[str, Decider]]:

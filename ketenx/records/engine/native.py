@@ -132,12 +132,16 @@ def _pinned(patterns: Mapping[str, Any]) -> bool:
 def _rewrite(node: Any) -> Any:
     """A copy of a (sub)schema as jsonschema-rs is to judge it: ``multipleOf`` and a
     ``pattern`` outside the pinned part by the reference's own code, formats ketenx does not
-    assert dropped, a ``$schema`` naming 2020-12 dropped."""
+    assert dropped, a ``$schema`` naming 2020-12 dropped, a name listed twice in ``required``
+    listed once (jsonschema-rs fails a record with fewer properties than the list has names)."""
     if not isinstance(node, Mapping):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$schema" and is_dialect(value):
+            continue
+        if key == "required" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[key] = list(dict.fromkeys(value))
             continue
         if key == "format" and value not in FORMATS:
             continue  # an annotation in the reference
