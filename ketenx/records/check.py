@@ -528,7 +528,8 @@ class Checker:
     ) -> Iterator[JsonBatch]:
         """Validate a JSON Lines file or JSON array batch by batch. JSON Lines of a flat
         schema are screened by the columnar engine (:mod:`ketenx.records.engine.jsonl`)."""
-        if input_format == "jsonl" and self.engine and not self.normalise:
+        transcoded = isinstance(stream, _Transcoded)  # another encoding: the precise reader
+        if input_format == "jsonl" and self.engine and not self.normalise and not transcoded:
             from .engine import plan_for
             from .engine.jsonl import iter_jsonl, kinds_for
 

@@ -56,6 +56,11 @@ HOSTILE_LINES = [
     b'{"a":true}',
     b"{",
     b"{}",
+    b"null",  # (audit J2, J3: pyarrow crashed on a piece that starts with it, or read it as {})
+    b'{"a":',  # a record across lines (audit J1), with the next generated line
+    b'{"a":1}{"a":2}',
+    b"1}",
+    b' {"a":1}',
 ]
 
 OTHER_VALUES: list[Any] = [None, True, False, 0, 1, -1, 1.5, 19.99, 1e300, "", "x", *CELLS]

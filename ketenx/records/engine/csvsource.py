@@ -234,7 +234,7 @@ class CsvSource:
                     if pending is not None:
                         self._ahead = b""
                         yield Piece(pending[0], pending[1], pending[2].result())
-                    yield self._rest(data, lines)
+                    yield self._rest(self._buf, lines)  # (what following() may have read too)
                     return
                 cut = (data, lines, ahead.submit(self._parse, data))
                 if pending is not None:
@@ -263,10 +263,10 @@ class CsvSource:
                 yield buf, lines, True
                 return
             data = buf if cut < 0 else buf[:cut]
-            self._buf = buf[len(data) :]
             if b'"' in data and not self._plain_quoting(data):
-                yield buf, lines, True
+                yield buf, lines, True  # (_buf stays what follows the pieces cut: following)
                 return
+            self._buf = buf[len(data) :]
             yield data, lines, False
             lines += _lines(data)
 

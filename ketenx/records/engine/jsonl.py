@@ -57,27 +57,26 @@ _ESCAPES: Final = re.compile(rb"\\u00[01]|\\u003|\\u[dD]")
 
 
 def _lines_if_plain(piece: bytes) -> int | None:
-    """The number of lines of a piece; ``None`` when one is blank or starts with white space
-    (pyarrow skips blank lines: the records would be numbered otherwise), or the piece holds
-    an escape of :data:`_ESCAPES`, a byte order mark or a NUL byte. By numpy over the bytes;
-    the regular expression runs only where a backslash is."""
+    """The number of lines of a piece; ``None`` unless every line starts with ``{`` (so a
+    line is not blank, which pyarrow skips; not ``null``, which pyarrow reads as a row of
+    nulls; and not the rest of a record begun on the line before: for a flat schema that
+    could only go on with ``{``, a nested object pyarrow refuses), or when the piece holds an
+    escape of :data:`_ESCAPES`, a byte order mark or a NUL byte. By numpy over the bytes; the
+    regular expression runs only where a backslash is."""
     import numpy as np
 
-    if b"\x00" in piece:
+    if b"\x00" in piece or not piece.startswith(b"{"):
         return None
     data = np.frombuffer(piece, dtype=np.uint8)
     ends = np.flatnonzero(data == 10)
     starts = data[ends[ends < len(data) - 1] + 1]  # the first byte of each line after the first
-    if data[0] in _WHITE or np.isin(starts, _WHITE).any():
+    if (starts != 0x7B).any():
         return None
     if (data == 0x5C).any() and _ESCAPES.search(piece) is not None:
         return None
     if (data == 0xEF).any() and _BOM in piece:
         return None
     return len(ends) + (not piece.endswith(b"\n"))
-
-
-_WHITE: Final = (9, 10, 13, 32)
 
 
 _KINDS: Final = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -128,6 +127,7 @@ class _Pieces:
         self._buf = b""
         self._eof = False
         self.rest: IO[bytes] | None = None
+        self._head = b""  # the first bytes of the rest (see following)
         self.ahead = b""  # a piece cut and being parsed, not given yet (see following)
 
     def _fill(self, size: int) -> None:
@@ -142,26 +142,34 @@ class _Pieces:
         """What follows the pieces given so far (for the readers' look-ahead past a break)."""
         from ..readers import BINARY_LOOKAHEAD
 
+        if self.rest is not None:  # the stream now reads on for the rest: its head follows
+            return (self.ahead + self._head)[:BINARY_LOOKAHEAD]
         if len(self.ahead) < BINARY_LOOKAHEAD:
             self._fill(BINARY_LOOKAHEAD)
         return (self.ahead + self._buf)[:BINARY_LOOKAHEAD]
 
-    def parsed(self, arrow_schema: pa.Schema) -> Iterator[tuple[bytes, pa.Table | None]]:
-        """The pieces and their tables (:func:`_parse`), the next parsed on a helper thread
-        (pyarrow does not hold the GIL) while the caller judges one."""
+    def parsed(
+        self, arrow_schema: pa.Schema
+    ) -> Iterator[tuple[bytes, int | None, pa.Table | None]]:
+        """The pieces, their lines where every line is a plain record (:func:`_lines_if_plain`)
+        and then their tables (:func:`_parse`), the next piece parsed on a helper thread
+        (pyarrow does not hold the GIL) while the caller judges one. pyarrow never sees a
+        piece whose lines are not plain records (pyarrow 26 crashes on some: a piece that
+        starts with ``null``)."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        pending: tuple[bytes, Future[pa.Table | None]] | None = None
+        pending: tuple[bytes, int | None, Future[pa.Table | None] | None] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as ahead:
             for piece in self:
-                cut = (piece, ahead.submit(_parse, piece, arrow_schema))
+                lines = _lines_if_plain(piece)
+                job = None if lines is None else ahead.submit(_parse, piece, arrow_schema)
                 if pending is not None:
                     self.ahead = piece  # cut, not given yet: it follows the piece given
-                    yield pending[0], pending[1].result()
-                pending = cut
+                    yield _done(pending)
+                pending = (piece, lines, job)
             self.ahead = b""
             if pending is not None:
-                yield pending[0], pending[1].result()
+                yield _done(pending)
 
     def __iter__(self) -> Iterator[bytes]:
         self._fill(PIECE_BYTES)
@@ -179,6 +187,7 @@ class _Pieces:
                 cut = buf.rfind(b"\n") + 1
             if not cut and not self._eof:  # a line longer than any record: the precise path
                 self.rest = _joined(buf, self._stream)
+                self._head = buf[: 1 << 16]
                 self._buf = b""
                 return
             piece = buf[:cut] if cut else buf  # (no line end: the file's last line)
@@ -206,13 +215,13 @@ def iter_jsonl(
     physical = 0  # lines before the piece
     misses = 0  # pieces in a row that the screen could not pass
     skip = 0  # pieces to judge precisely without screening them first (as for CSV)
-    for piece, table in pieces.parsed(arrow_schema):
+    for piece, plain, table in pieces.parsed(arrow_schema):
         lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
         passed = False
         if skip:
             skip -= 1
         else:
-            passed = table is not None and _passes(plan, piece, kinds, table)
+            passed = plain is not None and table is not None and _passes(plan, piece, kinds, table)
             misses = 0 if passed else misses + 1
             if misses >= 2:  # invalid data: judge precisely, try the screen again later
                 skip = 1 << min(misses, 6)
@@ -253,13 +262,19 @@ def _passed(
         yield JsonBatch.lazy(record + at, m, partial(records, at, m))
 
 
+def _done(pending: tuple[bytes, int | None, Any]) -> tuple[bytes, int | None, pa.Table | None]:
+    piece, lines, job = pending
+    return piece, lines, None if job is None else job.result()
+
+
 def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], table: pa.Table) -> bool:
-    """Whether every line of the piece (``table``: as pyarrow read it) is a record the schema
-    accepts, as the precise path would read and judge it."""
+    """Whether every line of the piece (plain records: :func:`_lines_if_plain`; ``table``: as
+    pyarrow read it) is a record the schema accepts, as the precise path would read and
+    judge it."""
     if len(piece) > MAX_RECORD_BYTES:  # a line may be too long: the precise reader says
         return False
-    lines = _lines_if_plain(piece)
-    if lines is None or table.num_rows != lines:
+    lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+    if table.num_rows != lines:
         return False
     counts = _Counts()
     arrays: dict[str, Any] = {}
@@ -281,6 +296,8 @@ def _parse(piece: bytes, arrow_schema: pa.Schema) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.json as pj
 
+    if not piece.startswith(b"{"):  # (pyarrow 26 crashes on a piece that starts with null)
+        return None
     try:
         return pj.read_json(
             pa.py_buffer(piece),
