@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..validation import CellJudge, RecordSchema, cell_judge, flat_property
 from .arrays import bools, lengths, non_empty, strings
-from .deciders import Decider, fails_all, string_decider
+from .deciders import Decider, decide_all, fails_all, string_decider
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -185,14 +185,8 @@ def _failing(rules: _ColumnRules, values: pa.Array, counts: Counter[str]) -> np.
                 confirmed &= kernel(values)
         return _exactly(rules, values, ~confirmed, counts)
     failing = np.zeros(n, dtype=bool)
-    undecided = np.zeros(n, dtype=bool)
-    verdicts = []
-    for rule, decide in rules.deciders:
-        ok, decided = decide(values)
-        undecided |= ~decided
-        verdicts.append((rule, ~ok & decided))
+    verdicts, undecided = decide_all(rules.deciders, values)
     for rule, broken in verdicts:
-        broken &= ~undecided
         k = int(broken.sum())
         if k:
             counts[rule] += k

@@ -45,6 +45,22 @@ _EMAIL_ASCII: Final = (
 )  # fmt: skip
 
 
+def decide_all(
+    deciders: Sequence[tuple[str, Decider]], values: pa.Array
+) -> tuple[list[tuple[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
+    """Per rule the cells its decider says break it, among the cells every decider decided;
+    and the cells some decider left undecided (for the exact checks)."""
+    import numpy as np
+
+    undecided = np.zeros(len(values), dtype=bool)
+    verdicts = []
+    for rule, decide in deciders:
+        ok, decided = decide(values)
+        undecided |= ~decided
+        verdicts.append((rule, ~ok & decided))
+    return [(rule, broken & ~undecided) for rule, broken in verdicts], undecided
+
+
 def _everywhere(kernel: Callable[[pa.Array], np.ndarray[Any, Any]]) -> Decider:
     def decide(cells: pa.Array) -> Verdict:
         import numpy as np

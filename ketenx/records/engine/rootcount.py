@@ -57,6 +57,7 @@ from .attribution import (
     build_columns,
     count_errors,
 )
+from .deciders import decide_all
 from .plan import _judge, _subschema_judge
 from .rows import APPLICATORS, Batch, RowTest, Unsupported, compile_rows
 
@@ -143,16 +144,8 @@ def _by_rule(rules: _ColumnRules, values: pa.Array) -> dict[str, np.ndarray[Any,
     out: dict[str, np.ndarray[Any, Any]] = {}
     undecided = np.ones(n, dtype=bool)
     if rules.deciders is not None:
-        undecided[:] = False
-        verdicts = []
-        for rule, decide in rules.deciders:
-            ok, decided = decide(values)
-            undecided |= ~decided
-            verdicts.append((rule, ~ok & decided))
-        for rule, broken in verdicts:
-            broken &= ~undecided
-            if broken.any():
-                out[rule] = broken
+        verdicts, undecided = decide_all(rules.deciders, values)
+        out.update((rule, broken) for rule, broken in verdicts if broken.any())
     if not undecided.any():
         return out
     texts: list[str] = pc.unique(values.filter(bools(undecided))).to_pylist()
