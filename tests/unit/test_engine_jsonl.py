@@ -237,3 +237,13 @@ def test_nulls_that_could_be_either_are_left_to_the_precise_path(
     data = b"".join(json.dumps(r).encode() + b"\n" for r in records * 60)
     assert same(data, schema)[1] > 0
     assert not any(screened(data, schema))
+
+
+@pytest.mark.parametrize("naam", ["12:30", "a:b:c", "Renée", None])
+def test_colons_in_strings_and_written_nulls_are_told_apart(naam: str | None) -> None:
+    # the colon count is taken only when the piece has more colons than keys with a value
+    data = lines(200, naam=naam, actief=True)
+    assert same(data)[:3] == (200, 0, False)
+    assert all(screened(data))
+    wrong = lines(200, naam=naam, actief=None)  # a written null of a field that allows none
+    assert same(wrong)[1] == 200

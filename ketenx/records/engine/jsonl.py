@@ -276,14 +276,17 @@ def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], table: pa.Table)
     lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
     if table.num_rows != lines:
         return False
-    counts = _Counts()
+    counts = _Counts(ascii=piece.isascii())
     arrays: dict[str, Any] = {}
     for name, kind in kinds.items():
         array = _column(table.column(name))
         if not counts.add(name, array, kind):
             return False
         arrays[name] = array
-    explicit = piece.count(b":") - counts.colons  # keys written with null
+    colons = piece.count(b":")
+    if colons > counts.colons:  # colons inside strings, or keys written with null
+        counts.count_string_colons(arrays, kinds)
+    explicit = colons - counts.colons  # keys written with null
     nulls = sum(array.null_count for array in arrays.values())
     if explicit < 0 or explicit > nulls or (explicit and counts.named_colons):
         return False
@@ -322,12 +325,13 @@ def _column(chunked: Any) -> Any:
 
 class _Counts:
     """The ``:`` a piece holds if every key pyarrow read is one written once, besides the
-    keys written with ``null``: one per key with a value, plus those inside the keys and
-    strings."""
+    keys written with ``null``: one per key with a value, plus those inside the keys and (see
+    :meth:`count_string_colons`) the strings."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ascii: bool) -> None:
         self.colons = 0
         self.named_colons = False  # a property's name holds a colon
+        self.ascii = ascii  # the piece is ASCII: its strings are UTF-8
 
     def add(self, name: str, array: Any, kind: str) -> bool:
         """Count a column; False when its values cannot be screened."""
@@ -341,18 +345,27 @@ class _Counts:
             return True
         if kind == "string":
             try:  # pyarrow does not check the UTF-8 of strings (the precise reader does)
-                array.validate(full=True)
+                if not self.ascii:
+                    array.validate(full=True)
             except (pa.ArrowInvalid, pa.ArrowException):
                 return False
             if pc.min(pc.binary_length(array)).as_py() == 0:
                 return False  # "" would be an empty cell in the screen's CSV form
-            self.colons += pc.sum(pc.count_substring(array, ":")).as_py() or 0
         elif kind == "number":
             if not pc.all(pc.is_finite(array)).as_py():
                 return False
             if pc.max(pc.abs(array)).as_py() >= _LIMIT:
                 return False  # perhaps an integer the strict decoder keeps exact
         return True
+
+    def count_string_colons(self, arrays: Mapping[str, Any], kinds: Mapping[str, str]) -> None:
+        """Add the ``:`` inside the strings (needed only where the piece has more ``:`` than
+        keys with a value: else there are none, and no key is written with ``null``)."""
+        import pyarrow.compute as pc
+
+        for name, array in arrays.items():
+            if kinds[name] == "string" and len(array) > array.null_count:
+                self.colons += pc.sum(pc.count_substring(array, ":")).as_py() or 0
 
 
 def _judged(
