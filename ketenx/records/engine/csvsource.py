@@ -15,11 +15,12 @@ plain ends the cutting: the rest of the stream goes to the precise reader as a w
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Final, cast
+from typing import IO, TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from ..readers import BINARY_LOOKAHEAD, MAX_CELL_BYTES, CsvReader, Malformed, Resume
 
@@ -124,6 +125,32 @@ def _grammar(delimiter: str) -> re.Pattern[bytes]:
     return re.compile(rb"(?:" + record + rb"(?:\r\n|\n|\r))*(?:" + record + rb")?")
 
 
+_C = TypeVar("_C")
+_R = TypeVar("_R")
+
+
+def parsed_ahead(
+    cuts: Iterable[_C], parse: Callable[[_C], _R], cut_ahead: Callable[[_C | None], None]
+) -> Generator[tuple[_C, _R], None, None]:
+    """Each of ``cuts`` with ``parse(cut)``, parsed on a helper thread one cut ahead (pyarrow
+    does not hold the GIL) while the caller works on the one before. ``cut_ahead`` is told
+    the cut being parsed before the one before it is given (``None`` at the end), so that a
+    reader's look-ahead past a break in a given piece sees the bytes that follow it."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pending: tuple[_C, Future[_R]] | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as pool:
+        for cut in cuts:
+            job = pool.submit(parse, cut)
+            if pending is not None:
+                cut_ahead(cut)
+                yield pending[0], pending[1].result()
+            pending = (cut, job)
+        cut_ahead(None)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+
+
 class CsvSource:
     """Header (by the precise reader) and :class:`Piece` s of a CSV stream."""
 
@@ -221,29 +248,26 @@ class CsvSource:
 
     def pieces(self) -> Iterator[Piece]:
         """The pieces after the header, in order. The next piece is parsed by pyarrow on a
-        helper thread (pyarrow does not hold the GIL) while the caller judges one; the bytes
-        are cut and read here, in order."""
-        from concurrent.futures import Future, ThreadPoolExecutor
-
+        helper thread while the caller judges one (:func:`parsed_ahead`); the bytes are cut
+        and read here, in order."""
         if self._columns is not None and self._include is None and self.header is not None:
             self._include = [f"c{i}" for i in sorted(set(self._columns(self.header)))]
-        pending: tuple[bytes, int, Future[pa.Table | None]] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as ahead:
-            for data, lines, rest in self._cuts():
+        with contextlib.closing(
+            parsed_ahead(self._cuts(), self._parse_cut, self._cut_ahead)
+        ) as cut:
+            for (data, lines, rest), table in cut:
                 if rest:
-                    if pending is not None:
-                        self._ahead = b""
-                        yield Piece(pending[0], pending[1], pending[2].result())
                     yield self._rest(self._buf, lines)  # (what following() may have read too)
                     return
-                cut = (data, lines, ahead.submit(self._parse, data))
-                if pending is not None:
-                    self._ahead = data  # cut, not given yet: it follows the piece given
-                    yield Piece(pending[0], pending[1], pending[2].result())
-                pending = cut
-            self._ahead = b""
-            if pending is not None:
-                yield Piece(pending[0], pending[1], pending[2].result())
+                yield Piece(data, lines, table)
+
+    def _parse_cut(self, cut: tuple[bytes, int, bool]) -> pa.Table | None:
+        data, _, rest = cut
+        return None if rest else self._parse(data)
+
+    def _cut_ahead(self, cut: tuple[bytes, int, bool] | None) -> None:
+        """A piece cut and being parsed, not given yet, follows the piece given (following)."""
+        self._ahead = cut[0] if cut is not None and not cut[2] else b""
 
     def _cuts(self) -> Iterator[tuple[bytes, int, bool]]:
         """The bytes of each piece and the lines before it; last, perhaps, where the precise

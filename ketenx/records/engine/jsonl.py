@@ -32,6 +32,7 @@ path's own decoder when a consumer asks (:class:`~ketenx.records.batches.JsonBat
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Iterator, Mapping
@@ -41,7 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 from ..batches import BatchChecker, FileReport, JsonBatch
 from ..readers import BATCH_ROWS, MAX_RECORD_BYTES, jsonl_batches_at, jsonl_records
 from ..validation import declared_types
-from .csvsource import use_lean_memory_pool
+from .csvsource import parsed_ahead, use_lean_memory_pool
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -153,23 +154,20 @@ class _Pieces:
     ) -> Iterator[tuple[bytes, int | None, pa.Table | None]]:
         """The pieces, their lines where every line is a plain record (:func:`_lines_if_plain`)
         and then their tables (:func:`_parse`), the next piece parsed on a helper thread
-        (pyarrow does not hold the GIL) while the caller judges one. pyarrow never sees a
-        piece whose lines are not plain records (pyarrow 26 crashes on some: a piece that
-        starts with ``null``)."""
-        from concurrent.futures import Future, ThreadPoolExecutor
+        while the caller judges one (:func:`~ketenx.records.engine.csvsource.parsed_ahead`).
+        pyarrow never sees a piece whose lines are not plain records (pyarrow 26 crashes on
+        some: a piece that starts with ``null``)."""
 
-        pending: tuple[bytes, int | None, Future[pa.Table | None] | None] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="ketenx-parse") as ahead:
-            for piece in self:
-                lines = _lines_if_plain(piece)
-                job = None if lines is None else ahead.submit(_parse, piece, arrow_schema)
-                if pending is not None:
-                    self.ahead = piece  # cut, not given yet: it follows the piece given
-                    yield _done(pending)
-                pending = (piece, lines, job)
-            self.ahead = b""
-            if pending is not None:
-                yield _done(pending)
+        def parse(piece: bytes) -> tuple[int | None, pa.Table | None]:
+            lines = _lines_if_plain(piece)
+            return lines, None if lines is None else _parse(piece, arrow_schema)
+
+        def cut_ahead(piece: bytes | None) -> None:
+            self.ahead = piece or b""  # cut, not given yet: it follows the piece given
+
+        with contextlib.closing(parsed_ahead(self, parse, cut_ahead)) as pieces:
+            for piece, (lines, table) in pieces:
+                yield piece, lines, table
 
     def __iter__(self) -> Iterator[bytes]:
         self._fill(PIECE_BYTES)
@@ -260,11 +258,6 @@ def _passed(
         if checker.progress is not None:
             checker.progress(record + at + m)
         yield JsonBatch.lazy(record + at, m, partial(records, at, m))
-
-
-def _done(pending: tuple[bytes, int | None, Any]) -> tuple[bytes, int | None, pa.Table | None]:
-    piece, lines, job = pending
-    return piece, lines, None if job is None else job.result()
 
 
 def _passes(plan: Plan, piece: bytes, kinds: Mapping[str, str], table: pa.Table) -> bool:
